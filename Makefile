@@ -1,0 +1,41 @@
+# One entry point per job. `make run` and `make test` set themselves up on a fresh machine.
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+
+# Tests talk to real Postgres and Redis; CI's defaults below, override from the environment.
+TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/test
+TEST_REDIS_URL ?= redis://127.0.0.1:6379/1
+
+.PHONY: help setup run test test-backend test-mobile lint typecheck fmt web bench demo-model clean
+
+help:
+	@echo "make run    start the whole stack (backend, workers, web) at http://127.0.0.1:8000/"
+	@echo "make test   run every test suite against real Postgres, Redis and vLLM"
+	@echo "make lint   ruff and mypy"
+	@echo "make fmt    format the Python code"
+	@echo "make bench  run the benchmarks and write docs/benchmarks.md"
+
+setup:
+	@scripts/setup.sh
+
+run: setup
+	@scripts/run.sh
+
+test: setup
+	@scripts/test.sh
+
+lint: setup
+	$(VENV)/bin/ruff check backend inference bench scripts
+	$(VENV)/bin/ruff format --check backend inference bench scripts
+	$(VENV)/bin/mypy backend inference
+
+typecheck: setup
+	$(VENV)/bin/mypy backend inference
+
+fmt: setup
+	$(VENV)/bin/ruff check --fix backend inference bench scripts
+	$(VENV)/bin/ruff format backend inference bench scripts
+
+clean:
+	rm -rf var .pytest_cache .mypy_cache .ruff_cache

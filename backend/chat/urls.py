@@ -1,0 +1,7 @@
+"""URL routes for chat."""
+
+from __future__ import annotations
+
+from django.urls import URLPattern
+
+urlpatterns: list[URLPattern] = []

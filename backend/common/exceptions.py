@@ -1,0 +1,75 @@
+"""One DRF exception handler that renders every error as {"error": {code, message, fields?}}."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404
+from rest_framework import exceptions as drf
+from rest_framework.response import Response
+
+from .errors import ApplicationError
+
+logger = logging.getLogger(__name__)
+
+
+def error_body(code: str, message: str, fields: dict[str, list[str]] | None = None, **extra: Any) -> dict[str, Any]:
+    error: dict[str, Any] = {"code": code, "message": message}
+    if fields:
+        error["fields"] = fields
+    error.update(extra)
+    return {"error": error}
+
+
+def _flatten(detail: Any) -> list[str]:
+    if isinstance(detail, dict):
+        out: list[str] = []
+        for key, value in detail.items():
+            out.extend(f"{key}: {msg}" for msg in _flatten(value))
+        return out
+    if isinstance(detail, list):
+        out = []
+        for item in detail:
+            out.extend(_flatten(item))
+        return out
+    return [str(detail)]
+
+
+def _fields_from_detail(detail: Any) -> dict[str, list[str]]:
+    if isinstance(detail, dict):
+        return {str(key): _flatten(value) for key, value in detail.items()}
+    return {"non_field_errors": _flatten(detail)}
+
+
+def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    if isinstance(exc, ApplicationError):
+        return Response(
+            error_body(exc.code, exc.message, exc.fields, **exc.extra), status=exc.status_code, headers=exc.headers
+        )
+    if isinstance(exc, DjangoValidationError):
+        fields = exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
+        return Response(error_body("invalid", "Some fields are invalid.", fields), status=400)
+    if isinstance(exc, Http404):
+        return Response(error_body("not_found", "Not found."), status=404)
+    if isinstance(exc, DjangoPermissionDenied):
+        return Response(error_body("permission_denied", "You do not have permission to do this."), status=403)
+    if isinstance(exc, drf.ValidationError):
+        return Response(error_body("invalid", "Some fields are invalid.", _fields_from_detail(exc.detail)), status=400)
+    if isinstance(exc, drf.APIException):
+        headers: dict[str, str] = {}
+        if getattr(exc, "auth_header", None):
+            headers["WWW-Authenticate"] = exc.auth_header  # type: ignore[attr-defined]
+        if getattr(exc, "wait", None):
+            headers["Retry-After"] = str(int(exc.wait))  # type: ignore[attr-defined]
+        code = exc.get_codes()
+        code_str = code if isinstance(code, str) else exc.default_code
+        if isinstance(exc, (drf.NotAuthenticated, drf.AuthenticationFailed)):
+            code_str = "not_authenticated" if isinstance(exc, drf.NotAuthenticated) else "authentication_failed"
+        detail = exc.detail
+        message = str(detail) if not isinstance(detail, (dict, list)) else "; ".join(_flatten(detail))
+        return Response(error_body(str(code_str), message), status=exc.status_code, headers=headers)
+    logger.exception("Unhandled error in API view", exc_info=exc)
+    return Response(error_body("server_error", "Something went wrong on our side. Please try again."), status=500)

@@ -1,0 +1,7 @@
+"""Django project configuration for the Whale backend."""
+
+from __future__ import annotations
+
+from .celery import app as celery_app
+
+__all__ = ["celery_app"]

@@ -1,0 +1,24 @@
+"""URL map: app API under /api/v1/, schema and docs, health, admin, and the web build at /."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from common import views as common_views
+
+urlpatterns = [
+    path("healthz", common_views.healthz, name="healthz"),
+    path("readyz", common_views.readyz, name="readyz"),
+    path("admin/", admin.site.urls),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    path("api/v1/", include("accounts.urls")),
+    path("api/v1/", include("chat.urls")),
+    path("", include("common.web_urls")),
+]
+
+handler400 = "common.views.bad_request"
+handler404 = "common.views.not_found"
+handler500 = "common.views.server_error"

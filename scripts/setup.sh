@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Creates .venv with the pinned dependencies (idempotent: reinstalls only when a requirements file changes).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PYTHON=${PYTHON:-python3.11}
+command -v "$PYTHON" >/dev/null 2>&1 || PYTHON=python3
+REQS=(inference/requirements.txt backend/requirements.txt requirements-dev.txt)
+stamp_value=$(cat "${REQS[@]}" requirements.lock | sha256sum | cut -c1-16)
+stamp=.venv/.deps-$stamp_value
+
+if [ -f "$stamp" ]; then
+  exit 0
+fi
+if [ ! -x .venv/bin/python ]; then
+  echo "==> creating .venv with $($PYTHON --version)"
+  "$PYTHON" -m venv .venv
+fi
+echo "==> installing pinned Python dependencies (the first time takes a few minutes: vLLM and torch)"
+.venv/bin/python -m pip install --quiet --upgrade "pip==25.3"
+constraint=()
+[ -f requirements.lock ] && constraint=(-c requirements.lock)
+# vLLM first, so that torch comes from its pin (the CPU build on these machines).
+.venv/bin/pip install --quiet "${constraint[@]}" -r inference/requirements.txt
+.venv/bin/pip install --quiet "${constraint[@]}" -r backend/requirements.txt -r requirements-dev.txt
+# PyPI's torchvision/torchaudio break `transformers` next to the CPU torch; the text models need neither.
+.venv/bin/pip uninstall --quiet -y torchvision torchaudio torchcodec >/dev/null 2>&1 || true
+rm -f .venv/.deps-*
+touch "$stamp"
+echo "==> .venv ready"

@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Runs every test suite against real Postgres and Redis (and the real vLLM engine with the demo model).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+export WHALE_ENV=test
+export DATABASE_URL=${TEST_DATABASE_URL:-${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/test}}
+export REDIS_URL=${TEST_REDIS_URL:-redis://127.0.0.1:6379/1}
+export WHALE_REDIS_PREFIX=${WHALE_REDIS_PREFIX:-whale-test-$$}
+export DJANGO_SETTINGS_MODULE=config.settings
+
+scripts/ensure_redis.sh
+
+echo "==> backend and inference tests (pytest)"
+.venv/bin/python -m pytest "$@"
