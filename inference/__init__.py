@@ -1,0 +1,1 @@
+"""The GPU worker: serves chat turns from one long-lived inference engine."""

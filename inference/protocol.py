@@ -1,0 +1,169 @@
+"""The wire contract between the backend and the GPU workers: task names, payloads, Redis keys, turn events.
+
+Pure Python plus redis: the backend imports this module too, and nothing here may import
+Django or an engine. Both sides build keys from the payload, so a worker needs no settings
+beyond its Redis URL.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal, TypedDict
+
+PROTOCOL_VERSION = 1
+
+# Celery task names (the GPU worker and the backend each register their own side).
+TASK_GENERATE_TURN = "whale.generate_turn"  # backend -> GPU queue of the model
+TASK_GENERATE_TITLE = "whale.generate_title"  # backend -> GPU queue of the model
+TASK_TURN_STARTED = "whale.turn_started"  # worker -> backend queue
+TASK_FINALIZE_TURN = "whale.finalize_turn"  # worker -> backend queue
+TASK_SAVE_TITLE = "whale.save_title"  # worker -> backend queue
+
+BACKEND_QUEUE = "backend"
+
+# Turn event types, in the order a turn emits them.
+EVENT_QUEUED = "queued"
+EVENT_STARTED = "started"
+EVENT_REASONING = "reasoning"
+EVENT_CONTENT = "content"
+EVENT_DONE = "done"
+EVENT_ERROR = "error"
+TERMINAL_EVENTS = frozenset({EVENT_DONE, EVENT_ERROR})
+EventType = Literal["queued", "started", "reasoning", "content", "done", "error"]
+
+# How long a worker's lease on a turn lives without renewal; a worker renews it every
+# LEASE_RENEW_SECONDS while the turn runs. A turn whose lease lapsed has lost its worker.
+LEASE_TTL_SECONDS = 15
+LEASE_RENEW_SECONDS = 3
+# How long a finished turn's stream stays in Redis; after that, replays come from the database.
+STREAM_TTL_SECONDS = 3600
+# Deltas are coalesced and written at most this often (one Redis round trip per flush).
+FLUSH_INTERVAL_SECONDS = 0.04
+
+
+def turn_keys(prefix: str, turn_id: str) -> TurnKeys:
+    base = f"{prefix}:turn:{turn_id}"
+    return TurnKeys(events=f"{base}:events", cancel=f"{base}:cancel", lease=f"{base}:lease")
+
+
+def worker_heartbeat_key(prefix: str, worker_id: str) -> str:
+    return f"{prefix}:worker:{worker_id}"
+
+
+def workers_index_key(prefix: str) -> str:
+    return f"{prefix}:workers"
+
+
+@dataclass(frozen=True)
+class TurnKeys:
+    events: str  # Redis Stream of turn events
+    cancel: str  # set (any value) to ask the worker to stop the turn
+    lease: str  # SET NX EX by whoever may write the turn's events (a worker, or the backend to end it)
+
+
+class ChatMessage(TypedDict):
+    role: Literal["user", "assistant"]
+    content: str
+
+
+@dataclass
+class SamplingSettings:
+    temperature: float = 0.6
+    top_p: float = 0.95
+    max_tokens: int = 512
+
+
+@dataclass
+class TurnTask:
+    """Everything a worker needs to run one turn: it never reads the database."""
+
+    turn_id: str
+    conversation_id: str
+    user_id: str
+    model: str  # the registry name the user picked, e.g. "whale-r1"
+    reasoning: bool  # force "<think>\n" (DeepThink) or an empty think block (chat)
+    messages: list[ChatMessage]  # the branch, oldest first, ending with the user's turn; no reasoning
+    keys: TurnKeys
+    deadline: float  # epoch seconds; past it the worker gives up with an error
+    sampling: SamplingSettings = field(default_factory=SamplingSettings)
+    finalize_queue: str = BACKEND_QUEUE
+    request_id: str = ""
+    version: int = PROTOCOL_VERSION
+
+    def to_payload(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_payload(cls, payload: dict[str, Any]) -> TurnTask:
+        data = dict(payload)
+        data["keys"] = TurnKeys(**data["keys"])
+        data["sampling"] = SamplingSettings(**data.get("sampling", {}))
+        return cls(**data)
+
+
+@dataclass
+class TitleTask:
+    conversation_id: str
+    user_id: str
+    model: str
+    messages: list[ChatMessage]  # the first question and answer
+    save_queue: str = BACKEND_QUEUE
+    version: int = PROTOCOL_VERSION
+
+    def to_payload(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_payload(cls, payload: dict[str, Any]) -> TitleTask:
+        return cls(**payload)
+
+
+def encode_event(event_type: EventType, data: dict[str, Any]) -> dict[str, str]:
+    """Fields of one Redis Stream entry."""
+    return {"type": event_type, "data": json.dumps(data, separators=(",", ":"), ensure_ascii=False)}
+
+
+def decode_event(fields: dict[str, str]) -> tuple[str, dict[str, Any]]:
+    return fields["type"], json.loads(fields.get("data") or "{}")
+
+
+@dataclass(frozen=True)
+class Cursor:
+    """A client's resume position: the last stream entry seen and how much text it had by then.
+
+    The text offsets let a replay continue from the database once the stream has expired.
+    Rendered as "<stream id>.<reasoning chars>.<content chars>"; "0" means from the start.
+    """
+
+    stream_id: str = "0"
+    reasoning_chars: int = 0
+    content_chars: int = 0
+
+    def render(self) -> str:
+        return f"{self.stream_id}.{self.reasoning_chars}.{self.content_chars}"
+
+    @classmethod
+    def parse(cls, raw: str | None) -> Cursor:
+        """Parses a cursor; raises ValueError on anything that is not one."""
+        if raw is None or raw.strip() in {"", "0"}:
+            return cls()
+        if len(raw) > 64:
+            raise ValueError("cursor is too long")
+        parts = raw.strip().split(".")
+        if len(parts) != 3:
+            raise ValueError("cursor must look like '<stream id>.<n>.<n>'")
+        stream_id, reasoning, content = parts
+        ms, _, seq = stream_id.partition("-")
+        valid_id = stream_id == "0" or (ms.isdigit() and seq.isdigit())
+        if not (valid_id and reasoning.isdigit() and content.isdigit()):
+            raise ValueError("cursor must look like '<stream id>.<n>.<n>'")
+        return cls(stream_id, int(reasoning), int(content))
+
+    def advance(self, stream_id: str, event_type: str, data: dict[str, Any]) -> Cursor:
+        reasoning, content = self.reasoning_chars, self.content_chars
+        if event_type == EVENT_REASONING:
+            reasoning += len(data.get("delta", ""))
+        elif event_type == EVENT_CONTENT:
+            content += len(data.get("delta", ""))
+        return Cursor(stream_id, reasoning, content)
