@@ -17,9 +17,7 @@ class Conversation(models.Model):
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="conversations")
     title = models.CharField(max_length=TITLE_MAX_LENGTH, blank=True)
     # The leaf of the branch the user sees; reading walks up from here.
-    current_message = models.ForeignKey(
-        "Message", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
+    current_message = models.ForeignKey("Message", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     pinned_at = models.DateTimeField(null=True, blank=True)
     archived_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
@@ -62,6 +60,7 @@ class Message(models.Model):
     deepthink = models.BooleanField(default=False)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.DONE)
     error = models.TextField(blank=True)
+    error_code = models.CharField(max_length=64, blank=True)
     finish_reason = models.CharField(max_length=32, blank=True)
     prompt_tokens = models.PositiveIntegerField(default=0)
     completion_tokens = models.PositiveIntegerField(default=0)

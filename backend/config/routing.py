@@ -2,12 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
+from turns.routing import websocket_urlpatterns as turns_ws
 
-websocket_urlpatterns: list[Any] = []
-
-try:
-    from chat.routing import websocket_urlpatterns as chat_ws
-except ImportError:  # chat routing lands with the turns pipeline
-    chat_ws = []
-websocket_urlpatterns += chat_ws
+websocket_urlpatterns = [*turns_ws]

@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "common",
     "accounts",
     "chat",
+    "turns",
 ]
 
 MIDDLEWARE = [
@@ -183,9 +184,48 @@ WHALE_EMAIL_CODE_MAX_ATTEMPTS = env_int("WHALE_EMAIL_CODE_MAX_ATTEMPTS", 5)
 WHALE_LOGIN_MAX_FAILURES_PER_ACCOUNT = env_int("WHALE_LOGIN_MAX_FAILURES_PER_ACCOUNT", 5)
 WHALE_LOGIN_MAX_FAILURES_PER_IP = env_int("WHALE_LOGIN_MAX_FAILURES_PER_IP", 20)
 WHALE_LOGIN_LOCKOUT_SECONDS = env_int("WHALE_LOGIN_LOCKOUT_SECONDS", 15 * 60)
+# Login limits count per client IP, which is REMOTE_ADDR unless this many proxies in front of us append
+# to X-Forwarded-For (0: the header is ignored, so a client cannot pick its own IP).
+WHALE_TRUSTED_PROXY_COUNT = env_int("WHALE_TRUSTED_PROXY_COUNT", 0)
 WHALE_DEV_ADMIN_EMAIL = env_str("WHALE_DEV_ADMIN_EMAIL", "admin@whale.local")
 WHALE_DEV_ADMIN_PASSWORD = env_str("WHALE_DEV_ADMIN_PASSWORD", "whale-admin")
 WHALE_REDIS_PREFIX = env_str("WHALE_REDIS_PREFIX", "whale")
+
+# Chat turns: the model registry maps the names clients pick to GPU worker queues.
+# DeepThink on picks WHALE_REASONING_MODEL, off picks WHALE_CHAT_MODEL (the same weights
+# without the forced "<think>" by default). Override the whole registry with JSON.
+WHALE_MODELS: dict[str, dict[str, object]] = {
+    "whale-r1": {
+        "display_name": "DeepThink (R1)",
+        "description": "Reasons step by step before it answers.",
+        "queue": "gpu.default",
+        "reasoning": True,
+    },
+    "whale-chat": {
+        "display_name": "Chat",
+        "description": "Answers directly, without a reasoning phase.",
+        "queue": "gpu.default",
+        "reasoning": False,
+    },
+}
+_models_json = env_str("WHALE_MODELS_JSON", "")
+if _models_json:
+    import json
+
+    WHALE_MODELS = json.loads(_models_json)
+WHALE_REASONING_MODEL = env_str("WHALE_REASONING_MODEL", "whale-r1")
+WHALE_CHAT_MODEL = env_str("WHALE_CHAT_MODEL", "whale-chat")
+WHALE_MAX_MESSAGE_CHARS = env_int("WHALE_MAX_MESSAGE_CHARS", 16_000)
+WHALE_MAX_TOKENS = env_int("WHALE_MAX_TOKENS", 512)
+WHALE_TURN_DEADLINE_SECONDS = env_int("WHALE_TURN_DEADLINE_SECONDS", 600)
+WHALE_TITLE_MODEL = env_str("WHALE_TITLE_MODEL", "whale-chat")
+WHALE_AUTO_TITLE = env_bool("WHALE_AUTO_TITLE", True)
+WHALE_SSE_KEEPALIVE_SECONDS = env_float("WHALE_SSE_KEEPALIVE_SECONDS", 15.0)
+WHALE_REAPER_INTERVAL_SECONDS = env_float("WHALE_REAPER_INTERVAL_SECONDS", 5.0)
+
+CELERY_BEAT_SCHEDULE = {
+    "reap-stale-turns": {"task": "whale.reap_turns", "schedule": WHALE_REAPER_INTERVAL_SECONDS},
+}
 
 # Readiness probe budget
 WHALE_READY_TIMEOUT_SECONDS = env_float("WHALE_READY_TIMEOUT_SECONDS", 2.0)

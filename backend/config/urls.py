@@ -16,6 +16,7 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("api/v1/", include("accounts.urls")),
     path("api/v1/", include("chat.urls")),
+    path("api/v1/", include("turns.urls")),
     path("", include("common.web_urls")),
 ]
 

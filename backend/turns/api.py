@@ -1,0 +1,114 @@
+"""HTTP endpoints for turns: list models, send a message, regenerate, cancel."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import status
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.permissions import CanChat
+from chat.serializers import MessageSerializer
+from common.schema import error_responses
+
+from . import serializers, services
+from .selectors import model_infos
+
+
+def _created_body(request: Request, created: services.TurnCreated) -> dict[str, Any]:
+    turn_id = created.assistant_message.id
+    ws_scheme = "wss" if request.is_secure() else "ws"
+    return {
+        "conversation_id": created.conversation.id,
+        "user_message": MessageSerializer(created.user_message).data if created.user_message else None,
+        "assistant_message": MessageSerializer(created.assistant_message).data,
+        "queue_position": created.queue_position,
+        "stream": {
+            "events_url": f"/api/v1/turns/{turn_id}/events",
+            "websocket_url": f"{ws_scheme}://{request.get_host()}/ws/turns/{turn_id}/",
+        },
+    }
+
+
+class ModelListView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        operation_id="models_list",
+        tags=["turns"],
+        responses={200: serializers.ModelList, **error_responses(401)},
+        summary="Models a client may pick",
+    )
+    def get(self, request: Request) -> Response:
+        return Response({"object": "list", "data": model_infos()})
+
+
+class SendMessageView(APIView):
+    permission_classes = [IsAuthenticated, CanChat]
+
+    @extend_schema(
+        operation_id="conversations_messages_create",
+        tags=["turns"],
+        request=serializers.SendMessageRequest,
+        responses={202: serializers.TurnCreatedResponse, **error_responses(400, 401, 403, 404, 409, 503)},
+        summary="Send a message and queue its answer",
+        description=(
+            "Saves the question and a queued answer, and queues the answer's generation. Omit `parent_id` to "
+            "continue the branch on screen; give an assistant message's id to branch from there (an edited "
+            "question), or null for a new first question."
+        ),
+    )
+    def post(self, request: Request, conversation_id: Any) -> Response:
+        body = serializers.SendMessageRequest(data=request.data)
+        body.is_valid(raise_exception=True)
+        kwargs: dict[str, Any] = {}
+        if "parent_id" in body.validated_data:
+            kwargs["parent_id"] = body.validated_data["parent_id"]
+        created = services.turn_send(
+            user=request.user,  # type: ignore[arg-type]
+            conversation_id=conversation_id,
+            content=body.validated_data["content"],
+            deepthink=body.validated_data["deepthink"],
+            **kwargs,
+        )
+        return Response(_created_body(request, created), status=status.HTTP_202_ACCEPTED)
+
+
+class RegenerateView(APIView):
+    permission_classes = [IsAuthenticated, CanChat]
+
+    @extend_schema(
+        operation_id="messages_regenerate",
+        tags=["turns"],
+        request=serializers.RegenerateRequest,
+        responses={202: serializers.TurnCreatedResponse, **error_responses(400, 401, 403, 404, 409, 503)},
+        summary="Generate another answer to the same question (a sibling branch)",
+    )
+    def post(self, request: Request, message_id: Any) -> Response:
+        body = serializers.RegenerateRequest(data=request.data)
+        body.is_valid(raise_exception=True)
+        created = services.turn_regenerate(
+            user=request.user,  # type: ignore[arg-type]
+            message_id=message_id,
+            deepthink=body.validated_data.get("deepthink"),
+        )
+        return Response(_created_body(request, created), status=status.HTTP_202_ACCEPTED)
+
+
+class CancelView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        operation_id="turns_cancel",
+        tags=["turns"],
+        request=None,
+        responses={202: serializers.CancelResponse, **error_responses(401, 404, 503)},
+        summary="Stop generating an answer (its partial text is kept)",
+    )
+    def post(self, request: Request, turn_id: Any) -> Response:
+        turn = services.turn_cancel(user=request.user, turn_id=turn_id)  # type: ignore[arg-type]
+        return Response({"turn": MessageSerializer(turn).data}, status=status.HTTP_202_ACCEPTED)

@@ -1,0 +1,44 @@
+"""Authenticates the streaming endpoints (SSE and WebSocket) with the same access JWTs as the API."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework_simplejwt.authentication import JWTAuthentication
+from rest_framework_simplejwt.exceptions import AuthenticationFailed, InvalidToken, TokenError
+
+from accounts.models import User
+
+_jwt = JWTAuthentication()
+
+
+def user_from_access_token(raw: str | None) -> User | None:
+    """The active user a raw access token belongs to, or None for a missing, bad or revoked one."""
+    if not raw or len(raw) > 4096:
+        return None
+    try:
+        validated = _jwt.get_validated_token(raw.encode())
+        user: Any = _jwt.get_user(validated)
+    except (InvalidToken, TokenError, AuthenticationFailed):
+        return None
+    if user is None or not user.is_active:
+        return None
+    return user
+
+
+def bearer_token(authorization: str | None) -> str | None:
+    if not authorization:
+        return None
+    scheme, _, token = authorization.partition(" ")
+    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
+
+
+class QueryTokenAuthentication(JWTAuthentication):
+    """`?token=<access>` for the streaming endpoints only: browsers' EventSource cannot set headers."""
+
+    def authenticate(self, request: Any) -> Any:
+        raw = request.query_params.get("token") if hasattr(request, "query_params") else None
+        if not raw:
+            return None
+        validated = self.get_validated_token(raw.encode())
+        return self.get_user(validated), validated

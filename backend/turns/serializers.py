@@ -1,0 +1,51 @@
+"""Request and response bodies of the turns API."""
+
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from chat.serializers import MessageSerializer
+
+
+class SendMessageRequest(serializers.Serializer):
+    content = serializers.CharField(max_length=100_000, allow_blank=False, trim_whitespace=False)
+    parent_id = serializers.UUIDField(required=False, allow_null=True)
+    deepthink = serializers.BooleanField(default=False)
+
+
+class RegenerateRequest(serializers.Serializer):
+    deepthink = serializers.BooleanField(required=False, allow_null=True, default=None)
+
+
+class StreamLinks(serializers.Serializer):
+    events_url = serializers.CharField()
+    websocket_url = serializers.CharField()
+
+
+class TurnCreatedResponse(serializers.Serializer):
+    conversation_id = serializers.UUIDField()
+    user_message = MessageSerializer(allow_null=True)
+    assistant_message = MessageSerializer()
+    queue_position = serializers.IntegerField()
+    stream = StreamLinks()
+
+
+class CancelResponse(serializers.Serializer):
+    turn = MessageSerializer()
+
+
+class ModelInfo(serializers.Serializer):
+    id = serializers.CharField()
+    display_name = serializers.CharField()
+    description = serializers.CharField()
+    reasoning = serializers.BooleanField()
+    available = serializers.BooleanField(help_text="A worker serving this model has reported in the last 30 s.")
+    demo = serializers.BooleanField(
+        help_text="The worker serves the tiny offline demo model, not the real one: show a banner."
+    )
+    served_model = serializers.CharField(allow_blank=True)
+
+
+class ModelList(serializers.Serializer):
+    object = serializers.CharField(default="list")
+    data = ModelInfo(many=True)

@@ -1,0 +1,153 @@
+"""Server-sent event endpoints: one turn's events (resumable) and the user's event stream."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import AsyncIterator
+from typing import Any
+
+from asgiref.sync import sync_to_async
+from channels.layers import get_channel_layer
+from django.conf import settings
+from django.http import StreamingHttpResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.renderers import BaseRenderer, JSONRenderer
+from rest_framework.request import Request
+from rest_framework.views import APIView
+from rest_framework_simplejwt.authentication import JWTAuthentication
+
+from chat.models import Message
+from common.errors import ValidationFailed
+from common.schema import error_responses
+from inference.protocol import Cursor
+
+from . import events, streams
+from .auth import QueryTokenAuthentication
+from .services import turn_get
+
+logger = logging.getLogger(__name__)
+
+SSE_HEADERS = {"Cache-Control": "no-cache, no-transform", "X-Accel-Buffering": "no"}
+
+
+class EventStreamRenderer(BaseRenderer):
+    """Lets clients send `Accept: text/event-stream`; errors before the stream starts are JSON."""
+
+    media_type = "text/event-stream"
+    format = "sse"
+    charset = "utf-8"
+
+    def render(self, data: Any, accepted_media_type: str | None = None, renderer_context: Any = None) -> bytes:
+        return json.dumps(data).encode()
+
+
+def sse_frame(event_id: str | None, event_type: str, data: dict[str, Any]) -> str:
+    head = f"id: {event_id}\n" if event_id else ""
+    return f"{head}event: {event_type}\ndata: {json.dumps(data, separators=(',', ':'), ensure_ascii=False)}\n\n"
+
+
+async def load_final_message(turn_id: object) -> Message | None:
+    def load() -> Message | None:
+        message = Message.objects.filter(id=turn_id).first()
+        return message if message is not None and message.is_terminal else None
+
+    return await sync_to_async(load)()
+
+
+async def turn_event_frames(turn_id: object, cursor: Cursor) -> AsyncIterator[str]:
+    yield "retry: 2000\n\n"
+    async for event in streams.tail_events(
+        turn_id=turn_id,
+        cursor=cursor,
+        load_final=lambda: load_final_message(turn_id),
+        keepalive_seconds=settings.WHALE_SSE_KEEPALIVE_SECONDS,
+    ):
+        if event is None:
+            yield ": keep-alive\n\n"
+        else:
+            yield sse_frame(event.id, event.type, event.data)
+
+
+STREAM_AUTH = [JWTAuthentication, QueryTokenAuthentication]
+STREAM_RENDERERS = [JSONRenderer, EventStreamRenderer]
+SSE_RESPONSE = OpenApiResponse(
+    response=OpenApiTypes.STR,
+    description="`text/event-stream`: frames with `id:` (the resume cursor), `event:` (the type) and `data:` (JSON).",
+)
+
+
+class TurnEventsView(APIView):
+    authentication_classes = STREAM_AUTH
+    permission_classes = [IsAuthenticated]
+    renderer_classes = STREAM_RENDERERS
+
+    @extend_schema(
+        operation_id="turns_events",
+        tags=["turns"],
+        summary="A turn's events as server-sent events (resumable)",
+        description=(
+            "Event types: queued, started, reasoning, content, done, error (see docs/api.md). Send the last seen "
+            "`id` as `Last-Event-ID` (or `?after=`) to continue after it: every later event arrives exactly once, "
+            "also after the turn has finished. Browsers' EventSource may pass the access token as `?token=`."
+        ),
+        parameters=[
+            OpenApiParameter("after", str, description="Resume cursor (an event id)."),
+            OpenApiParameter("token", str, description="Access token, for clients that cannot set headers."),
+            OpenApiParameter("Last-Event-ID", str, location=OpenApiParameter.HEADER, required=False),
+        ],
+        responses={(200, "text/event-stream"): SSE_RESPONSE, **error_responses(400, 401, 404)},
+    )
+    def get(self, request: Request, turn_id: Any) -> StreamingHttpResponse:
+        turn = turn_get(user=request.user, turn_id=turn_id)  # type: ignore[arg-type]
+        raw_cursor = request.headers.get("Last-Event-ID") or request.query_params.get("after")
+        try:
+            cursor = Cursor.parse(raw_cursor)
+        except ValueError as exc:
+            raise ValidationFailed(str(exc), fields={"after": [str(exc)]}) from exc
+        return StreamingHttpResponse(
+            turn_event_frames(turn.id, cursor), content_type="text/event-stream", headers=SSE_HEADERS
+        )
+
+
+async def user_event_frames(user_id: object) -> AsyncIterator[str]:
+    layer = get_channel_layer()
+    assert layer is not None
+    channel = await layer.new_channel()
+    group = events.user_group(user_id)
+    await layer.group_add(group, channel)
+    try:
+        yield "retry: 2000\n\n"
+        yield sse_frame(None, "ready", {})
+        while True:
+            try:
+                message = await asyncio.wait_for(layer.receive(channel), settings.WHALE_SSE_KEEPALIVE_SECONDS)
+            except TimeoutError:
+                yield ": keep-alive\n\n"
+                continue
+            event = message.get("event", {})
+            yield sse_frame(None, str(event.get("type", "message")), event)
+    finally:
+        await layer.group_discard(group, channel)
+
+
+class UserEventsView(APIView):
+    authentication_classes = STREAM_AUTH
+    permission_classes = [IsAuthenticated]
+    renderer_classes = STREAM_RENDERERS
+
+    @extend_schema(
+        operation_id="events_stream",
+        tags=["turns"],
+        summary="The user's event stream as server-sent events",
+        description="conversation.created/updated/deleted, turn.queued/started/finished (see docs/api.md).",
+        parameters=[OpenApiParameter("token", str, description="Access token, for clients that cannot set headers.")],
+        responses={(200, "text/event-stream"): SSE_RESPONSE, **error_responses(401)},
+    )
+    def get(self, request: Request) -> StreamingHttpResponse:
+        return StreamingHttpResponse(
+            user_event_frames(request.user.pk), content_type="text/event-stream", headers=SSE_HEADERS
+        )

@@ -1,0 +1,196 @@
+"""The backend's side of a turn's Redis Stream: queueing, ending a turn it owns, replaying and tailing events."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from django.conf import settings
+
+from common.redis import get_async_redis, get_redis
+from inference import protocol
+from inference.protocol import Cursor, TurnKeys
+
+BACKEND_LEASE_OWNER = "backend"
+
+
+def keys_for(turn_id: object) -> TurnKeys:
+    return protocol.turn_keys(settings.WHALE_REDIS_PREFIX, str(turn_id))
+
+
+@dataclass
+class TurnOutcome:
+    """What a turn's stream says happened, folded from all its events."""
+
+    reasoning: str = ""
+    content: str = ""
+    terminal_type: str | None = None
+    terminal: dict[str, Any] = field(default_factory=dict)
+    started: dict[str, Any] | None = None
+
+    @property
+    def finished(self) -> bool:
+        return self.terminal_type is not None
+
+
+def fold_events(entries: list[tuple[str, dict[str, str]]]) -> TurnOutcome:
+    outcome = TurnOutcome()
+    reasoning: list[str] = []
+    content: list[str] = []
+    for _entry_id, fields in entries:
+        event_type, data = protocol.decode_event(fields)
+        if event_type == protocol.EVENT_REASONING:
+            reasoning.append(data.get("delta", ""))
+        elif event_type == protocol.EVENT_CONTENT:
+            content.append(data.get("delta", ""))
+        elif event_type == protocol.EVENT_STARTED:
+            outcome.started = data
+        elif event_type in protocol.TERMINAL_EVENTS and outcome.terminal_type is None:
+            outcome.terminal_type = event_type
+            outcome.terminal = data
+    outcome.reasoning = "".join(reasoning)
+    outcome.content = "".join(content)
+    return outcome
+
+
+def turn_outcome(turn_id: object) -> TurnOutcome | None:
+    """Everything the stream holds for a turn, or None when the stream is gone."""
+    keys = keys_for(turn_id)
+    entries = get_redis().xrange(keys.events)
+    if not entries:
+        return None
+    return fold_events(entries)
+
+
+def lease_holder(turn_id: object) -> str | None:
+    value = get_redis().get(keys_for(turn_id).lease)
+    return str(value) if value is not None else None
+
+
+def end_turn_if_unowned(turn_id: object, event_type: str, data: dict[str, Any]) -> bool:
+    """Writes a terminal event for a turn no worker is running; False when a worker holds it.
+
+    Taking the lease first means a worker that picks the task up later finds the turn
+    already ended and leaves it alone, and a running worker is never talked over.
+    """
+    keys = keys_for(turn_id)
+    client = get_redis()
+    if not client.set(keys.lease, BACKEND_LEASE_OWNER, nx=True, ex=protocol.LEASE_TTL_SECONDS * 4):
+        return False
+    existing = client.xrange(keys.events)
+    if existing and fold_events(existing).finished:
+        return True
+    pipe = client.pipeline()
+    pipe.xadd(keys.events, protocol.encode_event(event_type, data))  # type: ignore[arg-type]
+    pipe.expire(keys.events, protocol.STREAM_TTL_SECONDS)
+    pipe.execute()
+    return True
+
+
+def request_cancel(turn_id: object) -> None:
+    get_redis().set(keys_for(turn_id).cancel, "1", ex=protocol.STREAM_TTL_SECONDS)
+
+
+def queue_length(queue: str) -> int:
+    return int(get_redis().llen(queue))  # kombu's Redis transport keeps a queue as a list of its name
+
+
+def iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+@dataclass(frozen=True)
+class TurnEvent:
+    id: str
+    type: str
+    data: dict[str, Any]
+
+
+async def tail_events(
+    *,
+    turn_id: object,
+    cursor: Cursor,
+    load_final: Any,
+    keepalive_seconds: float,
+) -> AsyncIterator[TurnEvent | None]:
+    """Yields the turn's events after `cursor`, live, until its terminal event; None is a keep-alive tick.
+
+    While the stream exists it is the source of truth. Once it has expired, the rest of the
+    answer comes from the database (`load_final()` returns the saved message or None while the
+    turn is still unsaved), cut at the cursor's text offsets so nothing is sent twice.
+    """
+    keys = keys_for(turn_id)
+    client = get_async_redis()
+    last_id = cursor.stream_id
+    block_ms = max(100, int(keepalive_seconds * 1000))
+    while True:
+        response = await client.xread({keys.events: last_id}, count=512, block=block_ms)
+        if response:
+            for entry_id, fields in response[0][1]:
+                event_type, data = protocol.decode_event(fields)
+                cursor = cursor.advance(entry_id, event_type, data)
+                last_id = entry_id
+                yield TurnEvent(cursor.render(), event_type, data)
+                if event_type in protocol.TERMINAL_EVENTS:
+                    return
+            continue
+        if await client.exists(keys.events):
+            yield None
+            continue
+        message = await load_final()
+        if message is None:
+            # No stream and no saved result: the turn is waiting for the reaper to settle it.
+            yield None
+            await asyncio.sleep(min(keepalive_seconds, 1.0))
+            continue
+        for event in replay_from_saved(message, cursor):
+            yield event
+        return
+
+
+def replay_from_saved(message: Any, cursor: Cursor) -> list[TurnEvent]:
+    """The events a client at `cursor` has not seen, rebuilt from a finished message."""
+    events: list[TurnEvent] = []
+    reasoning_rest = message.reasoning_content[cursor.reasoning_chars :]
+    content_rest = message.content[cursor.content_chars :]
+    seq = 1
+    position = cursor
+    for event_type, delta in ((protocol.EVENT_REASONING, reasoning_rest), (protocol.EVENT_CONTENT, content_rest)):
+        if delta:
+            position = position.advance(f"0-{seq}", event_type, {"delta": delta})
+            events.append(TurnEvent(position.render(), event_type, {"delta": delta}))
+            seq += 1
+    position = Cursor(f"0-{seq}", position.reasoning_chars, position.content_chars)
+    if message.status == "failed":
+        events.append(TurnEvent(position.render(), protocol.EVENT_ERROR, error_data(message)))
+    else:
+        events.append(TurnEvent(position.render(), protocol.EVENT_DONE, done_data(message)))
+    return events
+
+
+def error_data(message: Any) -> dict[str, Any]:
+    return {
+        "code": message.error_code or "turn_failed",
+        "message": message.error or "The answer could not be generated.",
+    }
+
+
+def done_data(message: Any) -> dict[str, Any]:
+    return {
+        "status": message.status,
+        "finish_reason": message.finish_reason,
+        "usage": {
+            "prompt_tokens": message.prompt_tokens,
+            "completion_tokens": message.completion_tokens,
+            "reasoning_tokens": message.reasoning_tokens,
+        },
+        "timings": {
+            "queued_at": iso(message.queued_at),
+            "started_at": iso(message.started_at),
+            "first_token_at": iso(message.first_token_at),
+            "finished_at": iso(message.finished_at),
+        },
+    }

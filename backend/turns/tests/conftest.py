@@ -1,0 +1,63 @@
+"""Fixtures for turn tests: users, conversations, and a GPU queue of this test run only."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.conf import settings
+from rest_framework.test import APIClient
+from rest_framework_simplejwt.tokens import RefreshToken
+
+from accounts.models import User
+from chat.models import Conversation
+
+
+@pytest.fixture(autouse=True)
+def _private_gpu_queue(settings: Any) -> str:
+    """Each test run queues to its own Redis list, so concurrent runs and workers never share one."""
+    queue = f"{settings.WHALE_REDIS_PREFIX}:gpu"
+    settings.WHALE_MODELS = {
+        "whale-r1": {"display_name": "DeepThink (R1)", "queue": queue, "reasoning": True},
+        "whale-chat": {"display_name": "Chat", "queue": queue, "reasoning": False},
+    }
+    return queue
+
+
+@pytest.fixture
+def gpu_queue(_private_gpu_queue: str) -> str:
+    return _private_gpu_queue
+
+
+def make_user(email: str = "ada@example.com") -> User:
+    return User.objects.create_user(email=email, password="correct horse battery staple")
+
+
+def access_token(user: User) -> str:
+    return str(RefreshToken.for_user(user).access_token)
+
+
+@pytest.fixture
+def user(db: Any) -> User:
+    return make_user()
+
+
+@pytest.fixture
+def other_user(db: Any) -> User:
+    return make_user("mallory@example.com")
+
+
+@pytest.fixture
+def api(user: User) -> APIClient:
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {access_token(user)}")
+    return client
+
+
+@pytest.fixture
+def conversation(user: User) -> Conversation:
+    return Conversation.objects.create(user=user)
+
+
+def redis_prefix() -> str:
+    return settings.WHALE_REDIS_PREFIX

@@ -1,0 +1,282 @@
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from django.utils import timezone
+from rest_framework.test import APIClient
+
+from chat.models import Conversation, Message
+from common.redis import get_redis
+from inference import protocol
+from turns import services, streams
+
+from .conftest import access_token, make_user
+from .worker_double import emit, run_turn, take_lease
+
+pytestmark = pytest.mark.django_db
+
+
+def queued_tasks(queue: str) -> list[dict[str, Any]]:
+    """The Celery messages waiting in a queue (kombu's Redis transport keeps them in a list)."""
+    return [json.loads(raw) for raw in get_redis().lrange(queue, 0, -1)]
+
+
+def task_payload(message: dict[str, Any]) -> dict[str, Any]:
+    import base64
+
+    body = json.loads(base64.b64decode(message["body"]))
+    return body[0][0]
+
+
+def send(api: APIClient, conversation: Conversation, **body: Any) -> Any:
+    return api.post(f"/api/v1/conversations/{conversation.id}/messages", {"deepthink": True, **body}, format="json")
+
+
+def test_sending_a_message_saves_both_messages_and_queues_the_turn(api, conversation, gpu_queue) -> None:
+    response = send(api, conversation, content="Why is the sky blue?")
+
+    assert response.status_code == 202, response.content
+    body = response.json()
+    assert body["user_message"]["content"] == "Why is the sky blue?"
+    assistant = body["assistant_message"]
+    assert assistant["status"] == "queued"
+    assert assistant["model"] == "whale-r1"
+    assert assistant["deepthink"] is True
+    assert body["stream"]["events_url"] == f"/api/v1/turns/{assistant['id']}/events"
+    assert body["stream"]["websocket_url"].endswith(f"/ws/turns/{assistant['id']}/")
+
+    tasks = queued_tasks(gpu_queue)
+    assert len(tasks) == 1
+    assert tasks[0]["headers"]["task"] == protocol.TASK_GENERATE_TURN
+    payload = task_payload(tasks[0])
+    assert payload["turn_id"] == assistant["id"]
+    assert payload["reasoning"] is True
+    assert payload["messages"] == [{"role": "user", "content": "Why is the sky blue?"}]
+    assert payload["sampling"]["temperature"] == 0.6 and payload["sampling"]["top_p"] == 0.95
+
+    events = get_redis().xrange(streams.keys_for(assistant["id"]).events)
+    assert [fields["type"] for _id, fields in events] == ["queued"]
+    conversation.refresh_from_db()
+    assert str(conversation.current_message_id) == assistant["id"]
+    assert conversation.title == "Why is the sky blue?"
+
+
+def test_deepthink_off_picks_the_chat_model(api, conversation, gpu_queue) -> None:
+    response = send(api, conversation, content="hi", deepthink=False)
+    assert response.json()["assistant_message"]["model"] == "whale-chat"
+    assert task_payload(queued_tasks(gpu_queue)[0])["reasoning"] is False
+
+
+def test_earlier_reasoning_is_not_sent_back_to_the_model(api, conversation, gpu_queue) -> None:
+    first = send(api, conversation, content="Why is the sky blue?").json()
+    run_turn(first["assistant_message"]["id"], ["Think about light."], ["Scattering."])
+    assert services.turn_finalize(turn_id=first["assistant_message"]["id"])
+    get_redis().delete(gpu_queue)
+
+    send(api, conversation, content="And the sunset?")
+
+    payload = task_payload(queued_tasks(gpu_queue)[0])
+    assert payload["messages"] == [
+        {"role": "user", "content": "Why is the sky blue?"},
+        {"role": "assistant", "content": "Scattering."},
+        {"role": "user", "content": "And the sunset?"},
+    ]
+
+
+def test_a_second_message_while_an_answer_is_generating_is_a_conflict(api, conversation) -> None:
+    send(api, conversation, content="one")
+    response = send(api, conversation, content="two")
+    assert response.status_code == 409
+    assert response.json()["error"]["code"] == "turn_in_progress"
+    assert Message.objects.filter(conversation=conversation).count() == 2
+
+
+def test_empty_and_overlong_messages_are_rejected(api, conversation, settings) -> None:
+    settings.WHALE_MAX_MESSAGE_CHARS = 10
+    assert send(api, conversation, content="   ").status_code == 400
+    response = send(api, conversation, content="x" * 11)
+    assert response.status_code == 400
+    assert "content" in response.json()["error"]["fields"]
+    assert not Message.objects.exists()
+
+
+def test_another_users_conversation_is_not_found(conversation) -> None:
+    intruder = make_user("eve@example.com")
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {access_token(intruder)}")
+    response = send(client, conversation, content="hello")
+    assert response.status_code == 404
+    assert not Message.objects.exists()
+
+
+def test_redis_down_when_sending_is_a_503_and_leaves_no_half_written_turn(api, conversation, monkeypatch) -> None:
+    import redis
+
+    dead = redis.Redis.from_url("redis://127.0.0.1:1/0", socket_connect_timeout=0.2)
+    monkeypatch.setattr(streams, "get_redis", lambda: dead)
+
+    response = send(api, conversation, content="hello")
+
+    assert response.status_code == 503
+    assert response.json()["error"]["code"] == "queue_unavailable"
+    assert not Message.objects.filter(conversation=conversation).exists()
+    conversation.refresh_from_db()
+    assert conversation.current_message_id is None
+
+
+def test_an_edited_question_makes_a_sibling_branch(api, conversation) -> None:
+    first = send(api, conversation, content="Why is the sky blue?").json()
+    run_turn(first["assistant_message"]["id"], [], ["Scattering."])
+    services.turn_finalize(turn_id=first["assistant_message"]["id"])
+
+    edited = send(api, conversation, content="Why is the sea blue?", parent_id=None)
+
+    assert edited.status_code == 202
+    user_message = edited.json()["user_message"]
+    assert user_message["parent_id"] is None
+    assert user_message["sibling_count"] == 2 and user_message["sibling_index"] == 1
+
+
+def test_regenerate_makes_a_sibling_answer(api, conversation, gpu_queue) -> None:
+    first = send(api, conversation, content="Why is the sky blue?").json()
+    answer_id = first["assistant_message"]["id"]
+    run_turn(answer_id, ["hmm"], ["Scattering."])
+    services.turn_finalize(turn_id=answer_id)
+    get_redis().delete(gpu_queue)
+
+    response = api.post(f"/api/v1/messages/{answer_id}/regenerate", {}, format="json")
+
+    assert response.status_code == 202, response.content
+    again = response.json()["assistant_message"]
+    assert again["parent_id"] == first["user_message"]["id"]
+    assert again["sibling_count"] == 2 and again["sibling_index"] == 1
+    assert again["deepthink"] is True
+    assert task_payload(queued_tasks(gpu_queue)[0])["messages"] == [{"role": "user", "content": "Why is the sky blue?"}]
+
+
+def test_only_answers_can_be_regenerated(api, conversation) -> None:
+    first = send(api, conversation, content="q").json()
+    response = api.post(f"/api/v1/messages/{first['user_message']['id']}/regenerate", {}, format="json")
+    assert response.status_code == 400
+
+
+def test_finalize_saves_the_answer_exactly_once(api, conversation) -> None:
+    turn_id = send(api, conversation, content="q").json()["assistant_message"]["id"]
+    run_turn(turn_id, ["Let me ", "think."], ["The ", "answer."])
+
+    assert services.turn_finalize(turn_id=turn_id) is True
+    assert services.turn_finalize(turn_id=turn_id) is False
+
+    turn = Message.objects.get(id=turn_id)
+    assert turn.status == "done"
+    assert turn.reasoning_content == "Let me think."
+    assert turn.content == "The answer."
+    assert (turn.prompt_tokens, turn.completion_tokens, turn.reasoning_tokens) == (7, 11, 5)
+    assert turn.started_at and turn.first_token_at and turn.finished_at
+
+
+def test_finalize_waits_for_a_terminal_event(api, conversation) -> None:
+    turn_id = send(api, conversation, content="q").json()["assistant_message"]["id"]
+    take_lease(turn_id)
+    emit(turn_id, "started", {"model": "whale-r1", "started_at": timezone.now().isoformat()})
+    emit(turn_id, "content", {"delta": "partial"})
+    assert services.turn_finalize(turn_id=turn_id) is False
+    assert Message.objects.get(id=turn_id).status == "queued"
+
+
+def test_cancelling_a_turn_no_worker_has_picked_up_ends_it_at_once(api, conversation) -> None:
+    turn_id = send(api, conversation, content="q").json()["assistant_message"]["id"]
+
+    response = api.post(f"/api/v1/turns/{turn_id}/cancel")
+
+    assert response.status_code == 202
+    assert response.json()["turn"]["status"] == "cancelled"
+    assert get_redis().get(streams.keys_for(turn_id).cancel) == "1"
+
+
+def test_cancelling_a_running_turn_asks_its_worker_and_keeps_the_partial_text(api, conversation) -> None:
+    turn_id = send(api, conversation, content="q").json()["assistant_message"]["id"]
+    take_lease(turn_id)
+    emit(turn_id, "content", {"delta": "half an ans"})
+
+    response = api.post(f"/api/v1/turns/{turn_id}/cancel")
+
+    assert response.json()["turn"]["status"] == "queued"  # the worker owns it and will stop
+    assert get_redis().get(streams.keys_for(turn_id).cancel) == "1"
+    emit(turn_id, "done", {"status": "cancelled", "finish_reason": "cancelled", "usage": {}, "timings": {}})
+    services.turn_finalize(turn_id=turn_id)
+    turn = Message.objects.get(id=turn_id)
+    assert turn.status == "cancelled" and turn.content == "half an ans"
+
+
+def test_the_reaper_fails_a_turn_whose_worker_vanished(api, conversation) -> None:
+    turn_id = send(api, conversation, content="q").json()["assistant_message"]["id"]
+    emit(turn_id, "started", {"model": "whale-r1", "started_at": timezone.now().isoformat()})
+    services.turn_mark_started(turn_id=turn_id, started_at=None)
+    Message.objects.filter(id=turn_id).update(started_at=timezone.now() - timedelta(seconds=60))
+
+    assert services.turns_reap() == 1
+
+    turn = Message.objects.get(id=turn_id)
+    assert turn.status == "failed"
+    assert turn.error_code == "worker_lost"
+    assert Message.objects.filter(conversation=conversation, role="user").count() == 1
+
+
+def test_the_reaper_leaves_a_turn_with_a_live_worker_alone(api, conversation) -> None:
+    turn_id = send(api, conversation, content="q").json()["assistant_message"]["id"]
+    take_lease(turn_id)
+    services.turn_mark_started(turn_id=turn_id, started_at=None)
+    Message.objects.filter(id=turn_id).update(started_at=timezone.now() - timedelta(seconds=60))
+
+    assert services.turns_reap() == 0
+    assert Message.objects.get(id=turn_id).status == "streaming"
+
+
+def test_the_reaper_fails_a_queued_turn_past_its_deadline(api, conversation, settings) -> None:
+    turn_id = send(api, conversation, content="q").json()["assistant_message"]["id"]
+    Message.objects.filter(id=turn_id).update(queued_at=timezone.now() - timedelta(seconds=3600))
+    settings.WHALE_TURN_DEADLINE_SECONDS = 60
+
+    assert services.turns_reap() == 1
+    assert Message.objects.get(id=turn_id).error_code == "deadline_exceeded"
+
+
+def test_a_failed_turn_can_be_regenerated(api, conversation) -> None:
+    turn_id = send(api, conversation, content="q").json()["assistant_message"]["id"]
+    emit(turn_id, "error", {"code": "engine_error", "message": "boom"})
+    services.turn_finalize(turn_id=turn_id)
+    assert Message.objects.get(id=turn_id).status == "failed"
+
+    response = api.post(f"/api/v1/messages/{turn_id}/regenerate", {}, format="json")
+    assert response.status_code == 202
+
+
+def test_the_first_answer_queues_a_title_and_the_title_is_saved(api, conversation, gpu_queue, django_capture_on_commit_callbacks) -> None:
+    turn_id = send(api, conversation, content="Why is the sky blue?").json()["assistant_message"]["id"]
+    get_redis().delete(gpu_queue)
+    run_turn(turn_id, [], ["Scattering."])
+    with django_capture_on_commit_callbacks(execute=True):
+        services.turn_finalize(turn_id=turn_id)
+
+    tasks = queued_tasks(gpu_queue)
+    assert [t["headers"]["task"] for t in tasks] == [protocol.TASK_GENERATE_TITLE]
+    assert task_payload(tasks[0])["conversation_id"] == str(conversation.id)
+
+    assert services.conversation_title_save(
+        conversation_id=conversation.id, user_id=conversation.user_id, title="  Blue   sky  "
+    )
+    conversation.refresh_from_db()
+    assert conversation.title == "Blue sky"
+
+
+def test_models_lists_what_clients_may_pick(api) -> None:
+    response = api.get("/api/v1/models")
+    assert response.status_code == 200
+    ids = {model["id"]: model for model in response.json()["data"]}
+    assert ids["whale-r1"]["reasoning"] is True
+    assert ids["whale-chat"]["reasoning"] is False
+    assert ids["whale-r1"]["available"] is False  # no worker heartbeat in this test
