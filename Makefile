@@ -3,9 +3,6 @@ SHELL := /bin/bash
 VENV := .venv
 PY := $(VENV)/bin/python
 
-# Tests talk to real Postgres and Redis; CI's defaults below, override from the environment.
-TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/test
-TEST_REDIS_URL ?= redis://127.0.0.1:6379/1
 
 .PHONY: help setup run test test-backend test-mobile lint typecheck fmt web bench demo-model clean
 

@@ -1,10 +1,22 @@
-"""Shared pytest fixtures: real Redis, with this run's keys removed after each test."""
+"""Shared pytest fixtures: real Redis under this run's key prefix, cleaned after each test."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
+
+
+@pytest.fixture(autouse=True)
+def _private_gpu_queue(settings: Any) -> str:
+    """Each test run queues turns to its own Redis list, so concurrent runs and workers never share one."""
+    queue = f"{settings.WHALE_REDIS_PREFIX}:gpu"
+    settings.WHALE_MODELS = {
+        "whale-r1": {"display_name": "DeepThink (R1)", "queue": queue, "reasoning": True},
+        "whale-chat": {"display_name": "Chat", "queue": queue, "reasoning": False},
+    }
+    return queue
 
 
 @pytest.fixture(autouse=True)

@@ -7,9 +7,16 @@ export WHALE_ENV=test
 export DATABASE_URL=${TEST_DATABASE_URL:-${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/test}}
 export REDIS_URL=${TEST_REDIS_URL:-redis://127.0.0.1:6379/1}
 export WHALE_REDIS_PREFIX=${WHALE_REDIS_PREFIX:-whale-test-$$}
+export WHALE_BACKEND_QUEUE=${WHALE_BACKEND_QUEUE:-$WHALE_REDIS_PREFIX:backend}
 export DJANGO_SETTINGS_MODULE=config.settings
 
 scripts/ensure_redis.sh
 
 echo "==> backend and inference tests (pytest)"
 .venv/bin/python -m pytest "$@"
+
+if [ -f mobile/package.json ]; then
+  echo "==> mobile: install, typecheck, lint, unit tests"
+  (cd mobile && { [ -d node_modules ] && [ node_modules/.package-lock.json -nt package-lock.json ] || npm ci --no-audit --no-fund; } \
+    && npm run --silent typecheck && npm run --silent lint && npm test --silent)
+fi

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.urls import re_path
 
 PLACEHOLDER = """<!doctype html><html><head><meta charset="utf-8"><title>Whale</title></head>
@@ -17,7 +18,7 @@ PLACEHOLDER = """<!doctype html><html><head><meta charset="utf-8"><title>Whale</
 </body></html>"""
 
 
-def web_app(request: HttpRequest, path: str = "") -> HttpResponse:
+def web_app(request: HttpRequest, path: str = "") -> HttpResponseBase:
     root: Path = settings.WEB_BUILD_DIR
     if not (root / "index.html").exists():
         return HttpResponse(PLACEHOLDER)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework_simplejwt.authentication import JWTAuthentication
 from rest_framework_simplejwt.exceptions import AuthenticationFailed, InvalidToken, TokenError
 
@@ -42,3 +43,11 @@ class QueryTokenAuthentication(JWTAuthentication):
             return None
         validated = self.get_validated_token(raw.encode())
         return self.get_user(validated), validated
+
+
+class QueryTokenScheme(OpenApiAuthenticationExtension):  # type: ignore[no-untyped-call]
+    target_class = "turns.auth.QueryTokenAuthentication"
+    name = "queryToken"
+
+    def get_security_definition(self, auto_schema: Any) -> dict[str, str]:
+        return {"type": "apiKey", "in": "query", "name": "token"}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import uuid
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -12,10 +13,11 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
 
 from accounts.models import User
+from common import events
 from common.errors import NotFound
 from inference.protocol import Cursor
 
-from . import events, streams
+from . import streams
 from .auth import user_from_access_token
 from .services import turn_get
 from .sse import load_final_message
@@ -64,7 +66,7 @@ class TurnConsumer(AsyncJsonWebsocketConsumer):
             return
         self.pump = asyncio.create_task(self._pump(turn.id, cursor))
 
-    async def _pump(self, turn_id: object, cursor: Cursor) -> None:
+    async def _pump(self, turn_id: uuid.UUID, cursor: Cursor) -> None:
         async for event in streams.tail_events(
             turn_id=turn_id,
             cursor=cursor,

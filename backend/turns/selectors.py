@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django.conf import settings
 from redis.exceptions import RedisError
@@ -18,7 +18,7 @@ def workers_alive() -> list[dict[str, Any]]:
     client = get_redis()
     prefix = settings.WHALE_REDIS_PREFIX
     try:
-        worker_ids = sorted(client.smembers(protocol.workers_index_key(prefix)))
+        worker_ids = sorted(cast(set[str], client.smembers(protocol.workers_index_key(prefix))))
         if not worker_ids:
             return []
         pipe = client.pipeline()

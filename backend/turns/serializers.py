@@ -48,4 +48,4 @@ class ModelInfo(serializers.Serializer):
 
 class ModelList(serializers.Serializer):
     object = serializers.CharField(default="list")
-    data = ModelInfo(many=True)
+    data = ModelInfo(many=True)  # type: ignore[assignment]  # a field, popped by the metaclass

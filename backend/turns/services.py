@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
+import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -18,15 +19,17 @@ from redis.exceptions import RedisError
 from accounts.models import User
 from chat.models import Conversation, Message
 from chat.selectors import message_branch
+from common import events
 from common.errors import Conflict, NotFound, ServiceUnavailable, ValidationFailed
 from config.celery import app as celery_app
 from inference import protocol
 
-from . import events, streams
+from . import streams
 from .registry import ModelSpec, model_for_turn
 
 logger = logging.getLogger(__name__)
 
+Id = uuid.UUID | str
 UNSET: Any = object()
 ACTIVE_STATUSES = (Message.Status.QUEUED, Message.Status.STREAMING)
 
@@ -79,15 +82,14 @@ def _enqueue(*, conversation: Conversation, assistant: Message, spec: ModelSpec,
         keys=keys,
         deadline=time.time() + settings.WHALE_TURN_DEADLINE_SECONDS,
         sampling=protocol.SamplingSettings(max_tokens=settings.WHALE_MAX_TOKENS),
+        finalize_queue=settings.WHALE_BACKEND_QUEUE,
     )
     try:
         position = streams.queue_length(spec.queue)
         client = streams.get_redis()
         client.xadd(keys.events, protocol.encode_event(protocol.EVENT_QUEUED, {"position": position}))  # type: ignore[arg-type]
         client.expire(keys.events, settings.WHALE_TURN_DEADLINE_SECONDS + protocol.STREAM_TTL_SECONDS)
-        celery_app.send_task(
-            protocol.TASK_GENERATE_TURN, args=[task.to_payload()], queue=spec.queue, retry=False
-        )
+        celery_app.send_task(protocol.TASK_GENERATE_TURN, args=[task.to_payload()], queue=spec.queue, retry=False)
     except (RedisError, KombuError, OSError) as exc:
         logger.warning("could not queue turn %s: %s", assistant.id, exc)
         raise ServiceUnavailable(
@@ -117,9 +119,7 @@ def _provisional_title(content: str) -> str:
 
 
 @transaction.atomic
-def turn_send(
-    *, user: User, conversation_id: object, content: str, deepthink: bool, parent_id: Any = UNSET
-) -> TurnCreated:
+def turn_send(*, user: User, conversation_id: Id, content: str, deepthink: bool, parent_id: Any = UNSET) -> TurnCreated:
     """Saves the user's message and a queued answer, and queues the answer's generation.
 
     `parent_id` left out continues the branch on screen; given, the new question hangs under
@@ -161,12 +161,10 @@ def turn_send(
 
 
 @transaction.atomic
-def turn_regenerate(*, user: User, message_id: object, deepthink: bool | None = None) -> TurnCreated:
+def turn_regenerate(*, user: User, message_id: Id, deepthink: bool | None = None) -> TurnCreated:
     """A new answer to the same question, as a sibling of `message_id`."""
     original = (
-        Message.objects.select_related("conversation", "parent")
-        .filter(id=message_id, conversation__user=user)
-        .first()
+        Message.objects.select_related("conversation", "parent").filter(id=message_id, conversation__user=user).first()
     )
     if original is None:
         raise NotFound("Message not found.")
@@ -200,7 +198,7 @@ def _announce_queued(conversation: Conversation, assistant: Message, *, title_ch
         )
 
 
-def turn_get(*, user: User, turn_id: object) -> Message:
+def turn_get(*, user: User, turn_id: Id) -> Message:
     turn = (
         Message.objects.select_related("conversation")
         .filter(id=turn_id, conversation__user=user, role=Message.Role.ASSISTANT)
@@ -211,7 +209,7 @@ def turn_get(*, user: User, turn_id: object) -> Message:
     return turn
 
 
-def turn_cancel(*, user: User, turn_id: object) -> Message:
+def turn_cancel(*, user: User, turn_id: Id) -> Message:
     """Asks the worker to stop; a turn no worker has picked up yet is ended here and now."""
     turn = turn_get(user=user, turn_id=turn_id)
     if turn.is_terminal:
@@ -236,7 +234,7 @@ def turn_cancel(*, user: User, turn_id: object) -> Message:
     return turn
 
 
-def turn_mark_started(*, turn_id: object, started_at: str | None) -> bool:
+def turn_mark_started(*, turn_id: Id, started_at: str | None) -> bool:
     started = parse_datetime(started_at) if started_at else None
     updated = Message.objects.filter(id=turn_id, status=Message.Status.QUEUED).update(
         status=Message.Status.STREAMING, started_at=started or timezone.now()
@@ -251,11 +249,11 @@ def turn_mark_started(*, turn_id: object, started_at: str | None) -> bool:
     return bool(updated)
 
 
-def _parse_time(value: object) -> datetime | None:
+def _parse_time(value: Id) -> datetime | None:
     return parse_datetime(value) if isinstance(value, str) else None
 
 
-def turn_finalize(*, turn_id: object) -> bool:
+def turn_finalize(*, turn_id: Id) -> bool:
     """Saves a finished turn from its stream. Exactly once: only the first call that finds the
     turn unsettled writes it, however often the task is delivered."""
     outcome = streams.turn_outcome(turn_id)
@@ -323,6 +321,7 @@ def _maybe_queue_title(turn: Message) -> None:
             {"role": "user", "content": turn.parent.content[:2000]},
             {"role": "assistant", "content": turn.content[:2000]},
         ],
+        save_queue=settings.WHALE_BACKEND_QUEUE,
     )
     try:
         celery_app.send_task(protocol.TASK_GENERATE_TITLE, args=[task.to_payload()], queue=spec.queue, retry=False)
@@ -330,7 +329,7 @@ def _maybe_queue_title(turn: Message) -> None:
         logger.warning("could not queue a title for conversation %s", conversation.id, exc_info=True)
 
 
-def conversation_title_save(*, conversation_id: object, user_id: object, title: str) -> bool:
+def conversation_title_save(*, conversation_id: Id, user_id: Id, title: str) -> bool:
     title = " ".join(title.split())[:200]
     if not title:
         return False

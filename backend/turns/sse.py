@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -21,11 +22,12 @@ from rest_framework.views import APIView
 from rest_framework_simplejwt.authentication import JWTAuthentication
 
 from chat.models import Message
+from common import events
 from common.errors import ValidationFailed
 from common.schema import error_responses
 from inference.protocol import Cursor
 
-from . import events, streams
+from . import streams
 from .auth import QueryTokenAuthentication
 from .services import turn_get
 
@@ -50,7 +52,7 @@ def sse_frame(event_id: str | None, event_type: str, data: dict[str, Any]) -> st
     return f"{head}event: {event_type}\ndata: {json.dumps(data, separators=(',', ':'), ensure_ascii=False)}\n\n"
 
 
-async def load_final_message(turn_id: object) -> Message | None:
+async def load_final_message(turn_id: uuid.UUID | str) -> Message | None:
     def load() -> Message | None:
         message = Message.objects.filter(id=turn_id).first()
         return message if message is not None and message.is_terminal else None
@@ -58,7 +60,7 @@ async def load_final_message(turn_id: object) -> Message | None:
     return await sync_to_async(load)()
 
 
-async def turn_event_frames(turn_id: object, cursor: Cursor) -> AsyncIterator[str]:
+async def turn_event_frames(turn_id: uuid.UUID, cursor: Cursor) -> AsyncIterator[str]:
     yield "retry: 2000\n\n"
     async for event in streams.tail_events(
         turn_id=turn_id,

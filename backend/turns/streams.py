@@ -6,7 +6,7 @@ import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from django.conf import settings
 
@@ -59,7 +59,7 @@ def fold_events(entries: list[tuple[str, dict[str, str]]]) -> TurnOutcome:
 def turn_outcome(turn_id: object) -> TurnOutcome | None:
     """Everything the stream holds for a turn, or None when the stream is gone."""
     keys = keys_for(turn_id)
-    entries = get_redis().xrange(keys.events)
+    entries = cast(list[tuple[str, dict[str, str]]], get_redis().xrange(keys.events))
     if not entries:
         return None
     return fold_events(entries)
@@ -80,7 +80,7 @@ def end_turn_if_unowned(turn_id: object, event_type: str, data: dict[str, Any]) 
     client = get_redis()
     if not client.set(keys.lease, BACKEND_LEASE_OWNER, nx=True, ex=protocol.LEASE_TTL_SECONDS * 4):
         return False
-    existing = client.xrange(keys.events)
+    existing = cast(list[tuple[str, dict[str, str]]], client.xrange(keys.events))
     if existing and fold_events(existing).finished:
         return True
     pipe = client.pipeline()
@@ -95,7 +95,7 @@ def request_cancel(turn_id: object) -> None:
 
 
 def queue_length(queue: str) -> int:
-    return int(get_redis().llen(queue))  # kombu's Redis transport keeps a queue as a list of its name
+    return cast(int, get_redis().llen(queue))  # kombu's Redis transport keeps a queue as a list of its name
 
 
 def iso(value: datetime | None) -> str | None:

@@ -13,17 +13,6 @@ from accounts.models import User
 from chat.models import Conversation
 
 
-@pytest.fixture(autouse=True)
-def _private_gpu_queue(settings: Any) -> str:
-    """Each test run queues to its own Redis list, so concurrent runs and workers never share one."""
-    queue = f"{settings.WHALE_REDIS_PREFIX}:gpu"
-    settings.WHALE_MODELS = {
-        "whale-r1": {"display_name": "DeepThink (R1)", "queue": queue, "reasoning": True},
-        "whale-chat": {"display_name": "Chat", "queue": queue, "reasoning": False},
-    }
-    return queue
-
-
 @pytest.fixture
 def gpu_queue(_private_gpu_queue: str) -> str:
     return _private_gpu_queue

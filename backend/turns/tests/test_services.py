@@ -255,7 +255,9 @@ def test_a_failed_turn_can_be_regenerated(api, conversation) -> None:
     assert response.status_code == 202
 
 
-def test_the_first_answer_queues_a_title_and_the_title_is_saved(api, conversation, gpu_queue, django_capture_on_commit_callbacks) -> None:
+def test_the_first_answer_queues_a_title_and_the_title_is_saved(
+    api, conversation, gpu_queue, django_capture_on_commit_callbacks
+) -> None:
     turn_id = send(api, conversation, content="Why is the sky blue?").json()["assistant_message"]["id"]
     get_redis().delete(gpu_queue)
     run_turn(turn_id, [], ["Scattering."])

@@ -94,9 +94,7 @@ async def test_a_replay_after_the_stream_expired_comes_from_the_database(user) -
     get_redis().delete(streams.keys_for(turn_id).events)
     seen = everything[:4]  # "Let me " and "think." of the reasoning were seen
 
-    _, rest = await read_sse(
-        AsyncClient(), f"/api/v1/turns/{turn_id}/events?after={seen[-1]['id']}", headers=auth
-    )
+    _, rest = await read_sse(AsyncClient(), f"/api/v1/turns/{turn_id}/events?after={seen[-1]['id']}", headers=auth)
 
     assert text_of(seen + rest, "reasoning") == "Let me think."
     assert text_of(seen + rest, "content") == "Because of light."
@@ -207,7 +205,9 @@ async def test_user_events_reach_every_open_socket_of_that_user(user) -> None:
 
 async def test_message_status_is_unchanged_by_reading(user) -> None:
     turn_id = await sync_to_async(finished_turn)(user)
-    await read_sse(AsyncClient(), f"/api/v1/turns/{turn_id}/events", headers={"Authorization": f"Bearer {await atoken(user)}"})
+    await read_sse(
+        AsyncClient(), f"/api/v1/turns/{turn_id}/events", headers={"Authorization": f"Bearer {await atoken(user)}"}
+    )
     message = await sync_to_async(Message.objects.get)(id=turn_id)
     assert message.status == "queued"  # reading never settles a turn; finalize does
     await asyncio.sleep(0)

@@ -39,7 +39,7 @@ def user_event_publish(*, user_id: object, event_type: str, payload: dict[str, A
             async_to_sync(layer.group_send)(
                 user_group(user_id), {"type": "user.event", "event": {"type": event_type, **payload}}
             )
-        except Exception:  # noqa: BLE001 - realtime hints are best effort; the data is saved
+        except Exception:
             logger.warning("could not publish %s to user %s", event_type, user_id, exc_info=True)
 
     transaction.on_commit(send)

@@ -1,0 +1,51 @@
+"""A property-based fuzz run of the whole app API from its own OpenAPI schema (schemathesis):
+no 5xx, and every response must match the schema."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import schemathesis
+from django.core import signals
+from django.core.wsgi import get_wsgi_application
+from django.db import close_old_connections
+from hypothesis import HealthCheck, settings
+from rest_framework_simplejwt.tokens import RefreshToken
+
+from accounts.models import User
+from chat.models import Conversation
+
+# Streams stay open by design; they are tested by the turns suite over ASGI.
+STREAMING_PATHS = ("/api/v1/events", "/api/v1/turns/{turn_id}/events")
+
+
+@pytest.fixture
+def app_schema(db: Any) -> Iterator[Any]:
+    # As Django's own test client does: keep the test's connection (and its transaction) open.
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    schema = schemathesis.openapi.from_wsgi("/api/schema/?format=json", get_wsgi_application())
+    for path in STREAMING_PATHS:
+        schema = schema.exclude(path=path)
+    yield schema
+    signals.request_started.connect(close_old_connections)
+    signals.request_finished.connect(close_old_connections)
+
+
+schema = schemathesis.pytest.from_fixture("app_schema")
+
+
+@pytest.fixture
+def fuzz_user(db: Any) -> User:
+    user = User.objects.create_user(email="fuzz@example.com", password="correct horse battery staple")
+    Conversation.objects.create(user=user, title="A conversation to find")
+    return user
+
+
+@schema.parametrize()
+@settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
+def test_the_api_answers_every_generated_request_without_a_server_error(case: Any, fuzz_user: User) -> None:
+    token = str(RefreshToken.for_user(fuzz_user).access_token)
+    case.call_and_validate(headers={"Authorization": f"Bearer {token}"})
