@@ -13,13 +13,18 @@ EMAIL_MAX_LENGTH = 254
 DISPLAY_NAME_MAX_LENGTH = 64
 
 
+def normalize_email(value: str) -> str:
+    """The one form of an email address we store and look up: trimmed and lower-cased."""
+    return value.strip().lower()
+
+
 class UserManager(BaseUserManager["User"]):
     use_in_migrations = True
 
     def _create_user(self, email: str, password: str | None, **extra: Any) -> User:
         if not email:
             raise ValueError("An email address is required.")
-        user = self.model(email=self.normalize_email(email).lower(), **extra)
+        user = self.model(email=normalize_email(email), **extra)
         user.set_password(password)
         user.save(using=self._db)
         return user
@@ -56,6 +61,11 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def __str__(self) -> str:
         return self.email
+
+    def clean(self) -> None:
+        super().clean()
+        # Admin forms save through here; lower-casing before the unique check keeps one account per address.
+        self.email = normalize_email(self.email)
 
     @property
     def email_verified(self) -> bool:
