@@ -1,7 +1,23 @@
-"""URL routes for chat."""
+"""URL routes for conversations, share links and messages (included under /api/v1/)."""
 
 from __future__ import annotations
 
-from django.urls import URLPattern
+from django.urls import URLPattern, path, re_path
 
-urlpatterns: list[URLPattern] = []
+from . import api
+
+urlpatterns: list[URLPattern] = [
+    path("conversations", api.ConversationListCreateApi.as_view(), name="conversation-list"),
+    path("conversations/<uuid:conversation_id>", api.ConversationDetailApi.as_view(), name="conversation-detail"),
+    path(
+        "conversations/<uuid:conversation_id>/export",
+        api.ConversationExportApi.as_view(),
+        name="conversation-export",
+    ),
+    path("conversations/<uuid:conversation_id>/share", api.ConversationShareApi.as_view(), name="conversation-share"),
+    path("shares", api.ShareLinkListApi.as_view(), name="share-list"),
+    path("shares/<uuid:share_link_id>", api.ShareLinkDetailApi.as_view(), name="share-detail"),
+    # Tokens come from secrets.token_urlsafe: anything else cannot be one.
+    re_path(r"^shared/(?P<token>[A-Za-z0-9_-]{1,64})$", api.SharedConversationApi.as_view(), name="shared"),
+    path("messages/<uuid:message_id>", api.MessageDetailApi.as_view(), name="message-detail"),
+]

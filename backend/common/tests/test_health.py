@@ -24,7 +24,9 @@ def test_readyz_is_503_when_redis_is_unreachable(client: Client, settings, monke
 
     from common import views
 
-    monkeypatch.setattr(views, "get_redis", lambda: redis.Redis.from_url("redis://127.0.0.1:1/0", socket_connect_timeout=0.2))
+    monkeypatch.setattr(
+        views, "get_redis", lambda: redis.Redis.from_url("redis://127.0.0.1:1/0", socket_connect_timeout=0.2)
+    )
     response = client.get("/readyz")
     assert response.status_code == 503
     assert response.json()["checks"]["redis"].startswith("error")

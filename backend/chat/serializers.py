@@ -1,0 +1,269 @@
+"""Request and response shapes of the conversations API (docs/api.md, "Conversations and messages")."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from .models import TITLE_MAX_LENGTH, Conversation, Message, ShareLink
+from .selectors import message_sibling_ids
+
+SEARCH_MAX_LENGTH = 200
+
+
+def reject_surrogates(value: str) -> None:
+    """Lone UTF-16 surrogates parse from JSON but cannot be stored as UTF-8."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise serializers.ValidationError("Contains characters that are not valid Unicode.") from exc
+
+
+class StrictCharField(serializers.CharField):
+    """A JSON string and nothing else: DRF would turn 12 or true into "12" or "True"."""
+
+    default_error_messages = {"not_a_string": "Must be a string."}
+
+    def to_internal_value(self, data: Any) -> str:
+        if not isinstance(data, str):
+            self.fail("not_a_string")
+        return super().to_internal_value(data)
+
+
+class StrictBooleanField(serializers.BooleanField):
+    """A JSON true or false: DRF would also take "yes", "on" or 1."""
+
+    def to_internal_value(self, data: Any) -> bool:
+        if not isinstance(data, bool):
+            self.fail("invalid", input=data)
+        return data
+
+
+# --- Input ---------------------------------------------------------------------------------
+
+
+class ConversationListQuerySerializer(serializers.Serializer):
+    q = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=SEARCH_MAX_LENGTH,
+        default="",
+        help_text="Search titles and message text.",
+    )
+    archived = serializers.BooleanField(
+        required=False,
+        allow_null=True,
+        default=False,
+        help_text="List archived conversations instead (they are hidden by default).",
+    )
+    pinned = serializers.BooleanField(
+        required=False, allow_null=True, default=None, help_text="Only pinned (true) or unpinned (false) ones."
+    )
+
+
+class ConversationCreateSerializer(serializers.Serializer):
+    title = StrictCharField(
+        required=False, allow_blank=True, max_length=TITLE_MAX_LENGTH, default="", validators=[reject_surrogates]
+    )
+
+
+class ConversationUpdateSerializer(serializers.Serializer):
+    title = StrictCharField(
+        required=False, allow_blank=True, max_length=TITLE_MAX_LENGTH, validators=[reject_surrogates]
+    )
+    pinned = StrictBooleanField(required=False)
+    archived = StrictBooleanField(required=False)
+    current_message_id = serializers.UUIDField(
+        required=False, help_text="Switch branch: the branch then follows this message's newest descendants."
+    )
+
+
+class ExportQuerySerializer(serializers.Serializer):
+    format = serializers.ChoiceField(choices=["markdown", "json"], required=False, default="markdown")
+
+
+class MessageUpdateSerializer(serializers.Serializer):
+    feedback = serializers.ChoiceField(choices=Message.Feedback.choices)
+
+
+# --- Output --------------------------------------------------------------------------------
+
+
+class UsageSerializer(serializers.Serializer):
+    prompt_tokens = serializers.IntegerField()
+    completion_tokens = serializers.IntegerField()
+    reasoning_tokens = serializers.IntegerField()
+
+
+class MessageSerializer(serializers.ModelSerializer):
+    """A message of the tree; `sibling_index` is 0-based among messages with the same parent, oldest first."""
+
+    # Pass {"sibling_ids": {message id: [sibling ids]}} in the context to save a query per message.
+
+    parent_id = serializers.UUIDField(read_only=True, allow_null=True)
+    usage = UsageSerializer(source="*", read_only=True)
+    sibling_count = serializers.SerializerMethodField()
+    sibling_index = serializers.SerializerMethodField()
+    sibling_ids = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Message
+        fields = [
+            "id",
+            "parent_id",
+            "role",
+            "content",
+            "reasoning_content",
+            "model",
+            "deepthink",
+            "status",
+            "error",
+            "finish_reason",
+            "usage",
+            "feedback",
+            "created_at",
+            "queued_at",
+            "started_at",
+            "first_token_at",
+            "finished_at",
+            "sibling_count",
+            "sibling_index",
+            "sibling_ids",
+        ]
+        read_only_fields = fields
+
+    def _siblings(self, message: Message) -> list[uuid.UUID]:
+        known: dict[uuid.UUID, list[uuid.UUID]] = self.context.setdefault("sibling_ids", {})
+        if message.id not in known:
+            known[message.id] = message_sibling_ids(message=message)
+        return known[message.id]
+
+    def get_sibling_count(self, message: Message) -> int:
+        return len(self._siblings(message))
+
+    def get_sibling_index(self, message: Message) -> int:
+        siblings = self._siblings(message)
+        return siblings.index(message.id) if message.id in siblings else 0
+
+    @extend_schema_field(serializers.ListField(child=serializers.UUIDField()))
+    def get_sibling_ids(self, message: Message) -> list[uuid.UUID]:
+        return self._siblings(message)
+
+
+class ConversationSerializer(serializers.ModelSerializer):
+    pinned = serializers.SerializerMethodField()
+    archived = serializers.SerializerMethodField()
+    current_message_id = serializers.UUIDField(read_only=True, allow_null=True)
+    is_generating = serializers.SerializerMethodField(help_text="A message is queued or streaming.")
+
+    class Meta:
+        model = Conversation
+        fields = [
+            "id",
+            "title",
+            "pinned",
+            "archived",
+            "created_at",
+            "updated_at",
+            "current_message_id",
+            "is_generating",
+        ]
+        read_only_fields = fields
+
+    def get_pinned(self, conversation: Conversation) -> bool:
+        return conversation.pinned_at is not None
+
+    def get_archived(self, conversation: Conversation) -> bool:
+        return conversation.archived_at is not None
+
+    def get_is_generating(self, conversation: Conversation) -> bool:
+        # Annotated by the conversation selectors.
+        return bool(getattr(conversation, "is_generating", False))
+
+
+class ConversationDetailSerializer(ConversationSerializer):
+    """A conversation with its current branch of messages, root first."""
+
+    # Serialize a selectors.Thread: the conversation, with context {"messages", "sibling_ids"} from it.
+
+    messages = serializers.SerializerMethodField(help_text="The current branch, root first.")
+
+    class Meta(ConversationSerializer.Meta):
+        fields = [*ConversationSerializer.Meta.fields, "messages"]
+        read_only_fields = fields
+
+    @extend_schema_field(MessageSerializer(many=True))
+    def get_messages(self, conversation: Conversation) -> Any:
+        return MessageSerializer(self.context.get("messages", []), many=True, context=self.context).data
+
+
+class SnapshotMessageSerializer(serializers.Serializer):
+    role = serializers.ChoiceField(choices=Message.Role.choices)
+    content = serializers.CharField()
+    reasoning_content = serializers.CharField()
+    created_at = serializers.DateTimeField()
+
+
+class SharedConversationSerializer(serializers.Serializer):
+    """The public, frozen view of a shared conversation."""
+
+    title = serializers.CharField()
+    created_at = serializers.DateTimeField()
+    messages = SnapshotMessageSerializer(many=True, source="snapshot")
+
+
+class ShareLinkSerializer(serializers.ModelSerializer):
+    conversation_id = serializers.UUIDField(read_only=True)
+    url = serializers.SerializerMethodField(help_text="Path of the public web page.")
+    api_url = serializers.SerializerMethodField(help_text="Path of the public JSON snapshot.")
+
+    class Meta:
+        model = ShareLink
+        fields = ["id", "token", "conversation_id", "title", "url", "api_url", "created_at"]
+        read_only_fields = fields
+
+    def get_url(self, share_link: ShareLink) -> str:
+        return f"/share/{share_link.token}"
+
+    def get_api_url(self, share_link: ShareLink) -> str:
+        return f"/api/v1/shared/{share_link.token}"
+
+
+class ExportMessageSerializer(serializers.ModelSerializer):
+    parent_id = serializers.UUIDField(read_only=True, allow_null=True)
+    usage = UsageSerializer(source="*", read_only=True)
+
+    class Meta:
+        model = Message
+        fields = [
+            "id",
+            "parent_id",
+            "role",
+            "content",
+            "reasoning_content",
+            "model",
+            "deepthink",
+            "status",
+            "error",
+            "finish_reason",
+            "usage",
+            "feedback",
+            "created_at",
+            "finished_at",
+        ]
+        read_only_fields = fields
+
+
+class ConversationExportSerializer(serializers.Serializer):
+    """The JSON export: every message of every branch, oldest first, each with its parent."""
+
+    id = serializers.UUIDField()
+    title = serializers.CharField()
+    created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+    current_message_id = serializers.UUIDField(allow_null=True)
+    exported_at = serializers.DateTimeField()
+    messages = ExportMessageSerializer(many=True)

@@ -1,0 +1,149 @@
+"""Writes for conversations, branch switching, message feedback and share links."""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import User
+from common import events
+from common.errors import ValidationFailed
+
+from .models import Conversation, Message, ShareLink
+from .selectors import message_branch, message_tree
+
+SHARE_TOKEN_BYTES = 24
+
+
+@transaction.atomic
+def conversation_create(*, user: User, title: str = "") -> Conversation:
+    now = timezone.now()
+    conversation = Conversation.objects.create(user=user, title=title.strip(), created_at=now, updated_at=now)
+    _announce(conversation, events.CONVERSATION_CREATED)
+    return conversation
+
+
+def _announce(conversation: Conversation, event_type: str) -> None:
+    """Tells the user's other tabs and devices (after commit)."""
+    events.user_event_publish(
+        user_id=conversation.user_id,
+        event_type=event_type,
+        payload={
+            "conversation_id": str(conversation.id),
+            "title": conversation.title,
+            "pinned": conversation.pinned_at is not None,
+            "archived": conversation.archived_at is not None,
+        },
+    )
+
+
+@transaction.atomic
+def conversation_update(
+    *,
+    conversation: Conversation,
+    title: str | None = None,
+    pinned: bool | None = None,
+    archived: bool | None = None,
+    current_message_id: uuid.UUID | None = None,
+) -> Conversation:
+    """Renames, pins, archives or switches branch; None leaves a field as it is.
+
+    These do not move the conversation in the list: `updated_at` tracks new messages
+    (conversation_touch), not housekeeping.
+    """
+    changed: list[str] = []
+    if title is not None:
+        conversation.title = title.strip()
+        changed.append("title")
+    if pinned is not None and pinned != (conversation.pinned_at is not None):
+        conversation.pinned_at = timezone.now() if pinned else None
+        changed.append("pinned_at")
+    if archived is not None and archived != (conversation.archived_at is not None):
+        conversation.archived_at = timezone.now() if archived else None
+        changed.append("archived_at")
+    if current_message_id is not None:
+        tree = message_tree(conversation=conversation)
+        target = tree.by_id.get(current_message_id)
+        if target is None:
+            raise ValidationFailed(fields={"current_message_id": ["Not a message of this conversation."]})
+        # Switching to a message shows the branch below it that was most recently written.
+        conversation.current_message = tree.newest_leaf_under(target)
+        changed.append("current_message")
+    if changed:
+        conversation.save(update_fields=changed)
+        _announce(conversation, events.CONVERSATION_UPDATED)
+    return conversation
+
+
+@transaction.atomic
+def conversation_delete(*, conversation: Conversation) -> None:
+    """Deletes the conversation with every message and share link."""
+    user_id, conversation_id = conversation.user_id, str(conversation.id)
+    conversation.delete()
+    events.user_event_publish(
+        user_id=user_id, event_type=events.CONVERSATION_DELETED, payload={"conversation_id": conversation_id}
+    )
+
+
+def conversation_touch(*, conversation: Conversation) -> None:
+    """Marks new activity: the conversation moves to the top of the list."""
+    now = timezone.now()
+    Conversation.objects.filter(pk=conversation.pk).update(updated_at=now)
+    conversation.updated_at = now
+
+
+@transaction.atomic
+def message_set_feedback(*, message: Message, feedback: str) -> Message:
+    if message.role != Message.Role.ASSISTANT:
+        raise ValidationFailed(fields={"feedback": ["Only assistant messages take feedback."]})
+    if feedback not in Message.Feedback.values:
+        raise ValidationFailed(fields={"feedback": [f"Must be one of {', '.join(Message.Feedback.values)}."]})
+    if message.feedback != feedback:
+        message.feedback = feedback
+        message.save(update_fields=["feedback"])
+    return message
+
+
+def _iso(value: datetime | None) -> str | None:
+    if value is None:
+        return None
+    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def share_snapshot(*, conversation: Conversation) -> list[dict[str, Any]]:
+    """The finished messages of the current branch, as they are now (later edits do not change it)."""
+    return [
+        {
+            "role": message.role,
+            "content": message.content,
+            "reasoning_content": message.reasoning_content,
+            "created_at": _iso(message.created_at),
+        }
+        for message in message_branch(conversation=conversation)
+        if message.status == Message.Status.DONE
+    ]
+
+
+@transaction.atomic
+def share_link_create(*, user: User, conversation: Conversation) -> ShareLink:
+    if conversation.user_id != user.id:  # callers fetch through conversation_get; this is a backstop
+        raise ValidationFailed("Not your conversation.")
+    return ShareLink.objects.create(
+        token=secrets.token_urlsafe(SHARE_TOKEN_BYTES),
+        user=user,
+        conversation=conversation,
+        title=conversation.title,
+        snapshot=share_snapshot(conversation=conversation),
+    )
+
+
+@transaction.atomic
+def share_link_revoke(*, share_link: ShareLink) -> None:
+    if share_link.revoked_at is None:
+        share_link.revoked_at = timezone.now()
+        share_link.save(update_fields=["revoked_at"])

@@ -1,0 +1,134 @@
+from __future__ import annotations
+
+import uuid
+
+import pytest
+
+from chat.models import Message, ShareLink
+
+from .conftest import client_for
+from .factories import ConversationFactory, ShareLinkFactory, add_turn
+
+pytestmark = pytest.mark.django_db
+
+
+def share_url(conversation_id: object) -> str:
+    return f"/api/v1/conversations/{conversation_id}/share"
+
+
+def test_sharing_creates_a_link_with_its_urls(api, user):
+    conversation = ConversationFactory.create(user=user, title="Sky")
+    add_turn(conversation)
+    response = api.post(share_url(conversation.id))
+    assert response.status_code == 201
+    body = response.json()
+    token = body["token"]
+    assert body["url"] == f"/share/{token}"
+    assert body["api_url"] == f"/api/v1/shared/{token}"
+    assert body["conversation_id"] == str(conversation.id)
+    assert body["title"] == "Sky"
+    assert ShareLink.objects.get(id=body["id"]).user == user
+
+
+def test_the_public_link_needs_no_account_and_shows_the_snapshot(api, anon, user):
+    conversation = ConversationFactory.create(user=user, title="Sky")
+    add_turn(conversation, answer="Scattering.")
+    token = api.post(share_url(conversation.id)).json()["token"]
+
+    response = anon.get(f"/api/v1/shared/{token}")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["title"] == "Sky"
+    assert body["created_at"]
+    assert [(m["role"], m["content"]) for m in body["messages"]] == [
+        ("user", "Why is the sky blue?"),
+        ("assistant", "Scattering."),
+    ]
+    assert body["messages"][1]["reasoning_content"] == "Let me think."
+
+
+def test_the_public_link_ignores_a_bad_authorization_header(anon, user):
+    link = ShareLinkFactory.create(conversation__user=user)
+    anon.credentials(HTTP_AUTHORIZATION="Bearer expired-or-garbage")
+    assert anon.get(f"/api/v1/shared/{link.token}").status_code == 200
+
+
+def test_later_messages_do_not_appear_in_a_shared_snapshot(api, anon, user):
+    conversation = ConversationFactory.create(user=user)
+    _, answer = add_turn(conversation)
+    token = api.post(share_url(conversation.id)).json()["token"]
+    add_turn(conversation, parent=answer, question="A private follow-up")
+    api.patch(f"/api/v1/conversations/{conversation.id}", {"title": "Renamed"}, format="json")
+
+    body = anon.get(f"/api/v1/shared/{token}").json()
+    assert len(body["messages"]) == 2
+    assert "A private follow-up" not in str(body)
+    assert body["title"] == conversation.title
+
+
+def test_an_unfinished_answer_is_left_out_of_a_snapshot(api, anon, user):
+    conversation = ConversationFactory.create(user=user)
+    add_turn(conversation, status=Message.Status.STREAMING, answer="half an ans")
+    token = api.post(share_url(conversation.id)).json()["token"]
+    assert [m["role"] for m in anon.get(f"/api/v1/shared/{token}").json()["messages"]] == ["user"]
+
+
+def test_revoking_a_link_makes_it_a_404(api, anon, user):
+    conversation = ConversationFactory.create(user=user)
+    add_turn(conversation)
+    link = api.post(share_url(conversation.id)).json()
+
+    assert api.delete(f"/api/v1/shares/{link['id']}").status_code == 204
+    response = anon.get(f"/api/v1/shared/{link['token']}")
+    assert response.status_code == 404
+    assert response.json()["error"]["code"] == "not_found"
+    assert api.get("/api/v1/shares").json()["results"] == []
+    assert api.delete(f"/api/v1/shares/{link['id']}").status_code == 404
+
+
+@pytest.mark.parametrize("token", ["unknown-token", "x" * 64, "x" * 65, "bad%00token", "a.b"])
+def test_an_unknown_token_is_a_404(anon, token):
+    response = anon.get(f"/api/v1/shared/{token}")
+    assert response.status_code == 404
+    assert response.json()["error"]["code"] == "not_found"
+
+
+def test_listing_shows_only_my_live_links_newest_first(api, user, other_user):
+    first = ShareLinkFactory.create(conversation__user=user)
+    second = ShareLinkFactory.create(conversation__user=user)
+    ShareLinkFactory.create(conversation__user=user, revoked_at=second.created_at)
+    ShareLinkFactory.create(conversation__user=other_user)
+    response = api.get("/api/v1/shares")
+    assert response.status_code == 200
+    body = response.json()
+    assert [s["id"] for s in body["results"]] == [str(second.id), str(first.id)]
+    assert body["results"][0]["url"] == f"/share/{second.token}"
+    assert body["next"] is None
+
+
+def test_share_links_page_through_with_a_cursor(api, user):
+    conversation = ConversationFactory.create(user=user)
+    links = [ShareLinkFactory.create(conversation=conversation) for _ in range(5)]
+    first = api.get("/api/v1/shares", {"page_size": 3}).json()
+    second = api.get(first["next"]).json()
+    ids = [s["id"] for s in first["results"] + second["results"]]
+    assert sorted(ids) == sorted(str(link.id) for link in links)
+    assert second["next"] is None
+
+
+def test_another_users_share_link_is_a_404(api, user, other_user):
+    theirs = ShareLinkFactory.create(conversation__user=other_user)
+    response = api.delete(f"/api/v1/shares/{theirs.id}")
+    assert response.status_code == 404
+    theirs.refresh_from_db()
+    assert theirs.revoked_at is None
+    assert api.delete(f"/api/v1/shares/{uuid.uuid4()}").status_code == 404
+    assert api.delete("/api/v1/shares/not-a-uuid").status_code == 404
+    assert client_for(other_user).delete(f"/api/v1/shares/{theirs.id}").status_code == 204
+
+
+def test_sharing_needs_an_account(anon, user):
+    conversation = ConversationFactory.create(user=user)
+    assert anon.post(share_url(conversation.id)).status_code == 401
+    assert anon.get("/api/v1/shares").status_code == 401
+    assert anon.delete(f"/api/v1/shares/{uuid.uuid4()}").status_code == 401
