@@ -1,0 +1,103 @@
+"""The vLLM adapter with the committed demo model: reasoning and answer apart, stopping, abort, continuous batching."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from typing import Any
+
+import pytest
+
+from inference.engines.base import GenerationChunk, GenerationRequest
+from inference.protocol import SamplingSettings
+
+pytestmark = pytest.mark.vllm
+
+
+def request(question: str = "Why is the sky blue?", *, reasoning: bool = True, **kwargs: Any) -> GenerationRequest:
+    sampling = SamplingSettings(
+        temperature=kwargs.pop("temperature", 0.6), top_p=0.95, max_tokens=kwargs.pop("max_tokens", 200)
+    )
+    return GenerationRequest(
+        request_id=f"test-{uuid.uuid4().hex[:8]}",
+        messages=[{"role": "user", "content": question}],
+        reasoning=reasoning,
+        sampling=sampling,
+        **kwargs,
+    )
+
+
+async def collect(engine: Any, req: GenerationRequest) -> list[GenerationChunk]:
+    return [chunk async for chunk in engine.generate(req)]
+
+
+def test_the_demo_model_reasons_then_answers_and_stops(vllm_engine: Any, loop_thread: Any) -> None:
+    chunks = loop_thread.run(collect(vllm_engine, request()), timeout=60)
+    reasoning = "".join(c.reasoning for c in chunks)
+    content = "".join(c.content for c in chunks)
+    last = chunks[-1]
+    assert "sky" in reasoning and "Key ideas" in reasoning
+    assert "blue" in content
+    assert "<think>" not in reasoning + content and "</think>" not in reasoning + content
+    assert not content.startswith("\n")
+    assert last.finish_reason == "stop"
+    assert 0 < last.reasoning_tokens < last.completion_tokens < 200
+    assert last.prompt_tokens > 0
+    assert all(c.finish_reason is None for c in chunks[:-1])
+    # Reasoning deltas all come before the first content delta.
+    first_content = next(i for i, c in enumerate(chunks) if c.content)
+    assert not any(c.reasoning for c in chunks[first_content:])
+
+
+def test_the_chat_model_answers_without_reasoning(vllm_engine: Any, loop_thread: Any) -> None:
+    chunks = loop_thread.run(collect(vllm_engine, request("Why does it rain?", reasoning=False)), timeout=60)
+    assert "".join(c.reasoning for c in chunks) == ""
+    assert "rain" in "".join(c.content for c in chunks).lower()
+    assert chunks[-1].reasoning_tokens == 0
+    assert chunks[-1].finish_reason == "stop"
+
+
+def test_abort_stops_a_request_mid_stream(vllm_engine: Any, loop_thread: Any) -> None:
+    req = request(max_tokens=900, ignore_eos=True)
+
+    async def abort_after_some_tokens() -> list[GenerationChunk]:
+        chunks = []
+        async for chunk in vllm_engine.generate(req):
+            chunks.append(chunk)
+            if chunk.completion_tokens >= 20 and len(chunks) == 20:
+                await vllm_engine.abort(req.request_id)
+        return chunks
+
+    started = time.monotonic()
+    chunks = loop_thread.run(abort_after_some_tokens(), timeout=60)
+    assert chunks[-1].finish_reason == "abort"
+    assert 20 <= chunks[-1].completion_tokens < 900
+    assert time.monotonic() - started < 30
+
+
+def test_concurrent_requests_are_batched(vllm_engine: Any, loop_thread: Any) -> None:
+    """32 requests at once finish much faster than one after another: vLLM batches them."""
+    count, tokens = 32, 64
+
+    def batch() -> list[GenerationRequest]:
+        return [request(f"Tell me about the sea {i}", max_tokens=tokens, ignore_eos=True) for i in range(count)]
+
+    async def sequential() -> list[list[GenerationChunk]]:
+        return [await collect(vllm_engine, req) for req in batch()]
+
+    async def concurrent() -> list[list[GenerationChunk]]:
+        return list(await asyncio.gather(*(collect(vllm_engine, req) for req in batch())))
+
+    loop_thread.run(collect(vllm_engine, request(max_tokens=8)), timeout=60)  # warm up
+    started = time.monotonic()
+    one_by_one = loop_thread.run(sequential(), timeout=600)
+    sequential_seconds = time.monotonic() - started
+    started = time.monotonic()
+    together = loop_thread.run(concurrent(), timeout=600)
+    concurrent_seconds = time.monotonic() - started
+
+    for results in (one_by_one, together):
+        assert all(chunks[-1].completion_tokens == tokens for chunks in results)
+    print(f"\n32 x {tokens} tokens: sequential {sequential_seconds:.2f}s, concurrent {concurrent_seconds:.2f}s")
+    assert concurrent_seconds < 0.5 * sequential_seconds

@@ -1,0 +1,314 @@
+"""Runs one chat turn (or title request) on an engine and writes its events to the turn's Redis Stream, once."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import re
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, cast
+
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
+
+from inference import protocol
+from inference.engines.base import Engine, EngineError, GenerationChunk, GenerationRequest
+from inference.prompting import title_messages
+from inference.protocol import TitleTask, TurnKeys, TurnTask
+
+logger = logging.getLogger(__name__)
+
+# (task name, args, queue): sends a Celery task by name to the backend. Blocking; called off the loop.
+TaskSender = Callable[[str, list[Any], str], None]
+
+TITLE_MAX_CHARS = 60
+TITLE_MAX_TOKENS = 16
+# After asking the engine to abort, how long to wait for its stream to end before dropping it.
+ABORT_GRACE_SECONDS = 2.0
+
+# Deletes the lease only while this worker still holds it.
+_RELEASE_LEASE = """
+if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end
+return 0
+"""
+
+
+def iso_now() -> str:
+    return datetime.now(UTC).isoformat()
+
+
+def _stream_id_time(entry_id: str) -> str | None:
+    ms, _, _ = entry_id.partition("-")
+    return datetime.fromtimestamp(int(ms) / 1000, UTC).isoformat() if ms.isdigit() else None
+
+
+@dataclass
+class _Progress:
+    """What the engine has produced so far, and what is waiting to be flushed to the stream."""
+
+    reasoning: list[str] = field(default_factory=list)
+    content: list[str] = field(default_factory=list)
+    last: GenerationChunk | None = None
+    first_token_at: str | None = None
+
+    def take(self) -> tuple[str, str]:
+        reasoning, content = "".join(self.reasoning), "".join(self.content)
+        self.reasoning.clear()
+        self.content.clear()
+        return reasoning, content
+
+
+class TurnRunner:
+    """Runs turns on one event loop: any number at once, each writing coalesced events to its stream."""
+
+    def __init__(
+        self,
+        *,
+        engine: Engine,
+        redis: Redis,
+        send_task: TaskSender,
+        worker_id: str,
+        flush_interval: float = protocol.FLUSH_INTERVAL_SECONDS,
+        lease_renew_interval: float = protocol.LEASE_RENEW_SECONDS,
+    ) -> None:
+        self.engine = engine
+        self.redis = redis
+        self.send_task = send_task
+        self.worker_id = worker_id
+        self.flush_interval = flush_interval
+        self.lease_renew_interval = lease_renew_interval
+        self.in_flight = 0
+        self._release_lease = redis.register_script(_RELEASE_LEASE)
+
+    # --- turns ------------------------------------------------------------------------------
+
+    async def run_turn(self, task: TurnTask) -> str:
+        """Runs the turn unless another delivery has it or had it; returns what happened, for logs and tests."""
+        keys = task.keys
+        if not await self.redis.set(keys.lease, self.worker_id, nx=True, ex=protocol.LEASE_TTL_SECONDS):
+            logger.info("turn %s is already leased: skipping this delivery", task.turn_id)
+            return "skipped"
+        self.in_flight += 1
+        try:
+            return await self._run_leased(task)
+        finally:
+            self.in_flight -= 1
+
+    async def _run_leased(self, task: TurnTask) -> str:
+        keys = task.keys
+        async with self.redis.pipeline(transaction=False) as pipe:
+            pipe.xrange(keys.events, count=1)
+            pipe.xrevrange(keys.events, count=1)
+            pipe.exists(keys.cancel)
+            first, last, cancel_requested = await pipe.execute()
+        if last and protocol.decode_event(last[0][1])[0] in protocol.TERMINAL_EVENTS:
+            logger.info("turn %s already ended: skipping this delivery", task.turn_id)
+            await self._release_lease(keys=[keys.lease], args=[self.worker_id])
+            return "skipped"
+        timings: dict[str, Any] = {}
+        if first and protocol.decode_event(first[0][1])[0] == protocol.EVENT_QUEUED:
+            timings["queued_at"] = _stream_id_time(first[0][0])
+        if cancel_requested:
+            timings["finished_at"] = iso_now()
+            await self._finish(task, protocol.EVENT_DONE, _done("cancelled", "cancelled", None, timings))
+            return "cancelled"
+        if time.time() > task.deadline:
+            await self._finish(task, protocol.EVENT_ERROR, _deadline_error())
+            return "deadline_exceeded"
+
+        timings["started_at"] = iso_now()
+        await self._send(protocol.TASK_TURN_STARTED, [task.turn_id, timings["started_at"]], task.finalize_queue)
+        started = {"model": task.model, "served_model": self.engine.info.model, "started_at": timings["started_at"]}
+        await self.redis.xadd(keys.events, _event(protocol.EVENT_STARTED, started))
+        return await self._generate(task, timings)
+
+    async def _generate(self, task: TurnTask, timings: dict[str, Any]) -> str:
+        keys = task.keys
+        request_id = task.request_id or f"turn-{task.turn_id}-{uuid.uuid4().hex[:8]}"
+        request = GenerationRequest(
+            request_id=request_id,
+            messages=[{"role": m["role"], "content": m["content"]} for m in task.messages],
+            reasoning=task.reasoning,
+            sampling=task.sampling,
+        )
+        progress = _Progress()
+        producer = asyncio.create_task(self._pump(request, progress))
+        loop = asyncio.get_running_loop()
+        next_renewal = loop.time() + self.lease_renew_interval
+        stopped: str | None = None  # "cancelled", "deadline" or "lease_lost"
+        while not producer.done():
+            await asyncio.wait({producer}, timeout=self.flush_interval)
+            renew = loop.time() >= next_renewal
+            if renew:
+                next_renewal = loop.time() + self.lease_renew_interval
+            try:
+                cancel_requested, lease_holder = await self._flush(keys, progress, renew=renew)
+            except RedisError:
+                logger.warning("turn %s: could not write to Redis; retrying", task.turn_id, exc_info=True)
+                continue
+            if renew and lease_holder != self.worker_id:
+                stopped = "lease_lost"
+            elif cancel_requested:
+                stopped = "cancelled"
+            elif time.time() > task.deadline:
+                stopped = "deadline"
+            if stopped:
+                await self._stop(request_id, producer)
+                break
+
+        if stopped == "lease_lost":
+            logger.warning("turn %s: lost its lease (another party ended it); stopping silently", task.turn_id)
+            return "lease_lost"
+        error: BaseException | None = None
+        if producer.done() and not producer.cancelled():
+            error = producer.exception()
+        await self._flush(keys, progress, renew=False)
+        timings["first_token_at"] = progress.first_token_at
+        timings["finished_at"] = iso_now()
+        if stopped == "deadline":
+            await self._finish(task, protocol.EVENT_ERROR, _deadline_error())
+            return "deadline_exceeded"
+        if stopped == "cancelled":
+            await self._finish(task, protocol.EVENT_DONE, _done("cancelled", "cancelled", progress.last, timings))
+            return "cancelled"
+        if error is not None or progress.last is None or progress.last.finish_reason in {None, "abort"}:
+            if error is not None and not isinstance(error, EngineError):
+                logger.error("turn %s failed", task.turn_id, exc_info=error)
+            code = error.code if isinstance(error, EngineError) else "engine_error"
+            await self._finish(
+                task, protocol.EVENT_ERROR, {"code": code, "message": "The model could not finish this answer."}
+            )
+            return "error"
+        await self._finish(
+            task, protocol.EVENT_DONE, _done("done", progress.last.finish_reason or "stop", progress.last, timings)
+        )
+        return "done"
+
+    async def _pump(self, request: GenerationRequest, progress: _Progress) -> None:
+        async for chunk in self.engine.generate(request):
+            if (chunk.reasoning or chunk.content) and progress.first_token_at is None:
+                progress.first_token_at = iso_now()
+            if chunk.reasoning:
+                progress.reasoning.append(chunk.reasoning)
+            if chunk.content:
+                progress.content.append(chunk.content)
+            progress.last = chunk
+
+    async def _stop(self, request_id: str, producer: asyncio.Task[None]) -> None:
+        try:
+            await self.engine.abort(request_id)
+        except Exception:  # stopping must not fail the turn
+            logger.warning("aborting %s failed", request_id, exc_info=True)
+        await asyncio.wait({producer}, timeout=ABORT_GRACE_SECONDS)
+        if not producer.done():
+            producer.cancel()
+        with contextlib.suppress(BaseException):
+            await producer
+
+    async def _flush(self, keys: TurnKeys, progress: _Progress, *, renew: bool) -> tuple[bool, str | None]:
+        """One round trip: the buffered deltas, the lease renewal when due, and a look at the cancel key."""
+        reasoning, content = progress.take()
+        async with self.redis.pipeline(transaction=False) as pipe:
+            if reasoning:
+                pipe.xadd(keys.events, _event(protocol.EVENT_REASONING, {"delta": reasoning}))
+            if content:
+                pipe.xadd(keys.events, _event(protocol.EVENT_CONTENT, {"delta": content}))
+            if renew:
+                pipe.get(keys.lease)
+                pipe.expire(keys.lease, protocol.LEASE_TTL_SECONDS)
+            pipe.get(keys.cancel)
+            try:
+                results = await pipe.execute()
+            except RedisError:
+                # Keep the text for the next flush rather than lose it.
+                progress.reasoning.insert(0, reasoning)
+                progress.content.insert(0, content)
+                raise
+        lease_holder = results[-3] if renew else self.worker_id
+        return results[-1] is not None, lease_holder
+
+    async def _finish(self, task: TurnTask, event_type: str, data: dict[str, Any]) -> None:
+        """The terminal event, the stream's expiry, the lease released, then the backend told to save the turn."""
+        keys = task.keys
+        async with self.redis.pipeline(transaction=False) as pipe:
+            pipe.xadd(keys.events, _event(event_type, data))
+            pipe.expire(keys.events, protocol.STREAM_TTL_SECONDS)
+            await pipe.execute()
+        await self._release_lease(keys=[keys.lease], args=[self.worker_id])
+        await self._send(protocol.TASK_FINALIZE_TURN, [task.turn_id], task.finalize_queue)
+
+    async def _send(self, name: str, args: list[Any], queue: str) -> None:
+        try:
+            await asyncio.to_thread(self.send_task, name, args, queue)
+        except Exception:  # the backend's reaper settles a turn whose message was lost
+            logger.warning("could not send %s%s to %s", name, args, queue, exc_info=True)
+
+    # --- titles -----------------------------------------------------------------------------
+
+    async def run_title(self, task: TitleTask) -> str:
+        """Asks the chat model (no reasoning) to name the conversation, and sends the title to the backend."""
+        question = next((m["content"] for m in task.messages if m["role"] == "user"), "")
+        request = GenerationRequest(
+            request_id=f"title-{task.conversation_id}-{uuid.uuid4().hex[:8]}",
+            messages=title_messages(question[:2000]),
+            reasoning=False,
+            sampling=protocol.SamplingSettings(temperature=0.3, top_p=0.9, max_tokens=TITLE_MAX_TOKENS),
+        )
+        raw: list[str] = []
+        self.in_flight += 1
+        try:
+            async for chunk in self.engine.generate(request):
+                raw.append(chunk.content)
+        except EngineError:
+            logger.warning("title for conversation %s failed; using the question", task.conversation_id, exc_info=True)
+        finally:
+            self.in_flight -= 1
+        title = clean_title("".join(raw), fallback=question)
+        await self._send(protocol.TASK_SAVE_TITLE, [task.conversation_id, task.user_id, title], task.save_queue)
+        return title
+
+
+def _event(event_type: str, data: dict[str, Any]) -> Any:
+    """A stream entry's fields (typed loosely: redis-py's stubs want a broader mapping type)."""
+    return protocol.encode_event(cast(protocol.EventType, event_type), data)
+
+
+def _done(status: str, finish_reason: str, last: GenerationChunk | None, timings: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "status": status,
+        "finish_reason": finish_reason,
+        "usage": {
+            "prompt_tokens": last.prompt_tokens if last else 0,
+            "completion_tokens": last.completion_tokens if last else 0,
+            "reasoning_tokens": last.reasoning_tokens if last else 0,
+        },
+        "timings": {key: value for key, value in timings.items() if value is not None},
+    }
+
+
+def _deadline_error() -> dict[str, Any]:
+    return {"code": "deadline_exceeded", "message": "The answer took too long to start or finish. Try again."}
+
+
+_QUOTES = "\"'`\u201c\u201d\u2018\u2019\u00ab\u00bb*_#"  # straight, curly and angle quotes, markdown marks
+_TITLE_PREFIX = re.compile(r"^\s*(title)\s*[:\-]\s*", re.IGNORECASE)
+
+
+def clean_title(raw: str, *, fallback: str) -> str:
+    """A tidy one-line title of at most TITLE_MAX_CHARS, or the question's first words when the model gave none."""
+    for tag in ("<think>", "</think>"):
+        raw = raw.replace(tag, "")
+    line = next((candidate for candidate in raw.splitlines() if candidate.strip()), "")
+    line = _TITLE_PREFIX.sub("", line)
+    line = " ".join(line.split()).strip(_QUOTES + " ").rstrip(".!?:;,").strip(_QUOTES + " ")
+    if not line:
+        line = " ".join(fallback.split()[:8]).rstrip(".!?:;,") or "New conversation"
+    if len(line) > TITLE_MAX_CHARS:
+        cut = line[: TITLE_MAX_CHARS + 1].rsplit(" ", 1)[0]
+        line = (cut if len(cut) >= TITLE_MAX_CHARS // 2 else line[:TITLE_MAX_CHARS]).rstrip(" ,;:-")
+    return line
