@@ -1,0 +1,16 @@
+// ESLint 9 flat config: Expo's rules plus the few this project adds.
+const { defineConfig } = require('eslint/config');
+const expoConfig = require('eslint-config-expo/flat');
+
+module.exports = defineConfig([
+  expoConfig,
+  {
+    ignores: ['dist/*', 'node_modules/*', '.expo/*', 'coverage/*'],
+  },
+  {
+    files: ['e2e/**/*.mjs', 'jest.setup.js'],
+    languageOptions: {
+      globals: { process: 'readonly', console: 'readonly', jest: 'readonly' },
+    },
+  },
+]);

@@ -1,0 +1,115 @@
+// Shapes of the app API (docs/api.md) as the client reads them.
+export interface User {
+  id: string;
+  email: string;
+  display_name: string;
+  email_verified: boolean;
+  date_joined?: string;
+  is_staff?: boolean;
+}
+
+export interface AuthResponse {
+  user: User;
+  access: string;
+  /** Absent on the web, where the refresh token lives in an HttpOnly cookie. */
+  refresh?: string;
+}
+
+export interface TokenPair {
+  access: string;
+  refresh?: string;
+}
+
+export interface Page<T> {
+  results: T[];
+  next: string | null;
+  previous: string | null;
+}
+
+export type MessageStatus = 'queued' | 'streaming' | 'done' | 'cancelled' | 'failed';
+export type Feedback = 'up' | 'down' | 'none';
+
+export interface Usage {
+  prompt_tokens: number;
+  completion_tokens: number;
+  reasoning_tokens: number;
+}
+
+export interface Message {
+  id: string;
+  parent_id: string | null;
+  role: 'user' | 'assistant';
+  content: string;
+  reasoning_content: string;
+  model?: string;
+  deepthink?: boolean;
+  status: MessageStatus;
+  error?: string;
+  finish_reason?: string | null;
+  usage?: Usage | null;
+  feedback?: Feedback;
+  created_at: string;
+  queued_at?: string | null;
+  started_at?: string | null;
+  first_token_at?: string | null;
+  finished_at?: string | null;
+  sibling_count?: number;
+  sibling_index?: number;
+  sibling_ids?: string[];
+}
+
+export interface Conversation {
+  id: string;
+  title: string;
+  pinned: boolean;
+  archived: boolean;
+  created_at: string;
+  updated_at: string;
+  current_message_id: string | null;
+  is_generating: boolean;
+  messages?: Message[];
+}
+
+export interface StreamUrls {
+  events_url: string;
+  websocket_url: string;
+}
+
+export interface TurnResponse {
+  user_message: Message;
+  assistant_message: Message;
+  stream: StreamUrls;
+}
+
+export interface ShareLink {
+  id: string;
+  token: string;
+  url?: string;
+  conversation_id?: string;
+  conversation?: string;
+  created_at?: string;
+}
+
+export interface SharedConversation {
+  title: string;
+  created_at: string;
+  messages: Message[];
+}
+
+export interface ApiKey {
+  id: string;
+  name: string;
+  prefix?: string;
+  created_at?: string;
+  last_used_at?: string | null;
+  /** Only present once, in the answer to creating the key. */
+  key?: string;
+  secret?: string;
+}
+
+export interface ModelInfo {
+  id: string;
+  name?: string;
+  fallback?: boolean;
+  [extra: string]: unknown;
+}

@@ -1,0 +1,42 @@
+// A centred modal card used for confirms, renames, share links and passwords (Alert does not work on the web).
+import type { ReactNode } from 'react';
+import { Modal, Pressable, StyleSheet, Text, View } from 'react-native';
+
+import { useTheme } from '@/theme/ThemeProvider';
+
+interface DialogProps {
+  visible: boolean;
+  title: string;
+  onClose: () => void;
+  children?: ReactNode;
+  actions?: ReactNode;
+}
+
+export function Dialog({ visible, title, onClose, children, actions }: DialogProps) {
+  const { colors, radius, fontSize } = useTheme();
+  return (
+    <Modal visible={visible} transparent animationType="fade" onRequestClose={onClose}>
+      <Pressable accessibilityRole="button" accessibilityLabel={title} style={[styles.backdrop, { backgroundColor: colors.overlay }]} onPress={onClose}>
+        <Pressable
+          accessibilityViewIsModal
+          onPress={() => {}}
+          style={[styles.card, { backgroundColor: colors.background, borderRadius: radius.lg, borderColor: colors.border }]}
+        >
+          <Text accessibilityRole="header" style={[styles.title, { color: colors.text, fontSize: fontSize.lg }]}>
+            {title}
+          </Text>
+          <View style={styles.body}>{children}</View>
+          {actions ? <View style={styles.actions}>{actions}</View> : null}
+        </Pressable>
+      </Pressable>
+    </Modal>
+  );
+}
+
+const styles = StyleSheet.create({
+  backdrop: { flex: 1, alignItems: 'center', justifyContent: 'center', padding: 24 },
+  card: { width: '100%', maxWidth: 420, padding: 20, gap: 14, borderWidth: StyleSheet.hairlineWidth },
+  title: { fontWeight: '700' },
+  body: { gap: 10 },
+  actions: { flexDirection: 'row', justifyContent: 'flex-end', gap: 10, flexWrap: 'wrap' },
+});

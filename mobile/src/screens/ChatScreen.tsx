@@ -1,0 +1,208 @@
+// The chat: history (sidebar on wide screens, drawer on phones), the message list and the composer.
+import { useRouter } from 'expo-router';
+import { useCallback, useMemo, useRef, useState } from 'react';
+import {
+  ActivityIndicator,
+  FlatList,
+  KeyboardAvoidingView,
+  Modal,
+  Platform,
+  Pressable,
+  StyleSheet,
+  Text,
+  View,
+  useWindowDimensions,
+  type NativeScrollEvent,
+  type NativeSyntheticEvent,
+} from 'react-native';
+import { SafeAreaView } from 'react-native-safe-area-context';
+
+import type { Message } from '@/api/types';
+import { ErrorBanner, OfflineBanner, describeError } from '@/components/Banners';
+import { Button, IconButton } from '@/components/Button';
+import { Composer } from '@/components/Composer';
+import { EmptyState } from '@/components/EmptyState';
+import { HistoryPanel } from '@/components/HistoryPanel';
+import { AssistantMessage, UserMessage } from '@/components/MessageItems';
+import { useT } from '@/locale';
+import { useChat } from '@/state/chat';
+import { usePreferences } from '@/state/preferences';
+import { retryTurnStream, useTurnStreams } from '@/state/stream/turnStreams';
+import { answerView } from '@/state/stream/view';
+import { useTheme } from '@/theme/ThemeProvider';
+import { CONTENT_MAX_WIDTH, WIDE_BREAKPOINT } from '@/theme/tokens';
+
+export function ChatScreen({ conversationId }: { conversationId?: string }) {
+  const t = useT();
+  const router = useRouter();
+  const { colors, fontSize } = useTheme();
+  const { width } = useWindowDimensions();
+  const wide = width >= WIDE_BREAKPOINT;
+  const [drawerOpen, setDrawerOpen] = useState(false);
+  const deepthink = usePreferences((s) => s.deepthink);
+  const setDeepthink = usePreferences((s) => s.setDeepthink);
+  const streams = useTurnStreams((s) => s.streams);
+  const listRef = useRef<FlatList<Message>>(null);
+  const atBottom = useRef(true);
+
+  const onCreated = useCallback((id: string) => router.replace(`/c/${id}`), [router]);
+  const chat = useChat(conversationId, onCreated);
+
+  const lastUserId = useMemo(() => [...chat.messages].reverse().find((m) => m.role === 'user')?.id, [chat.messages]);
+  const lastAssistantId = chat.messages[chat.messages.length - 1]?.role === 'assistant' ? chat.messages[chat.messages.length - 1]?.id : undefined;
+
+  const openConversation = (id: string) => {
+    setDrawerOpen(false);
+    if (id !== conversationId) router.replace(`/c/${id}`);
+  };
+  const newChat = () => {
+    setDrawerOpen(false);
+    router.replace('/');
+  };
+  const openSettings = () => {
+    setDrawerOpen(false);
+    router.push('/settings');
+  };
+
+  const history = (
+    <HistoryPanel activeId={conversationId} onOpen={openConversation} onNewChat={newChat} onOpenSettings={openSettings} onActiveGone={newChat} />
+  );
+
+  const renderMessage = ({ item }: { item: Message }) => {
+    if (item.role === 'user') {
+      return (
+        <UserMessage
+          message={item}
+          editable={item.id === lastUserId && !chat.generating}
+          busy={chat.busy || chat.generating}
+          onEdit={(message, text) => void chat.editQuestion(message, text, deepthink)}
+          onSwitchBranch={(id) => void chat.switchBranch(id)}
+        />
+      );
+    }
+    return (
+      <AssistantMessage
+        message={item}
+        view={answerView(item, streams[item.id])}
+        busy={chat.busy || chat.generating}
+        onRegenerate={item.id === lastAssistantId ? (message) => void chat.regenerate(message, deepthink) : undefined}
+        onFeedback={(message, feedback) => void chat.setFeedback(message, feedback)}
+        onSwitchBranch={(id) => void chat.switchBranch(id)}
+        onRetryStream={() => retryTurnStream(item.id)}
+      />
+    );
+  };
+
+  const onScroll = (event: NativeSyntheticEvent<NativeScrollEvent>) => {
+    const { contentOffset, contentSize, layoutMeasurement } = event.nativeEvent;
+    atBottom.current = contentSize.height - contentOffset.y - layoutMeasurement.height < 80;
+  };
+
+  const notFound = chat.loadError && (chat.loadError as { status?: number }).status === 404;
+  const title = chat.conversation?.title || t('chat.newChat');
+
+  const main = (
+    <View style={[styles.main, { backgroundColor: colors.background }]}>
+      {!wide ? (
+        <View style={[styles.header, { borderBottomColor: colors.border }]}>
+          <IconButton icon="menu" size={22} label={t('chat.openHistory')} onPress={() => setDrawerOpen(true)} />
+          <Text numberOfLines={1} accessibilityRole="header" style={[styles.headerTitle, { color: colors.text, fontSize: fontSize.md }]}>
+            {title}
+          </Text>
+          <IconButton icon="add-circle-outline" size={22} label={t('chat.newChat')} onPress={newChat} />
+        </View>
+      ) : null}
+      <OfflineBanner />
+      {chat.loading ? (
+        <ActivityIndicator style={styles.center} color={colors.accent} />
+      ) : notFound ? (
+        <View style={styles.center}>
+          <Text style={{ color: colors.textMuted, fontSize: fontSize.md, textAlign: 'center' }}>{t('chat.notFound')}</Text>
+          <Button label={t('chat.newChat')} onPress={newChat} style={{ marginTop: 12 }} />
+        </View>
+      ) : chat.loadError ? (
+        <View style={styles.center}>
+          <Text style={{ color: colors.danger, fontSize: fontSize.md }}>{describeError(chat.loadError, t)}</Text>
+        </View>
+      ) : chat.messages.length === 0 ? (
+        <EmptyState onPick={(text) => void chat.send(text, deepthink)} />
+      ) : (
+        <FlatList
+          ref={listRef}
+          data={chat.messages}
+          keyExtractor={(m) => m.id}
+          renderItem={renderMessage}
+          onScroll={onScroll}
+          scrollEventThrottle={100}
+          onContentSizeChange={() => atBottom.current && listRef.current?.scrollToEnd({ animated: false })}
+          contentContainerStyle={styles.listContent}
+          style={styles.list}
+          initialNumToRender={12}
+          windowSize={11}
+          removeClippedSubviews={Platform.OS === 'android'}
+        />
+      )}
+      <View style={styles.bottom}>
+        {chat.chatError ? (
+          <ErrorBanner
+            error={chat.chatError.error}
+            retryAt={chat.chatError.retryAt}
+            onRetry={chat.chatError.retry}
+            onDismiss={chat.clearError}
+          />
+        ) : null}
+        <Composer
+          onSend={(text, think) => void chat.send(text, think)}
+          onStop={() => void chat.stop()}
+          deepthink={deepthink}
+          onToggleDeepthink={setDeepthink}
+          generating={chat.generating}
+          stopping={chat.activeTurn ? !!streams[chat.activeTurn.id]?.cancelRequested : false}
+          sendDisabled={chat.busy || !!notFound}
+        />
+        <Text style={[styles.disclaimer, { color: colors.textSubtle, fontSize: fontSize.xs }]}>{t('chat.disclaimer')}</Text>
+      </View>
+    </View>
+  );
+
+  return (
+    <SafeAreaView style={[styles.root, { backgroundColor: colors.background }]} edges={['top', 'bottom', 'left', 'right']}>
+      <KeyboardAvoidingView style={styles.row} behavior={Platform.OS === 'ios' ? 'padding' : undefined}>
+        {wide ? <View style={styles.sidebar}>{history}</View> : null}
+        {main}
+      </KeyboardAvoidingView>
+      {!wide ? (
+        <Modal visible={drawerOpen} transparent animationType="fade" onRequestClose={() => setDrawerOpen(false)}>
+          <View style={styles.drawerRow}>
+            <SafeAreaView style={[styles.drawer, { backgroundColor: colors.sidebar }]} edges={['top', 'bottom', 'left']}>
+              {history}
+            </SafeAreaView>
+            <Pressable
+              accessibilityRole="button"
+              accessibilityLabel={t('common.close')}
+              style={[styles.scrim, { backgroundColor: colors.overlay }]}
+              onPress={() => setDrawerOpen(false)}
+            />
+          </View>
+        </Modal>
+      ) : null}
+    </SafeAreaView>
+  );
+}
+
+const styles = StyleSheet.create({
+  root: { flex: 1 },
+  row: { flex: 1, flexDirection: 'row' },
+  sidebar: { width: 280 },
+  main: { flex: 1 },
+  header: { flexDirection: 'row', alignItems: 'center', paddingHorizontal: 8, paddingVertical: 6, borderBottomWidth: StyleSheet.hairlineWidth, gap: 4 },
+  headerTitle: { flex: 1, textAlign: 'center', fontWeight: '600' },
+  center: { flex: 1, alignItems: 'center', justifyContent: 'center', padding: 24 },
+  list: { flex: 1 },
+  listContent: { width: '100%', maxWidth: CONTENT_MAX_WIDTH, alignSelf: 'center', paddingHorizontal: 16, paddingTop: 12, paddingBottom: 24 },
+  bottom: { width: '100%', maxWidth: CONTENT_MAX_WIDTH, alignSelf: 'center', paddingHorizontal: 12, paddingBottom: 6 },
+  disclaimer: { textAlign: 'center', marginTop: 6 },
+  drawerRow: { flex: 1, flexDirection: 'row' },
+  drawer: { width: '82%', maxWidth: 320 },
+  scrim: { flex: 1 },
+});

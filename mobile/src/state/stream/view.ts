@@ -1,0 +1,72 @@
+// What to show for one assistant message: the saved message, or its live stream while it runs.
+import type { Message, MessageStatus } from '@/api/types';
+import { estimateThoughtSeconds } from '@/utils/thought';
+import { thoughtSeconds, type StreamStatus, type TurnStreamState } from './machine';
+
+export interface AnswerView {
+  content: string;
+  reasoning: string;
+  /** Reasoning is still arriving (no answer text yet). */
+  thinking: boolean;
+  /** The answer is still being produced or awaited. */
+  generating: boolean;
+  status: MessageStatus;
+  streamStatus: StreamStatus | null;
+  queuePosition: number | null;
+  thoughtSeconds: number | null;
+  errorMessage: string | null;
+  cancelRequested: boolean;
+}
+
+const UNSETTLED: MessageStatus[] = ['queued', 'streaming'];
+
+export function isUnsettled(message: Pick<Message, 'role' | 'status'>): boolean {
+  return message.role === 'assistant' && UNSETTLED.includes(message.status);
+}
+
+export function answerView(message: Message, stream: TurnStreamState | undefined): AnswerView {
+  // The saved message wins once the server has settled it; until then the stream is the truth.
+  if (stream && isUnsettled(message)) {
+    const streamDone = stream.status === 'done';
+    const failed = stream.status === 'error' && !stream.error?.retryable;
+    const status: MessageStatus = streamDone
+      ? stream.outcome === 'cancelled'
+        ? 'cancelled'
+        : 'done'
+      : failed
+        ? 'failed'
+        : stream.started
+          ? 'streaming'
+          : 'queued';
+    const generating = !streamDone && !failed;
+    return {
+      content: stream.content,
+      reasoning: stream.reasoning,
+      thinking: generating && stream.reasoning.length > 0 && stream.content.length === 0,
+      generating,
+      status,
+      streamStatus: stream.status,
+      queuePosition: stream.queuePosition,
+      thoughtSeconds: thoughtSeconds(stream) ?? liveSeconds(stream),
+      errorMessage: stream.error?.message ?? null,
+      cancelRequested: stream.cancelRequested,
+    };
+  }
+  return {
+    content: message.content,
+    reasoning: message.reasoning_content ?? '',
+    thinking: false,
+    generating: isUnsettled(message),
+    status: message.status,
+    streamStatus: stream?.status ?? null,
+    queuePosition: null,
+    thoughtSeconds: stream ? thoughtSeconds(stream) ?? estimateThoughtSeconds(message) : estimateThoughtSeconds(message),
+    errorMessage: message.status === 'failed' ? message.error || null : null,
+    cancelRequested: false,
+  };
+}
+
+function liveSeconds(stream: TurnStreamState): number | null {
+  if (stream.reasoningStartedAt === null) return null;
+  return Math.max(1, Math.round((Date.now() - stream.reasoningStartedAt) / 1000));
+}
