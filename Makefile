@@ -36,3 +36,6 @@ fmt: setup
 
 clean:
 	rm -rf var .pytest_cache .mypy_cache .ruff_cache
+
+demo-model: setup
+	$(PY) -m inference.demo_model.build

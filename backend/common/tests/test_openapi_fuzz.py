@@ -13,12 +13,24 @@ from django.core.wsgi import get_wsgi_application
 from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
 from rest_framework_simplejwt.tokens import RefreshToken
+from schemathesis import checks
 
 from accounts.models import User
 from chat.models import Conversation
 
+# What a server owes every request: no 5xx, and a response the schema describes. (Checks that a
+# schema-valid body is accepted are left out: a weak password or a wrong code is valid JSON the
+# schema cannot tell apart, and its documented 400 is the right answer.)
+RESPONSE_CHECKS = [
+    checks.not_a_server_error,
+    checks.status_code_conformance,
+    checks.content_type_conformance,
+    checks.response_schema_conformance,
+    checks.response_headers_conformance,
+]
+
 # Streams stay open by design; they are tested by the turns suite over ASGI.
-STREAMING_PATHS = ("/api/v1/events", "/api/v1/turns/{turn_id}/events")
+STREAMING_OPERATIONS = ("events_stream", "turns_events")
 
 
 @pytest.fixture
@@ -27,8 +39,8 @@ def app_schema(db: Any) -> Iterator[Any]:
     signals.request_started.disconnect(close_old_connections)
     signals.request_finished.disconnect(close_old_connections)
     schema = schemathesis.openapi.from_wsgi("/api/schema/?format=json", get_wsgi_application())
-    for path in STREAMING_PATHS:
-        schema = schema.exclude(path=path)
+    for operation_id in STREAMING_OPERATIONS:
+        schema = schema.exclude(operation_id=operation_id)
     yield schema
     signals.request_started.connect(close_old_connections)
     signals.request_finished.connect(close_old_connections)
@@ -45,7 +57,9 @@ def fuzz_user(db: Any) -> User:
 
 
 @schema.parametrize()
-@settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=15, deadline=None, suppress_health_check=list(HealthCheck))
 def test_the_api_answers_every_generated_request_without_a_server_error(case: Any, fuzz_user: User) -> None:
+    if case.operation.definition.raw.get("operationId") in STREAMING_OPERATIONS:
+        return  # an open stream never ends; the turns suite tests these over ASGI
     token = str(RefreshToken.for_user(fuzz_user).access_token)
-    case.call_and_validate(headers={"Authorization": f"Bearer {token}"})
+    case.call_and_validate(headers={"Authorization": f"Bearer {token}"}, checks=RESPONSE_CHECKS)
