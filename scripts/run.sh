@@ -43,7 +43,7 @@ cleanup() {
 trap cleanup INT TERM EXIT
 
 echo "==> starting the GPU worker (engine: $ENGINE, queues: $GPU_QUEUES); log: var/log/gpu-worker.log"
-"$PY" -m inference.worker --engine "$ENGINE" --queues "$GPU_QUEUES" >var/log/gpu-worker.log 2>&1 &
+env -u DJANGO_SETTINGS_MODULE "$PY" -m inference.worker --engine "$ENGINE" --queues "$GPU_QUEUES" >var/log/gpu-worker.log 2>&1 &
 pids+=($!)
 
 echo "==> starting the backend worker; log: var/log/backend-worker.log"
