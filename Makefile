@@ -23,16 +23,16 @@ test: setup
 	@scripts/test.sh
 
 lint: setup
-	$(VENV)/bin/ruff check backend inference bench scripts
-	$(VENV)/bin/ruff format --check backend inference bench scripts
+	$(VENV)/bin/ruff check backend inference conftest.py
+	$(VENV)/bin/ruff format --check backend inference conftest.py
 	$(VENV)/bin/mypy backend inference
 
 typecheck: setup
 	$(VENV)/bin/mypy backend inference
 
 fmt: setup
-	$(VENV)/bin/ruff check --fix backend inference bench scripts
-	$(VENV)/bin/ruff format backend inference bench scripts
+	$(VENV)/bin/ruff check --fix backend inference conftest.py
+	$(VENV)/bin/ruff format backend inference conftest.py
 
 clean:
 	rm -rf var .pytest_cache .mypy_cache .ruff_cache
