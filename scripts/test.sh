@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # Runs every test suite against real Postgres and Redis (and the real vLLM engine with the demo model).
+# WHALE_TEST_DB_NAME and WHALE_REDIS_PREFIX keep two runs on one machine apart.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -15,7 +16,8 @@ scripts/ensure_redis.sh
 echo "==> backend and inference tests (pytest)"
 .venv/bin/python -m pytest "$@"
 
-if [ -f mobile/package.json ]; then
+# With arguments (scripts/test.sh backend/turns -k cancel) only those Python tests run.
+if [ $# -eq 0 ] && [ -f mobile/package.json ]; then
   echo "==> mobile: install, typecheck, lint, unit tests"
   (cd mobile && { [ -d node_modules ] && [ node_modules/.package-lock.json -nt package-lock.json ] || npm ci --no-audit --no-fund; } \
     && npm run --silent typecheck && npm run --silent lint && npm test --silent)

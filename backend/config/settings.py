@@ -85,6 +85,9 @@ DATABASES = {
     )
 }
 DATABASE_IS_POSTGRES = DATABASES["default"]["ENGINE"].endswith("postgresql")
+# Lets two test runs on one Postgres (two checkouts, CI beside a developer) keep separate test databases.
+if env_str("WHALE_TEST_DB_NAME", ""):
+    DATABASES["default"]["TEST"] = {"NAME": env_str("WHALE_TEST_DB_NAME", "")}
 
 AUTH_USER_MODEL = "accounts.User"
 PASSWORD_HASHERS = [
