@@ -55,6 +55,8 @@ class _Progress:
     content: list[str] = field(default_factory=list)
     last: GenerationChunk | None = None
     first_token_at: str | None = None
+    # Set when the first text arrives: that delta is written at once, not after a coalescing interval.
+    first_token: asyncio.Event = field(default_factory=asyncio.Event)
 
     def take(self) -> tuple[str, str]:
         reasoning, content = "".join(self.reasoning), "".join(self.content)
@@ -142,7 +144,7 @@ class TurnRunner:
         next_renewal = loop.time() + self.lease_renew_interval
         stopped: str | None = None  # "cancelled", "deadline" or "lease_lost"
         while not producer.done():
-            await asyncio.wait({producer}, timeout=self.flush_interval)
+            await self._wait_for_output(producer, progress)
             renew = loop.time() >= next_renewal
             if renew:
                 next_renewal = loop.time() + self.lease_renew_interval
@@ -189,10 +191,22 @@ class TurnRunner:
         )
         return "done"
 
+    async def _wait_for_output(self, producer: asyncio.Task[None], progress: _Progress) -> None:
+        """Waits one coalescing interval; until the first token is out, returns as soon as it arrives."""
+        if progress.first_token.is_set():
+            await asyncio.wait({producer}, timeout=self.flush_interval)
+            return
+        first = asyncio.ensure_future(progress.first_token.wait())
+        try:
+            await asyncio.wait({producer, first}, timeout=self.flush_interval, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            first.cancel()
+
     async def _pump(self, request: GenerationRequest, progress: _Progress) -> None:
         async for chunk in self.engine.generate(request):
             if (chunk.reasoning or chunk.content) and progress.first_token_at is None:
                 progress.first_token_at = iso_now()
+                progress.first_token.set()
             if chunk.reasoning:
                 progress.reasoning.append(chunk.reasoning)
             if chunk.content:

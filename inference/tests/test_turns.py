@@ -226,6 +226,25 @@ async def test_deltas_are_coalesced_into_few_stream_entries(
     assert content.startswith("This is a simulated answer")
 
 
+async def test_the_first_delta_is_written_at_once_not_after_the_coalescing_interval(
+    redis_client: Redis, sync_redis: Any, sender: RecordingSender
+) -> None:
+    task = make_turn(max_tokens=20)
+    engine = SimulatedEngine(first_token_delay=0.0, inter_token_delay=0.05, tokens=20)
+    slow_flush = TurnRunner(engine=engine, redis=redis_client, send_task=sender, worker_id="w", flush_interval=30)
+    running = asyncio.create_task(slow_flush.run_turn(task))
+    for _ in range(100):
+        if any(t in {"reasoning", "content"} for t, _ in read_events(sync_redis, task)):
+            break
+        await asyncio.sleep(0.02)
+    first_deltas = [d["delta"] for t, d in read_events(sync_redis, task) if t in {"reasoning", "content"}]
+    assert len(first_deltas) == 1, "the first token is flushed on its own, the rest waits for the interval"
+    assert not running.done()
+    assert await running == "done"
+    deltas = [t for t, _ in read_events(sync_redis, task) if t in {"reasoning", "content"}]
+    assert len(deltas) <= 3, "after the first, the deltas still wait for the interval (here: the end)"
+
+
 async def test_a_lost_lease_stops_the_turn_without_writing_more(
     redis_client: Redis, sync_redis: Any, sender: RecordingSender
 ) -> None:
