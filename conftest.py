@@ -30,3 +30,19 @@ def _clean_redis_keys() -> Iterator[None]:
     keys = list(client.scan_iter(match=f"{settings.WHALE_REDIS_PREFIX}:*", count=1000))
     if keys:
         client.delete(*keys)
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup: None, django_db_blocker: Any) -> Iterator[None]:
+    """Closes every connection and pool this process holds before pytest-django drops the test database."""
+    yield
+    from asgiref.sync import SyncToAsync
+    from django.db import connections
+
+    with django_db_blocker.unblock():
+        # Async tests' sync_to_async calls run in asgiref's one shared thread, which keeps its connection.
+        SyncToAsync.single_thread_executor.submit(connections.close_all).result(timeout=30)
+        for connection in connections.all():
+            close_pool = getattr(connection, "close_pool", None)
+            if close_pool is not None:
+                close_pool()

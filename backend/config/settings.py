@@ -85,6 +85,17 @@ DATABASES = {
     )
 }
 DATABASE_IS_POSTGRES = DATABASES["default"]["ENGINE"].endswith("postgresql")
+# Under ASGI each request runs in its own thread, so persistent connections (DB_CONN_MAX_AGE > 0)
+# would leave one open connection behind per request until Postgres refuses clients. Postgres gets
+# a pool per process instead (DB_POOL_MAX_SIZE=0 turns it off); requests wait for a free connection.
+DB_POOL_MAX_SIZE = env_int("DB_POOL_MAX_SIZE", 8)
+if DATABASE_IS_POSTGRES and DB_POOL_MAX_SIZE > 0:
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": 1,
+        "max_size": DB_POOL_MAX_SIZE,
+        "timeout": env_float("DB_POOL_TIMEOUT_SECONDS", 10.0),
+    }
 # Lets two test runs on one Postgres (two checkouts, CI beside a developer) keep separate test databases.
 if env_str("WHALE_TEST_DB_NAME", ""):
     DATABASES["default"]["TEST"] = {"NAME": env_str("WHALE_TEST_DB_NAME", "")}

@@ -8,7 +8,7 @@ import uuid
 from typing import Any
 from urllib.parse import parse_qs
 
-from asgiref.sync import sync_to_async
+from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
 
@@ -40,7 +40,7 @@ async def _scope_user(scope: dict[str, Any], query: dict[str, str]) -> User | No
                 scheme, _, rest = value.decode("latin-1").partition(" ")
                 if scheme.lower() == "bearer":
                     token = rest.strip()
-    return await sync_to_async(user_from_access_token)(token)
+    return await database_sync_to_async(user_from_access_token)(token)
 
 
 class TurnConsumer(AsyncJsonWebsocketConsumer):
@@ -56,7 +56,9 @@ class TurnConsumer(AsyncJsonWebsocketConsumer):
             await self.close(code=CLOSE_UNAUTHENTICATED)
             return
         try:
-            turn = await sync_to_async(turn_get)(user=user, turn_id=self.scope["url_route"]["kwargs"]["turn_id"])
+            turn = await database_sync_to_async(turn_get)(
+                user=user, turn_id=self.scope["url_route"]["kwargs"]["turn_id"]
+            )
             cursor = Cursor.parse(query.get("after"))
         except NotFound:
             await self.close(code=CLOSE_NOT_FOUND)

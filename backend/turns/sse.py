@@ -9,7 +9,7 @@ import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
-from asgiref.sync import sync_to_async
+from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 from django.conf import settings
 from django.http import StreamingHttpResponse
@@ -57,7 +57,7 @@ async def load_final_message(turn_id: uuid.UUID | str) -> Message | None:
         message = Message.objects.filter(id=turn_id).first()
         return message if message is not None and message.is_terminal else None
 
-    return await sync_to_async(load)()
+    return await database_sync_to_async(load)()
 
 
 async def turn_event_frames(turn_id: uuid.UUID, cursor: Cursor) -> AsyncIterator[str]:
