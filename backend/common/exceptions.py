@@ -7,6 +7,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import OperationalError
 from django.http import Http404
 from rest_framework import exceptions as drf
 from rest_framework.response import Response
@@ -71,5 +72,13 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         detail = exc.detail
         message = str(detail) if not isinstance(detail, (dict, list)) else "; ".join(_flatten(detail))
         return Response(error_body(str(code_str), message), status=exc.status_code, headers=headers)
+    if isinstance(exc, OperationalError):
+        # The database is down or every pooled connection is busy: a brief overload, not a bug.
+        logger.warning("database unavailable: %s", exc)
+        return Response(
+            error_body("service_unavailable", "The service is busy right now. Please try again in a moment."),
+            status=503,
+            headers={"Retry-After": "2"},
+        )
     logger.exception("Unhandled error in API view", exc_info=exc)
     return Response(error_body("server_error", "Something went wrong on our side. Please try again."), status=500)

@@ -11,6 +11,7 @@ from typing import Any
 
 from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
+from django import db
 from django.conf import settings
 from django.http import StreamingHttpResponse
 from drf_spectacular.types import OpenApiTypes
@@ -45,6 +46,15 @@ class EventStreamRenderer(BaseRenderer):
 
     def render(self, data: Any, accepted_media_type: str | None = None, renderer_context: Any = None) -> bytes:
         return json.dumps(data).encode()
+
+
+def release_database() -> None:
+    """A stream lives for minutes: its request's database connection goes back now, not when it ends.
+
+    Under ASGI a request's sync code keeps its connection until the response is finished, so without
+    this every open stream would hold one, and a process could serve only as many streams as its pool.
+    """
+    db.connection.close()
 
 
 def sse_frame(event_id: str | None, event_type: str, data: dict[str, Any]) -> str:
@@ -110,6 +120,7 @@ class TurnEventsView(APIView):
             cursor = Cursor.parse(raw_cursor)
         except ValueError as exc:
             raise ValidationFailed(str(exc), fields={"after": [str(exc)]}) from exc
+        release_database()
         return StreamingHttpResponse(
             turn_event_frames(turn.id, cursor), content_type="text/event-stream", headers=SSE_HEADERS
         )
@@ -150,6 +161,7 @@ class UserEventsView(APIView):
         responses={(200, "text/event-stream"): SSE_RESPONSE, **error_responses(401)},
     )
     def get(self, request: Request) -> StreamingHttpResponse:
+        release_database()
         return StreamingHttpResponse(
             user_event_frames(request.user.pk), content_type="text/event-stream", headers=SSE_HEADERS
         )
