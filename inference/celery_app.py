@@ -8,7 +8,7 @@ from typing import Any, Protocol
 
 from celery import Celery
 
-from inference import protocol
+from inference import logs, protocol
 
 logger = logging.getLogger(__name__)
 
@@ -68,4 +68,11 @@ def generate_title(payload: dict[str, Any]) -> None:
 
 def send_task(name: str, args: list[Any], queue: str) -> None:
     """Sends a task by name to another service's queue (the backend registers the receiving side)."""
-    app.send_task(name, args=args, queue=queue, retry=True, retry_policy={"max_retries": 3, "interval_start": 0.2})
+    app.send_task(
+        name,
+        args=args,
+        queue=queue,
+        retry=True,
+        retry_policy={"max_retries": 3, "interval_start": 0.2},
+        headers=logs.current_headers(),  # the request and turn ids, for the backend's log lines
+    )

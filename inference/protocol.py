@@ -89,6 +89,8 @@ class TurnTask:
     sampling: SamplingSettings = field(default_factory=SamplingSettings)
     finalize_queue: str = BACKEND_QUEUE
     request_id: str = ""
+    # The id of the HTTP request that queued the turn: the worker's log lines carry it (inference/logs.py).
+    origin_request_id: str = ""
     version: int = PROTOCOL_VERSION
 
     def to_payload(self) -> dict[str, Any]:

@@ -24,7 +24,7 @@ from typing import Any, TypeVar
 from redis import Redis as SyncRedis
 from redis.asyncio import Redis
 
-from inference import celery_app, heartbeat, protocol
+from inference import celery_app, heartbeat, logs, metrics, protocol
 from inference.engines import ENGINE_NAMES, Engine, create_engine
 from inference.protocol import TitleTask, TurnTask
 from inference.turns import TaskSender, TurnRunner
@@ -134,8 +134,11 @@ class WorkerRuntime:
     # Called from Celery's worker threads: each blocks until its coroutine is done on the loop.
     def run_turn(self, payload: dict[str, Any]) -> None:
         task = TurnTask.from_payload(_known_fields(payload, TurnTask))
-        outcome = self.loop_thread.run(self._runner().run_turn(task))
-        logger.info("turn %s: %s", task.turn_id, outcome)
+        # The ids follow the coroutine onto the loop (call_soon_threadsafe copies this thread's context).
+        with logs.log_context(request_id=task.origin_request_id, turn_id=task.turn_id):
+            outcome = self.loop_thread.run(self._runner().run_turn(task))
+            metrics.turn_done(outcome)
+            logger.info("turn %s: %s", task.turn_id, outcome, extra={"outcome": outcome, "model": task.model})
 
     def run_title(self, payload: dict[str, Any]) -> None:
         task = TitleTask.from_payload(_known_fields(payload, TitleTask))
@@ -192,14 +195,32 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--concurrency", type=int, default=int(os.environ.get("WHALE_WORKER_CONCURRENCY", "64")))
     parser.add_argument("--loglevel", default=os.environ.get("LOG_LEVEL", "INFO"))
     parser.add_argument("--check", action="store_true", help="exit 0 when this host's worker is alive, then quit")
+    parser.add_argument(
+        "--metrics-port",
+        type=int,
+        default=int(os.environ.get("WHALE_WORKER_METRICS_PORT") or 0),
+        help="serve Prometheus metrics on this port (0: off); keep it internal",
+    )
+    parser.add_argument("--metrics-addr", default=os.environ.get("WHALE_WORKER_METRICS_ADDR", "127.0.0.1"))
     args = parser.parse_args(argv)
-    logging.basicConfig(level=args.loglevel.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logs.configure(level=args.loglevel, json_format=os.environ.get("LOG_FORMAT", "json") == "json")
     if args.check:
         return check()
 
     queues = [queue.strip() for queue in args.queues.split(",") if queue.strip()]
     runtime = WorkerRuntime(create_engine(args.engine), queues=queues, concurrency=args.concurrency)
     runtime.start()
+    if args.metrics_port:
+        info = runtime.engine.info
+        metrics.serve(
+            port=args.metrics_port,
+            addr=args.metrics_addr,
+            in_flight=lambda: runtime.runner.in_flight if runtime.runner else 0,
+            capacity=args.concurrency,
+            worker=runtime.worker_id,
+            model=info.model,
+            engine=info.engine,
+        )
     celery_app.bind_handler(runtime)
     try:
         celery_app.app.worker_main(

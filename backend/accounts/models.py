@@ -11,6 +11,7 @@ from django.utils import timezone
 
 EMAIL_MAX_LENGTH = 254
 DISPLAY_NAME_MAX_LENGTH = 64
+SUSPENDED_REASON_MAX_LENGTH = 500
 
 
 def normalize_email(value: str) -> str:
@@ -49,6 +50,10 @@ class User(AbstractBaseUser, PermissionsMixin):
     is_active = models.BooleanField(default=True)
     is_staff = models.BooleanField(default=False)
     date_joined = models.DateTimeField(default=timezone.now)
+    # Suspension also clears is_active, so every check Django and simplejwt already make refuses the account;
+    # accounts.selectors.user_may_authenticate is the one check for our own authenticators.
+    suspended_at = models.DateTimeField(null=True, blank=True)
+    suspended_reason = models.CharField(max_length=SUSPENDED_REASON_MAX_LENGTH, blank=True)
 
     objects: ClassVar[UserManager] = UserManager()
 
@@ -70,6 +75,10 @@ class User(AbstractBaseUser, PermissionsMixin):
     @property
     def email_verified(self) -> bool:
         return self.email_verified_at is not None
+
+    @property
+    def is_suspended(self) -> bool:
+        return self.suspended_at is not None
 
 
 class EmailCode(models.Model):

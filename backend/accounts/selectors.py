@@ -44,6 +44,15 @@ def user_get(*, user_id: object) -> User | None:
         return None
 
 
+def user_may_authenticate(user: object) -> bool:
+    """The one check every authenticator makes: the account exists, is active and is not suspended.
+
+    Suspension also clears is_active (accounts.services.user_suspend), so Django's session backend and
+    simplejwt refuse a suspended account too; this check covers an account whose flags were edited apart.
+    """
+    return user is not None and bool(getattr(user, "is_active", False)) and getattr(user, "suspended_at", None) is None
+
+
 def user_get_by_email(*, email: str) -> User | None:
     """`email` must already be normalised (accounts.models.normalize_email)."""
     return User.objects.filter(email=email).first()

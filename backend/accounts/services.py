@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
@@ -20,11 +21,14 @@ from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, Ou
 from rest_framework_simplejwt.tokens import RefreshToken
 from rest_framework_simplejwt.utils import get_md5_hash_password
 
-from common.errors import Conflict, NotAuthenticated, RateLimited, ValidationFailed
+from common import events
+from common.errors import Conflict, NotAuthenticated, RateLimited, ServiceUnavailable, ValidationFailed
 
 from . import limits, selectors
-from .models import EmailCode, User, normalize_email
+from .models import SUSPENDED_REASON_MAX_LENGTH, EmailCode, User, normalize_email
 from .tasks import send_email_code
+
+logger = logging.getLogger(__name__)
 
 CODE_DIGITS = 6
 INVALID_CREDENTIALS = "The email or password is not correct."
@@ -283,6 +287,51 @@ def user_delete(*, user: User, password: str, ip: str) -> None:
         # Tokens outlive users by default (SET_NULL); they hold the user id, so they go too.
         OutstandingToken.objects.filter(user=user).delete()
         user.delete()
+
+
+# Suspension (staff only, from the admin)
+
+
+def user_suspend(*, user: User, reason: str = "") -> User:
+    """Refuses the account everywhere at once: sessions, access and refresh tokens, API keys, open sockets.
+
+    is_active goes off with it, so Django's session backend and simplejwt's access-token check refuse the
+    user on their next request; every refresh token is revoked; open event sockets are told and close.
+    """
+    with transaction.atomic():
+        user.suspended_at = timezone.now()
+        user.suspended_reason = reason.strip()[:SUSPENDED_REASON_MAX_LENGTH]
+        user.is_active = False
+        user.save(update_fields=["suspended_at", "suspended_reason", "is_active"])
+        tokens_revoke_all(user=user)
+        events.user_event_publish(user_id=user.pk, event_type=events.ACCOUNT_SUSPENDED, payload={})
+        transaction.on_commit(lambda: _turns_stop(user=user), robust=True)
+    return user
+
+
+def _turns_stop(*, user: User) -> None:
+    """Stops the answers still being generated for the suspended user (the worker aborts them)."""
+    from turns.services import ACTIVE_STATUSES, turn_cancel
+
+    from chat.models import Message
+
+    running = Message.objects.filter(
+        conversation__user=user, role=Message.Role.ASSISTANT, status__in=ACTIVE_STATUSES
+    ).values_list("id", flat=True)
+    for turn_id in list(running):
+        try:
+            turn_cancel(user=user, turn_id=turn_id)
+        except ServiceUnavailable:  # Redis is down: the reaper ends it at its deadline
+            logger.warning("could not stop turn %s of a suspended user", turn_id)
+
+
+def user_reinstate(*, user: User) -> User:
+    """Lifts a suspension; the user signs in again (their old refresh tokens stay revoked)."""
+    user.suspended_at = None
+    user.suspended_reason = ""
+    user.is_active = True
+    user.save(update_fields=["suspended_at", "suspended_reason", "is_active"])
+    return user
 
 
 def dev_admin_ensure(*, email: str, password: str) -> tuple[User, bool]:

@@ -22,6 +22,8 @@ CONVERSATION_DELETED = "conversation.deleted"
 TURN_QUEUED = "turn.queued"
 TURN_STARTED = "turn.started"
 TURN_FINISHED = "turn.finished"
+# Sent when staff suspend the account: open event sockets close after forwarding it.
+ACCOUNT_SUSPENDED = "account.suspended"
 
 
 def user_group(user_id: object) -> str:

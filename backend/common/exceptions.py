@@ -13,6 +13,7 @@ from rest_framework import exceptions as drf
 from rest_framework.response import Response
 
 from .errors import ApplicationError
+from .metrics import rejection_observed
 
 logger = logging.getLogger(__name__)
 
@@ -47,6 +48,7 @@ def _fields_from_detail(detail: Any) -> dict[str, list[str]]:
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     if isinstance(exc, ApplicationError):
+        rejection_observed(status=exc.status_code, code=exc.code, extra=exc.extra)
         return Response(
             error_body(exc.code, exc.message, exc.fields, **exc.extra), status=exc.status_code, headers=exc.headers
         )

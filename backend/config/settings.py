@@ -29,6 +29,7 @@ ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "testserver
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", ["http://127.0.0.1:8000", "http://localhost:8000"])
 
 INSTALLED_APPS = [
+    "unfold",  # the admin theme: before django.contrib.admin so its templates win
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -45,9 +46,14 @@ INSTALLED_APPS = [
     "accounts",
     "chat",
     "turns",
+    "ratelimits",
+    "partners",
+    "dashboard",
 ]
 
 MIDDLEWARE = [
+    "common.logging.RequestIdMiddleware",
+    "common.metrics.MetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -162,7 +168,7 @@ DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Whale <no-reply@whale.local>
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework_simplejwt.authentication.JWTAuthentication",
+        "accounts.authentication.WhaleJWTAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
@@ -239,17 +245,54 @@ WHALE_AUTO_TITLE = env_bool("WHALE_AUTO_TITLE", True)
 WHALE_SSE_KEEPALIVE_SECONDS = env_float("WHALE_SSE_KEEPALIVE_SECONDS", 15.0)
 WHALE_REAPER_INTERVAL_SECONDS = env_float("WHALE_REAPER_INTERVAL_SECONDS", 5.0)
 
+# Limits and admission (tiers and their limits live in the database, editable in the admin).
+# A model's capacity: turns it runs at once, learned from worker heartbeats, else WHALE_MODELS[name]["capacity"],
+# else this. New turns get 503 server_busy once capacity x WHALE_QUEUE_WAITING_FACTOR turns wait ahead of them
+# (or WHALE_MODELS[name]["max_waiting"]).
+WHALE_MODEL_CAPACITY = env_int("WHALE_MODEL_CAPACITY", 32)
+WHALE_QUEUE_WAITING_FACTOR = env_int("WHALE_QUEUE_WAITING_FACTOR", 4)
+WHALE_TURN_SECONDS_ESTIMATE = env_float("WHALE_TURN_SECONDS_ESTIMATE", 20.0)
+# When the day's DeepThink allowance is spent, answer with the chat model (and say so) instead of a 429.
+WHALE_DEEPTHINK_FALLBACK = env_bool("WHALE_DEEPTHINK_FALLBACK", True)
+# Partner API (/v1/): DeepSeek's model names map to ours; how many live keys one user may hold.
+WHALE_PARTNER_MODEL_ALIASES = {"deepseek-chat": WHALE_CHAT_MODEL, "deepseek-reasoner": WHALE_REASONING_MODEL}
+WHALE_API_KEYS_PER_USER = env_int("WHALE_API_KEYS_PER_USER", 20)
+
 CELERY_BEAT_SCHEDULE = {
     "reap-stale-turns": {"task": "whale.reap_turns", "schedule": WHALE_REAPER_INTERVAL_SECONDS},
+    "reap-stale-completions": {"task": "whale.reap_completions", "schedule": WHALE_REAPER_INTERVAL_SECONDS},
+    # Waiting turns learn their new place in the queue ("3 ahead of you") this often.
+    "publish-queue-positions": {
+        "task": "whale.publish_queue_positions",
+        "schedule": env_float("WHALE_QUEUE_POSITION_INTERVAL_SECONDS", 2.0),
+    },
 }
 
 # Readiness probe budget
 WHALE_READY_TIMEOUT_SECONDS = env_float("WHALE_READY_TIMEOUT_SECONDS", 2.0)
 
+# Operations: /metrics answers Prometheus with this bearer token (or a staff session); empty: staff only.
+WHALE_METRICS_TOKEN = env_str("WHALE_METRICS_TOKEN", "")
+# The admin's home page (dashboard app): charts over these ranges, in days.
+WHALE_DASHBOARD_RANGES = (1, 7, 30, 90)
+
+UNFOLD = {
+    "SITE_TITLE": "Whale admin",
+    "SITE_HEADER": "Whale",
+    "SITE_SYMBOL": "water",
+    "DASHBOARD_CALLBACK": "dashboard.views.dashboard_callback",
+    "SHOW_HISTORY": True,
+}
+
+# LOG_FORMAT=json (the default): one JSON object per line with the request id and turn id; text: for reading.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "formatters": {
+        "json": {"()": "inference.logs.JsonFormatter"},
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"},
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": env_str("LOG_FORMAT", "json")}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }

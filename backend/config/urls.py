@@ -7,16 +7,22 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from common import views as common_views
+from common.metrics import metrics_view
 
 urlpatterns = [
     path("healthz", common_views.healthz, name="healthz"),
     path("readyz", common_views.readyz, name="readyz"),
+    path("metrics", metrics_view, name="metrics"),
+    path("admin/", include("dashboard.urls")),
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("api/v1/", include("accounts.urls")),
     path("api/v1/", include("chat.urls")),
     path("api/v1/", include("turns.urls")),
+    path("api/v1/", include("ratelimits.urls")),
+    path("api/v1/", include("partners.urls")),
+    path("v1/", include("partners.v1_urls")),
     path("", include("common.web_urls")),
 ]
 

@@ -27,11 +27,16 @@ def _created_body(request: Request, created: services.TurnCreated) -> dict[str, 
         "user_message": MessageSerializer(created.user_message).data if created.user_message else None,
         "assistant_message": MessageSerializer(created.assistant_message).data,
         "queue_position": created.queue_position,
+        "fallback": created.admitted.fallback if created.admitted else None,
         "stream": {
             "events_url": f"/api/v1/turns/{turn_id}/events",
             "websocket_url": f"{ws_scheme}://{request.get_host()}/ws/turns/{turn_id}/",
         },
     }
+
+
+def _limit_headers(created: services.TurnCreated) -> dict[str, str]:
+    return created.admitted.headers() if created.admitted else {}
 
 
 class ModelListView(APIView):
@@ -54,7 +59,7 @@ class SendMessageView(APIView):
         operation_id="conversations_messages_create",
         tags=["turns"],
         request=serializers.SendMessageRequest,
-        responses={202: serializers.TurnCreatedResponse, **error_responses(400, 401, 403, 404, 409, 503)},
+        responses={202: serializers.TurnCreatedResponse, **error_responses(400, 401, 403, 404, 409, 429, 503)},
         summary="Send a message and queue its answer",
         description=(
             "Saves the question and a queued answer, and queues the answer's generation. Omit `parent_id` to "
@@ -75,7 +80,9 @@ class SendMessageView(APIView):
             deepthink=body.validated_data["deepthink"],
             **kwargs,
         )
-        return Response(_created_body(request, created), status=status.HTTP_202_ACCEPTED)
+        return Response(
+            _created_body(request, created), status=status.HTTP_202_ACCEPTED, headers=_limit_headers(created)
+        )
 
 
 class RegenerateView(APIView):
@@ -85,7 +92,7 @@ class RegenerateView(APIView):
         operation_id="messages_regenerate",
         tags=["turns"],
         request=serializers.RegenerateRequest,
-        responses={202: serializers.TurnCreatedResponse, **error_responses(400, 401, 403, 404, 409, 503)},
+        responses={202: serializers.TurnCreatedResponse, **error_responses(400, 401, 403, 404, 409, 429, 503)},
         summary="Generate another answer to the same question (a sibling branch)",
     )
     def post(self, request: Request, message_id: Any) -> Response:
@@ -96,7 +103,9 @@ class RegenerateView(APIView):
             message_id=message_id,
             deepthink=body.validated_data.get("deepthink"),
         )
-        return Response(_created_body(request, created), status=status.HTTP_202_ACCEPTED)
+        return Response(
+            _created_body(request, created), status=status.HTTP_202_ACCEPTED, headers=_limit_headers(created)
+        )
 
 
 class CancelView(APIView):

@@ -8,7 +8,9 @@ from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework_simplejwt.authentication import JWTAuthentication
 from rest_framework_simplejwt.exceptions import AuthenticationFailed, InvalidToken, TokenError
 
+from accounts.authentication import WhaleJWTAuthentication
 from accounts.models import User
+from accounts.selectors import user_may_authenticate
 
 _jwt = JWTAuthentication()
 
@@ -22,7 +24,7 @@ def user_from_access_token(raw: str | None) -> User | None:
         user: Any = _jwt.get_user(validated)
     except (InvalidToken, TokenError, AuthenticationFailed):
         return None
-    if user is None or not user.is_active:
+    if not user_may_authenticate(user):
         return None
     return user
 
@@ -34,7 +36,7 @@ def bearer_token(authorization: str | None) -> str | None:
     return token.strip() if scheme.lower() == "bearer" and token.strip() else None
 
 
-class QueryTokenAuthentication(JWTAuthentication):
+class QueryTokenAuthentication(WhaleJWTAuthentication):
     """`?token=<access>` for the streaming endpoints only: browsers' EventSource cannot set headers."""
 
     def authenticate(self, request: Any) -> Any:

@@ -13,7 +13,7 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
 
 from accounts.models import User
-from common import events
+from common import events, metrics
 from common.errors import NotFound
 from inference.protocol import Cursor
 
@@ -23,6 +23,7 @@ from .services import turn_get
 from .sse import load_final_message
 
 CLOSE_UNAUTHENTICATED = 4401
+CLOSE_FORBIDDEN = 4403
 CLOSE_NOT_FOUND = 4404
 CLOSE_BAD_CURSOR = 4400
 
@@ -48,6 +49,10 @@ class TurnConsumer(AsyncJsonWebsocketConsumer):
 
     pump: asyncio.Task[None] | None = None
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.tracker = metrics.StreamTracker("websocket")
+
     async def connect(self) -> None:
         await self.accept()
         query = _query(self.scope)
@@ -66,6 +71,7 @@ class TurnConsumer(AsyncJsonWebsocketConsumer):
         except ValueError:
             await self.close(code=CLOSE_BAD_CURSOR)
             return
+        self.tracker.open()
         self.pump = asyncio.create_task(self._pump(turn.id, cursor))
 
     async def _pump(self, turn_id: uuid.UUID, cursor: Cursor) -> None:
@@ -82,6 +88,7 @@ class TurnConsumer(AsyncJsonWebsocketConsumer):
         await self.close(code=1000)
 
     async def disconnect(self, code: int) -> None:
+        self.tracker.close()
         if self.pump is not None:
             self.pump.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
@@ -97,6 +104,10 @@ class UserEventsConsumer(AsyncJsonWebsocketConsumer):
 
     group: str | None = None
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.tracker = metrics.StreamTracker("websocket")
+
     async def connect(self) -> None:
         await self.accept()
         user = await _scope_user(self.scope, _query(self.scope))
@@ -104,15 +115,19 @@ class UserEventsConsumer(AsyncJsonWebsocketConsumer):
             await self.close(code=CLOSE_UNAUTHENTICATED)
             return
         self.group = events.user_group(user.id)
+        self.tracker.open()
         await self.channel_layer.group_add(self.group, self.channel_name)
         await self.send_json({"type": "ready"})
 
     async def disconnect(self, code: int) -> None:
+        self.tracker.close()
         if self.group:
             await self.channel_layer.group_discard(self.group, self.channel_name)
 
     async def user_event(self, message: dict[str, Any]) -> None:
         await self.send_json(message["event"])
+        if message["event"].get("type") == events.ACCOUNT_SUSPENDED:
+            await self.close(code=CLOSE_FORBIDDEN)
 
     async def receive_json(self, content: Any, **kwargs: Any) -> None:
         if isinstance(content, dict) and content.get("type") == "ping":

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
+from django.apps import apps
 from django.conf import settings
 
 from common.errors import ValidationFailed
@@ -19,17 +21,29 @@ class ModelSpec:
     enabled: bool = True
 
 
+def _staff_overrides() -> dict[str, dict[str, Any]]:
+    """What staff changed in the admin (dashboard.ModelSetting): enabled, display name, description."""
+    try:
+        setting = apps.get_model("dashboard", "ModelSetting")
+        rows = setting.objects.values("name", "enabled", "display_name", "description")
+        return {row["name"]: row for row in rows}
+    except Exception:  # noqa: BLE001 - no table yet (migrations) or no database here: the settings alone decide
+        return {}
+
+
 def model_list() -> list[ModelSpec]:
     specs = []
+    overrides = _staff_overrides()
     for name, raw in settings.WHALE_MODELS.items():
+        staff = overrides.get(name, {})
         specs.append(
             ModelSpec(
                 name=name,
-                display_name=str(raw.get("display_name", name)),
-                description=str(raw.get("description", "")),
+                display_name=str(staff.get("display_name") or raw.get("display_name", name)),
+                description=str(staff.get("description") or raw.get("description", "")),
                 queue=str(raw["queue"]),
                 reasoning=bool(raw.get("reasoning", False)),
-                enabled=bool(raw.get("enabled", True)),
+                enabled=bool(raw.get("enabled", True)) and bool(staff.get("enabled", True)),
             )
         )
     return specs

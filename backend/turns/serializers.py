@@ -22,11 +22,25 @@ class StreamLinks(serializers.Serializer):
     websocket_url = serializers.CharField()
 
 
+class TurnFallback(serializers.Serializer):
+    to = serializers.CharField(help_text="The model that answers instead.")
+    reason = serializers.CharField()
+
+    def get_fields(self) -> dict[str, serializers.Field]:
+        fields = super().get_fields()
+        fields["from"] = serializers.CharField(help_text="The model that was asked for.")
+        return fields
+
+
 class TurnCreatedResponse(serializers.Serializer):
     conversation_id = serializers.UUIDField()
     user_message = MessageSerializer(allow_null=True)
     assistant_message = MessageSerializer()
     queue_position = serializers.IntegerField()
+    fallback = TurnFallback(
+        allow_null=True,
+        help_text="Set when the DeepThink allowance was spent and the chat model answers instead.",
+    )
     stream = StreamLinks()
 
 

@@ -19,10 +19,13 @@ from redis.exceptions import RedisError
 from accounts.models import User
 from chat.models import Conversation, Message
 from chat.selectors import message_branch
-from common import events
+from common import events, metrics
 from common.errors import Conflict, NotFound, ServiceUnavailable, ValidationFailed
 from config.celery import app as celery_app
-from inference import protocol
+from inference import logs, protocol
+from ratelimits import admission
+from ratelimits.selectors import limits_for_user
+from ratelimits.services import Admitted, turn_admit, turn_release, turn_settle
 
 from . import streams
 from .registry import ModelSpec, model_for_turn
@@ -40,6 +43,7 @@ class TurnCreated:
     user_message: Message | None
     assistant_message: Message
     queue_position: int
+    admitted: Admitted | None = None  # the limits it passed: rate-limit headers and any DeepThink fallback
 
 
 def _validate_content(content: str) -> str:
@@ -68,30 +72,70 @@ def _prompt_messages(branch: list[Message]) -> list[protocol.ChatMessage]:
     return messages
 
 
-def _enqueue(*, conversation: Conversation, assistant: Message, spec: ModelSpec, branch: list[Message]) -> int:
-    """Publishes the `queued` event and the task. Runs last inside the send transaction, so a
-    Redis or broker failure rolls the whole turn back and the client gets a clean 503."""
-    keys = streams.keys_for(assistant.id)
+def _enqueue(
+    *, conversation: Conversation, assistant: Message, spec: ModelSpec, branch: list[Message], admitted: Admitted
+) -> int:
+    return turn_enqueue(
+        turn_id=assistant.id,
+        conversation_id=conversation.id,
+        user_id=conversation.user_id,
+        spec=spec,
+        messages=_prompt_messages(branch),
+        admitted=admitted,
+    )
+
+
+def turn_enqueue(
+    *,
+    turn_id: Id,
+    conversation_id: Id | None,
+    user_id: Id,
+    spec: ModelSpec,
+    messages: list[protocol.ChatMessage],
+    admitted: Admitted,
+    sampling: protocol.SamplingSettings | None = None,
+) -> int:
+    """Publishes the `queued` event and the task (at the tier's priority); returns the queue position.
+    The app runs it last inside the send transaction, so a Redis or broker failure rolls the whole
+    turn back and the client gets a clean 503. The partner API queues its completions here too."""
+    keys = streams.keys_for(turn_id)
+    sampling = sampling or protocol.SamplingSettings()
+    sampling.max_tokens = admitted.max_tokens
     task = protocol.TurnTask(
-        turn_id=str(assistant.id),
-        conversation_id=str(conversation.id),
-        user_id=str(conversation.user_id),
+        turn_id=str(turn_id),
+        conversation_id=str(conversation_id or ""),
+        user_id=str(user_id),
         model=spec.name,
         reasoning=spec.reasoning,
-        messages=_prompt_messages(branch),
+        messages=messages,
         keys=keys,
         deadline=time.time() + settings.WHALE_TURN_DEADLINE_SECONDS,
-        sampling=protocol.SamplingSettings(max_tokens=settings.WHALE_MAX_TOKENS),
+        sampling=sampling,
         finalize_queue=settings.WHALE_BACKEND_QUEUE,
+        origin_request_id=logs.request_id_var.get(),
     )
     try:
-        position = streams.queue_length(spec.queue)
+        position = admission.waiting_ahead(spec.queue, admitted.priority)
+        queued: dict[str, Any] = {"position": position}
+        if admitted.fallback:
+            queued["fallback"] = admitted.fallback
         client = streams.get_redis()
-        client.xadd(keys.events, protocol.encode_event(protocol.EVENT_QUEUED, {"position": position}))  # type: ignore[arg-type]
+        client.xadd(keys.events, protocol.encode_event(protocol.EVENT_QUEUED, queued))  # type: ignore[arg-type]
         client.expire(keys.events, settings.WHALE_TURN_DEADLINE_SECONDS + protocol.STREAM_TTL_SECONDS)
-        celery_app.send_task(protocol.TASK_GENERATE_TURN, args=[task.to_payload()], queue=spec.queue, retry=False)
+        client.set(admission.position_key(turn_id), position, ex=settings.WHALE_TURN_DEADLINE_SECONDS)
+        with logs.log_context(turn_id=task.turn_id):
+            celery_app.send_task(
+                protocol.TASK_GENERATE_TURN,
+                args=[task.to_payload()],
+                task_id=task.turn_id,  # admission finds a waiting turn's place in the queue by it
+                queue=spec.queue,
+                priority=admitted.priority,
+                retry=False,
+                headers=logs.current_headers(),  # the ids, for the worker's log lines (inference/logs.py)
+            )
+            logger.info("turn queued", extra={"model": spec.name, "queue": spec.queue, "position": position})
     except (RedisError, KombuError, OSError) as exc:
-        logger.warning("could not queue turn %s: %s", assistant.id, exc)
+        logger.warning("could not queue turn %s: %s", turn_id, exc)
         raise ServiceUnavailable(
             "The chat service cannot take new messages right now. Your message was not sent; try again shortly.",
             code="queue_unavailable",
@@ -99,9 +143,12 @@ def _enqueue(*, conversation: Conversation, assistant: Message, spec: ModelSpec,
     return position
 
 
-def _create_assistant(*, conversation: Conversation, parent: Message, spec: ModelSpec, deepthink: bool) -> Message:
+def _create_assistant(
+    *, conversation: Conversation, parent: Message, spec: ModelSpec, deepthink: bool, turn_id: uuid.UUID
+) -> Message:
     now = timezone.now()
     return Message.objects.create(
+        id=turn_id,
         conversation=conversation,
         parent=parent,
         role=Message.Role.ASSISTANT,
@@ -146,18 +193,32 @@ def turn_send(*, user: User, conversation_id: Id, content: str, deepthink: bool,
     user_message = Message.objects.create(
         conversation=conversation, parent=parent, role=Message.Role.USER, content=content, created_at=now
     )
-    assistant = _create_assistant(conversation=conversation, parent=user_message, spec=spec, deepthink=deepthink)
-    is_new_title = not conversation.title
-    if is_new_title:
-        conversation.title = _provisional_title(content)
-    conversation.current_message = assistant
-    conversation.updated_at = now
-    conversation.save(update_fields=["title", "current_message", "updated_at"])
-
     branch = message_branch(conversation=conversation, leaf=user_message)
-    position = _enqueue(conversation=conversation, assistant=assistant, spec=spec, branch=branch)
+    turn_id = uuid.uuid4()
+    admitted = turn_admit(
+        limits=limits_for_user(user=user),
+        turn_id=turn_id,
+        spec=spec,
+        messages=_prompt_messages(branch),
+        allow_fallback=deepthink,
+    )
+    try:
+        spec, deepthink = admitted.spec, deepthink and admitted.fallback is None
+        assistant = _create_assistant(
+            conversation=conversation, parent=user_message, spec=spec, deepthink=deepthink, turn_id=turn_id
+        )
+        is_new_title = not conversation.title
+        if is_new_title:
+            conversation.title = _provisional_title(content)
+        conversation.current_message = assistant
+        conversation.updated_at = now
+        conversation.save(update_fields=["title", "current_message", "updated_at"])
+        position = _enqueue(conversation=conversation, assistant=assistant, spec=spec, branch=branch, admitted=admitted)
+    except BaseException:
+        turn_release(turn_id=turn_id)
+        raise
     _announce_queued(conversation, assistant, title_changed=is_new_title)
-    return TurnCreated(conversation, user_message, assistant, position)
+    return TurnCreated(conversation, user_message, assistant, position, admitted)
 
 
 @transaction.atomic
@@ -174,14 +235,29 @@ def turn_regenerate(*, user: User, message_id: Id, deepthink: bool | None = None
     _ensure_no_turn_running(conversation)
     use_deepthink = original.deepthink if deepthink is None else deepthink
     spec = model_for_turn(deepthink=use_deepthink)
-    assistant = _create_assistant(conversation=conversation, parent=original.parent, spec=spec, deepthink=use_deepthink)
-    conversation.current_message = assistant
-    conversation.updated_at = assistant.created_at
-    conversation.save(update_fields=["current_message", "updated_at"])
     branch = message_branch(conversation=conversation, leaf=original.parent)
-    position = _enqueue(conversation=conversation, assistant=assistant, spec=spec, branch=branch)
+    turn_id = uuid.uuid4()
+    admitted = turn_admit(
+        limits=limits_for_user(user=user),
+        turn_id=turn_id,
+        spec=spec,
+        messages=_prompt_messages(branch),
+        allow_fallback=use_deepthink,
+    )
+    try:
+        spec, use_deepthink = admitted.spec, use_deepthink and admitted.fallback is None
+        assistant = _create_assistant(
+            conversation=conversation, parent=original.parent, spec=spec, deepthink=use_deepthink, turn_id=turn_id
+        )
+        conversation.current_message = assistant
+        conversation.updated_at = assistant.created_at
+        conversation.save(update_fields=["current_message", "updated_at"])
+        position = _enqueue(conversation=conversation, assistant=assistant, spec=spec, branch=branch, admitted=admitted)
+    except BaseException:
+        turn_release(turn_id=turn_id)
+        raise
     _announce_queued(conversation, assistant, title_changed=False)
-    return TurnCreated(conversation, None, assistant, position)
+    return TurnCreated(conversation, None, assistant, position, admitted)
 
 
 def _announce_queued(conversation: Conversation, assistant: Message, *, title_changed: bool) -> None:
@@ -286,12 +362,18 @@ def turn_finalize(*, turn_id: Id) -> bool:
             fields["first_token_at"] = _parse_time(timings["first_token_at"])
     if outcome.started and outcome.started.get("started_at"):
         fields["started_at"] = _parse_time(outcome.started["started_at"])
+    _settle_limits(turn_id, outcome)
+    from partners.services import completion_finalize  # partner turns have no Message; their app settles them
+
+    if completion_finalize(turn_id=turn_id, outcome=outcome):
+        return True
     with transaction.atomic():
         updated = Message.objects.filter(id=turn_id, status__in=ACTIVE_STATUSES).update(**fields)
         if not updated:
             return False
         turn = Message.objects.select_related("conversation").get(id=turn_id)
         Conversation.objects.filter(id=turn.conversation_id).update(updated_at=timezone.now())
+        _turn_settled_record(turn)
         events.user_event_publish(
             user_id=turn.conversation.user_id,
             event_type=events.TURN_FINISHED,
@@ -300,6 +382,41 @@ def turn_finalize(*, turn_id: Id) -> bool:
         if turn.status == Message.Status.DONE:
             transaction.on_commit(lambda: _maybe_queue_title(turn))
     return True
+
+
+def _settle_limits(turn_id: Id, outcome: streams.TurnOutcome) -> None:
+    """Frees the turn's slot and settles its reserved tokens against what it used (exactly once)."""
+    usage = outcome.terminal.get("usage") or {}
+    turn_settle(
+        turn_id=turn_id,
+        prompt_tokens=int(usage.get("prompt_tokens") or 0),
+        completion_tokens=int(usage.get("completion_tokens") or 0),
+        reasoning_tokens=int(usage.get("reasoning_tokens") or 0),
+        failed=outcome.terminal_type == protocol.EVENT_ERROR,
+    )
+
+
+def _turn_settled_record(turn: Message) -> None:
+    """The settled turn in the metrics and the logs."""
+    metrics.turn_settled(
+        model=turn.model,
+        status=turn.status,
+        queued_at=turn.queued_at,
+        first_token_at=turn.first_token_at,
+        finished_at=turn.finished_at,
+        completion_tokens=turn.completion_tokens,
+    )
+    with logs.log_context(turn_id=str(turn.id)):
+        logger.info(
+            "turn settled",
+            extra={
+                "model": turn.model,
+                "status": turn.status,
+                "error_code": turn.error_code,
+                "prompt_tokens": turn.prompt_tokens,
+                "completion_tokens": turn.completion_tokens,
+            },
+        )
 
 
 def _maybe_queue_title(turn: Message) -> None:

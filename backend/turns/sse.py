@@ -11,7 +11,6 @@ from typing import Any
 
 from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
-from django import db
 from django.conf import settings
 from django.http import StreamingHttpResponse
 from drf_spectacular.types import OpenApiTypes
@@ -20,10 +19,11 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request
 from rest_framework.views import APIView
-from rest_framework_simplejwt.authentication import JWTAuthentication
 
+from accounts.authentication import WhaleJWTAuthentication
 from chat.models import Message
-from common import events
+from common import events, metrics
+from common.db import release_connection
 from common.errors import ValidationFailed
 from common.schema import error_responses
 from inference.protocol import Cursor
@@ -48,15 +48,6 @@ class EventStreamRenderer(BaseRenderer):
         return json.dumps(data).encode()
 
 
-def release_database() -> None:
-    """A stream lives for minutes: its request's database connection goes back now, not when it ends.
-
-    Under ASGI a request's sync code keeps its connection until the response is finished, so without
-    this every open stream would hold one, and a process could serve only as many streams as its pool.
-    """
-    db.connection.close()
-
-
 def sse_frame(event_id: str | None, event_type: str, data: dict[str, Any]) -> str:
     head = f"id: {event_id}\n" if event_id else ""
     return f"{head}event: {event_type}\ndata: {json.dumps(data, separators=(',', ':'), ensure_ascii=False)}\n\n"
@@ -71,20 +62,25 @@ async def load_final_message(turn_id: uuid.UUID | str) -> Message | None:
 
 
 async def turn_event_frames(turn_id: uuid.UUID, cursor: Cursor) -> AsyncIterator[str]:
-    yield "retry: 2000\n\n"
-    async for event in streams.tail_events(
-        turn_id=turn_id,
-        cursor=cursor,
-        load_final=lambda: load_final_message(turn_id),
-        keepalive_seconds=settings.WHALE_SSE_KEEPALIVE_SECONDS,
-    ):
-        if event is None:
-            yield ": keep-alive\n\n"
-        else:
-            yield sse_frame(event.id, event.type, event.data)
+    tracker = metrics.StreamTracker("sse")
+    tracker.open()
+    try:
+        yield "retry: 2000\n\n"
+        async for event in streams.tail_events(
+            turn_id=turn_id,
+            cursor=cursor,
+            load_final=lambda: load_final_message(turn_id),
+            keepalive_seconds=settings.WHALE_SSE_KEEPALIVE_SECONDS,
+        ):
+            if event is None:
+                yield ": keep-alive\n\n"
+            else:
+                yield sse_frame(event.id, event.type, event.data)
+    finally:
+        tracker.close()
 
 
-STREAM_AUTH = [JWTAuthentication, QueryTokenAuthentication]
+STREAM_AUTH = [WhaleJWTAuthentication, QueryTokenAuthentication]
 STREAM_RENDERERS = [JSONRenderer, EventStreamRenderer]
 SSE_RESPONSE = OpenApiResponse(
     response=OpenApiTypes.STR,
@@ -120,7 +116,7 @@ class TurnEventsView(APIView):
             cursor = Cursor.parse(raw_cursor)
         except ValueError as exc:
             raise ValidationFailed(str(exc), fields={"after": [str(exc)]}) from exc
-        release_database()
+        release_connection()
         return StreamingHttpResponse(
             turn_event_frames(turn.id, cursor), content_type="text/event-stream", headers=SSE_HEADERS
         )
@@ -132,6 +128,8 @@ async def user_event_frames(user_id: object) -> AsyncIterator[str]:
     channel = await layer.new_channel()
     group = events.user_group(user_id)
     await layer.group_add(group, channel)
+    tracker = metrics.StreamTracker("sse")
+    tracker.open()
     try:
         yield "retry: 2000\n\n"
         yield sse_frame(None, "ready", {})
@@ -143,7 +141,10 @@ async def user_event_frames(user_id: object) -> AsyncIterator[str]:
                 continue
             event = message.get("event", {})
             yield sse_frame(None, str(event.get("type", "message")), event)
+            if event.get("type") == events.ACCOUNT_SUSPENDED:
+                return
     finally:
+        tracker.close()
         await layer.group_discard(group, channel)
 
 
@@ -161,7 +162,7 @@ class UserEventsView(APIView):
         responses={(200, "text/event-stream"): SSE_RESPONSE, **error_responses(401)},
     )
     def get(self, request: Request) -> StreamingHttpResponse:
-        release_database()
+        release_connection()
         return StreamingHttpResponse(
             user_event_frames(request.user.pk), content_type="text/event-stream", headers=SSE_HEADERS
         )

@@ -95,7 +95,10 @@ def request_cancel(turn_id: object) -> None:
 
 
 def queue_length(queue: str) -> int:
-    return cast(int, get_redis().llen(queue))  # kombu's Redis transport keeps a queue as a list of its name
+    """Tasks waiting in a queue, over all its priority lists (kombu's Redis transport keeps one per step)."""
+    from ratelimits.admission import waiting_total
+
+    return waiting_total(queue)
 
 
 def iso(value: datetime | None) -> str | None:

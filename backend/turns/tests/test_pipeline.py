@@ -372,10 +372,15 @@ async def test_concurrent_turns_run_in_the_engine_together(stack: GpuWorker, use
     ]
     turn_ids = [sent["assistant_message"]["id"] for sent in await asyncio.gather(*sends)]
     settings.WHALE_MODELS = served
+    # Tasks wait in one list per priority step (ratelimits.admission); move each to the same step.
+    from ratelimits.admission import PRIORITY_STEPS, priority_queue_name
+
     release = get_redis().pipeline(transaction=True)
-    for _ in turn_ids:
-        release.rpoplpush(hold, stack.queue)
-    assert all(release.execute())
+    for step in PRIORITY_STEPS:
+        for _ in range(get_redis().llen(priority_queue_name(hold, step))):
+            release.rpoplpush(priority_queue_name(hold, step), priority_queue_name(stack.queue, step))
+    moved = release.execute()
+    assert len(moved) == len(turn_ids) and all(moved)
 
     messages = [await settled(turn_id) for turn_id in turn_ids]
 

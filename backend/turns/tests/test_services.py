@@ -20,8 +20,17 @@ pytestmark = pytest.mark.django_db
 
 
 def queued_tasks(queue: str) -> list[dict[str, Any]]:
-    """The Celery messages waiting in a queue (kombu's Redis transport keeps them in a list)."""
-    return [json.loads(raw) for raw in get_redis().lrange(queue, 0, -1)]
+    """The Celery messages waiting in a queue (kombu's Redis transport keeps one list per priority step)."""
+    from ratelimits.admission import PRIORITY_STEPS, priority_queue_name
+
+    lists = [priority_queue_name(queue, step) for step in PRIORITY_STEPS]
+    return [json.loads(raw) for name in lists for raw in get_redis().lrange(name, 0, -1)]
+
+
+def clear_queue(queue: str) -> None:
+    from ratelimits.admission import PRIORITY_STEPS, priority_queue_name
+
+    get_redis().delete(*[priority_queue_name(queue, step) for step in PRIORITY_STEPS])
 
 
 def task_payload(message: dict[str, Any]) -> dict[str, Any]:
@@ -74,7 +83,7 @@ def test_earlier_reasoning_is_not_sent_back_to_the_model(api, conversation, gpu_
     first = send(api, conversation, content="Why is the sky blue?").json()
     run_turn(first["assistant_message"]["id"], ["Think about light."], ["Scattering."])
     assert services.turn_finalize(turn_id=first["assistant_message"]["id"])
-    get_redis().delete(gpu_queue)
+    clear_queue(gpu_queue)
 
     send(api, conversation, content="And the sunset?")
 
@@ -145,7 +154,7 @@ def test_regenerate_makes_a_sibling_answer(api, conversation, gpu_queue) -> None
     answer_id = first["assistant_message"]["id"]
     run_turn(answer_id, ["hmm"], ["Scattering."])
     services.turn_finalize(turn_id=answer_id)
-    get_redis().delete(gpu_queue)
+    clear_queue(gpu_queue)
 
     response = api.post(f"/api/v1/messages/{answer_id}/regenerate", {}, format="json")
 
@@ -259,7 +268,7 @@ def test_the_first_answer_queues_a_title_and_the_title_is_saved(
     api, conversation, gpu_queue, django_capture_on_commit_callbacks
 ) -> None:
     turn_id = send(api, conversation, content="Why is the sky blue?").json()["assistant_message"]["id"]
-    get_redis().delete(gpu_queue)
+    clear_queue(gpu_queue)
     run_turn(turn_id, [], ["Scattering."])
     with django_capture_on_commit_callbacks(execute=True):
         services.turn_finalize(turn_id=turn_id)

@@ -1,0 +1,252 @@
+"""Writes for the partner API: key life cycle, starting and aborting completions, settling them exactly once."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import secrets
+import uuid
+from dataclasses import dataclass
+from typing import Any, cast
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from redis.exceptions import RedisError
+from turns import streams
+from turns.registry import ModelSpec, model_get
+
+from common.errors import NotFound, ValidationFailed
+from inference import protocol
+from ratelimits.selectors import limits_for_api_key, usage_days
+from ratelimits.services import Admitted, turn_admit, turn_release
+
+from .models import ApiKey, Completion
+from .selectors import PREFIX_LENGTH, SECRET_PREFIX, api_key_names, secret_hash
+
+MAX_EXPORT_DAYS = 366
+
+
+@dataclass
+class CreatedKey:
+    key: ApiKey
+    secret: str  # shown once, never stored
+
+
+def api_key_create(*, user: Any, name: str, expires_at: dt.datetime | None = None, tier: Any = None) -> CreatedKey:
+    """A new key; the secret is returned here once and only its hash is kept."""
+    name = " ".join(str(name or "").split())[:100]
+    if not name:
+        raise ValidationFailed(fields={"name": ["A key needs a name."]})
+    if expires_at is not None and expires_at <= timezone.now():
+        raise ValidationFailed(fields={"expires_at": ["The expiry must be in the future."]})
+    live = ApiKey.objects.filter(user_id=user.pk, revoked_at__isnull=True).count()
+    if live >= settings.WHALE_API_KEYS_PER_USER:
+        raise ValidationFailed(
+            f"You can have at most {settings.WHALE_API_KEYS_PER_USER} keys; revoke one first.", code="too_many_keys"
+        )
+    while True:
+        prefix = secrets.token_hex(PREFIX_LENGTH // 2)
+        if not ApiKey.objects.filter(prefix=prefix).exists():
+            break
+    secret = f"{SECRET_PREFIX}{prefix}{secrets.token_urlsafe(32)}"
+    key = ApiKey.objects.create(
+        user=user, name=name, prefix=prefix, secret_hash=secret_hash(secret), expires_at=expires_at, tier=tier
+    )
+    return CreatedKey(key=key, secret=secret)
+
+
+def api_key_revoke(*, user: Any, key_id: Any) -> ApiKey:
+    """Revokes a key at once: the next request with it gets 401. Revoking twice is harmless."""
+    key = ApiKey.objects.filter(id=key_id, user_id=user.pk).first()
+    if key is None:
+        raise NotFound("API key not found.")
+    if key.revoked_at is None:
+        key.revoked_at = timezone.now()
+        key.save(update_fields=["revoked_at"])
+    return key
+
+
+def resolve_model(name: str) -> ModelSpec:
+    """Our registry names, or DeepSeek's (deepseek-chat, deepseek-reasoner) through the aliases."""
+    real = settings.WHALE_PARTNER_MODEL_ALIASES.get(name, name)
+    try:
+        return model_get(real)
+    except ValidationFailed as exc:
+        raise NotFound(f"The model `{name}` does not exist.", code="model_not_found") from exc
+
+
+@dataclass
+class StartedCompletion:
+    completion: Completion
+    admitted: Admitted
+    position: int
+
+
+def completion_start(
+    *,
+    api_key: ApiKey,
+    model: str,
+    messages: list[dict[str, str]],
+    stream: bool,
+    max_tokens: int | None,
+    temperature: float | None,
+    top_p: float | None,
+) -> StartedCompletion:
+    """Admits and queues one completion on the turn pipeline: the same task, stream and GPU worker."""
+    from turns.services import turn_enqueue
+
+    spec = resolve_model(model)
+    limits = limits_for_api_key(api_key=api_key)
+    turn_id = uuid.uuid4()
+    admitted = turn_admit(
+        limits=limits, turn_id=turn_id, spec=spec, messages=messages, max_tokens=max_tokens, openai=True
+    )
+    sampling = protocol.SamplingSettings()
+    if temperature is not None:
+        sampling.temperature = temperature
+    if top_p is not None:
+        sampling.top_p = top_p
+    try:
+        with transaction.atomic():
+            completion = Completion.objects.create(
+                id=turn_id, api_key=api_key, user_id=api_key.user_id, model=spec.name, stream=stream
+            )
+            ApiKey.objects.filter(id=api_key.id).update(last_used_at=timezone.now())
+            position = turn_enqueue(
+                turn_id=turn_id,
+                conversation_id=None,
+                user_id=api_key.user_id,
+                spec=spec,
+                messages=cast(list[protocol.ChatMessage], messages),
+                admitted=admitted,
+                sampling=sampling,
+            )
+    except BaseException:
+        turn_release(turn_id=turn_id)
+        raise
+    return StartedCompletion(completion=completion, admitted=admitted, position=position)
+
+
+def completion_finalize(*, turn_id: Any, outcome: streams.TurnOutcome) -> bool:
+    """Saves a finished completion from its stream; True when `turn_id` is a completion at all.
+    Called by turns.services.turn_finalize (the `whale.finalize_turn` task), which settles the limits."""
+    data = outcome.terminal
+    fields: dict[str, Any] = {"finished_at": timezone.now()}
+    if outcome.terminal_type == protocol.EVENT_ERROR:
+        fields.update(status=Completion.Status.FAILED, error_code=str(data.get("code", "turn_failed"))[:64])
+    else:
+        usage = data.get("usage") or {}
+        fields.update(
+            status=Completion.Status.CANCELLED if data.get("status") == "cancelled" else Completion.Status.DONE,
+            finish_reason=str(data.get("finish_reason") or "")[:32],
+            prompt_tokens=int(usage.get("prompt_tokens") or 0),
+            completion_tokens=int(usage.get("completion_tokens") or 0),
+            reasoning_tokens=int(usage.get("reasoning_tokens") or 0),
+        )
+    if Completion.objects.filter(id=turn_id, status=Completion.Status.QUEUED).update(**fields):
+        return True
+    return Completion.objects.filter(id=turn_id).exists()
+
+
+def completion_abort(*, turn_id: Any) -> None:
+    """The partner went away: stop generating (nobody will read it). A completion no worker has
+    taken yet is ended and settled here; a running one stops at the worker's next flush."""
+    from turns.services import turn_finalize
+
+    try:
+        streams.request_cancel(turn_id)
+        ended_here = streams.end_turn_if_unowned(
+            turn_id,
+            protocol.EVENT_DONE,
+            {
+                "status": "cancelled",
+                "finish_reason": "cancelled",
+                "usage": {"prompt_tokens": 0, "completion_tokens": 0, "reasoning_tokens": 0},
+                "timings": {"finished_at": timezone.now().isoformat()},
+            },
+        )
+    except RedisError:
+        return  # the reaper or the worker's deadline ends it
+    if ended_here:
+        turn_finalize(turn_id=turn_id)
+
+
+def completions_reap(*, now: dt.datetime | None = None) -> int:
+    """Settles completions whose worker is gone or whose deadline passed (the partner may be long gone),
+    so their slots and reserved tokens come back; returns how many it ended."""
+    from turns.services import turn_finalize
+
+    now = now or timezone.now()
+    deadline_cutoff = now - dt.timedelta(seconds=settings.WHALE_TURN_DEADLINE_SECONDS)
+    grace_cutoff = now - dt.timedelta(seconds=protocol.LEASE_TTL_SECONDS)
+    settled = 0
+    waiting = Completion.objects.filter(status=Completion.Status.QUEUED, created_at__lt=grace_cutoff)
+    for completion in waiting.only("id", "created_at"):
+        outcome = streams.turn_outcome(completion.id)
+        if outcome is not None and outcome.finished:
+            settled += int(turn_finalize(turn_id=completion.id))
+            continue
+        reason: tuple[str, str] | None = None
+        if completion.created_at < deadline_cutoff:
+            reason = ("deadline_exceeded", "The answer took too long and was stopped.")
+        elif outcome is None:
+            reason = ("stream_lost", "This answer was lost by the server.")
+        elif outcome.started is not None and streams.lease_holder(completion.id) is None:
+            reason = ("worker_lost", "The server generating this answer stopped.")
+        if reason is None:
+            continue
+        streams.request_cancel(completion.id)
+        if streams.end_turn_if_unowned(completion.id, protocol.EVENT_ERROR, {"code": reason[0], "message": reason[1]}):
+            settled += int(turn_finalize(turn_id=completion.id))
+    return settled
+
+
+USAGE_CSV_COLUMNS = [
+    "date",
+    "source",
+    "key_prefix",
+    "key_name",
+    "turns",
+    "reasoning_turns",
+    "prompt_tokens",
+    "completion_tokens",
+    "reasoning_tokens",
+    "total_tokens",
+]
+
+
+def usage_csv(*, user: Any, since: dt.date, until: dt.date) -> str:
+    """A user's usage per day, one row for the app and one per API key, as CSV."""
+    if until < since:
+        raise ValidationFailed(fields={"until": ["Must not be before `since`."]})
+    if (until - since).days >= MAX_EXPORT_DAYS:
+        raise ValidationFailed(fields={"since": [f"At most {MAX_EXPORT_DAYS} days at a time."]})
+    names = api_key_names(user=user)
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(USAGE_CSV_COLUMNS)
+    for row in usage_days(user=user, since=since, until=until):
+        key_id = str(row.api_key_id) if row.api_key_id else None
+        prefix, name = names.get(key_id, ("", "")) if key_id else ("", "")
+        writer.writerow(
+            [
+                row.date.isoformat(),
+                "api_key" if key_id else "app",
+                f"{SECRET_PREFIX}{prefix}" if prefix else "",
+                _csv_safe(name),
+                row.turns,
+                row.reasoning_turns,
+                row.prompt_tokens,
+                row.completion_tokens,
+                row.reasoning_tokens,
+                row.total_tokens,
+            ]
+        )
+    return out.getvalue()
+
+
+def _csv_safe(value: str) -> str:
+    """Keeps a spreadsheet from running a key name as a formula."""
+    return "'" + value if value[:1] in {"=", "+", "-", "@", "\t", "\r"} else value

@@ -1,0 +1,180 @@
+"""The partner API's contract without a GPU: auth, parameters, limits and their headers, OpenAI's error object."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from django.test import Client
+
+from partners.models import Completion
+
+from .factories import make_key
+
+pytestmark = pytest.mark.django_db
+
+OPENAI_HEADERS = [
+    "x-ratelimit-limit-requests",
+    "x-ratelimit-remaining-requests",
+    "x-ratelimit-reset-requests",
+    "x-ratelimit-limit-tokens",
+    "x-ratelimit-remaining-tokens",
+    "x-ratelimit-reset-tokens",
+]
+
+
+def post(secret: str | None, body: Any) -> Any:
+    headers = {"HTTP_AUTHORIZATION": f"Bearer {secret}"} if secret else {}
+    raw = body if isinstance(body, str) else json.dumps(body)
+    return Client().post("/v1/chat/completions", raw, content_type="application/json", **headers)
+
+
+def chat(**extra: Any) -> dict[str, Any]:
+    return {"model": "whale-chat", "messages": [{"role": "user", "content": "Hi"}], "stream": True, **extra}
+
+
+def assert_openai_error(response: Any, status: int, *, type_: str, param: str | None = None) -> dict[str, Any]:
+    assert response.status_code == status, response.content
+    error = response.json()["error"]
+    assert set(error) == {"message", "type", "param", "code"}
+    assert error["type"] == type_
+    assert error["param"] == param
+    return error
+
+
+def test_models_lists_ours_and_deepseeks_names_with_ratelimit_headers(user) -> None:
+    key = make_key(user)
+
+    response = Client().get("/v1/models", HTTP_AUTHORIZATION=f"Bearer {key.secret}")
+
+    assert response.status_code == 200
+    body = response.json()
+    assert body["object"] == "list"
+    ids = {model["id"] for model in body["data"]}
+    assert {"whale-r1", "whale-chat", "deepseek-chat", "deepseek-reasoner"} <= ids
+    assert all(model["object"] == "model" for model in body["data"])
+    for header in OPENAI_HEADERS:
+        assert header in response, header
+    assert "RateLimit-Policy" in response and "RateLimit" in response
+
+
+def test_a_missing_key_is_401_in_openais_shape(db) -> None:
+    error = assert_openai_error(post(None, chat()), 401, type_="authentication_error")
+    assert error["code"] == "missing_api_key"
+
+
+def test_a_wrong_key_is_401_in_openais_shape(db) -> None:
+    error = assert_openai_error(post("sk-nope", chat()), 401, type_="authentication_error")
+    assert error["code"] == "invalid_api_key"
+
+
+@pytest.mark.parametrize(
+    ("body", "param"),
+    [
+        (chat(temperature=3), "temperature"),
+        (chat(top_p=0), "top_p"),
+        (chat(max_tokens=0), "max_tokens"),
+        (chat(max_tokens=10**6), "max_tokens"),
+        (chat(n=2), "n"),
+        (chat(tools=[{"type": "function"}]), "tools"),
+        (chat(stop=["\n"]), "stop"),
+        (chat(frequency_penalty=1), "frequency_penalty"),
+        (chat(logprobs=True), "logprobs"),
+        (chat(wat=1), "wat"),
+        (chat(stream=False, stream_options={"include_usage": True}), "stream_options"),
+        (chat(model=""), "model"),
+        (chat(messages=[]), "messages"),
+        (chat(messages=[{"role": "tool", "content": "x"}]), "messages[0].role"),
+        (chat(messages=[{"role": "user", "content": [{"type": "image_url"}]}]), "messages[0].content"),
+    ],
+)
+def test_an_unsupported_or_out_of_range_parameter_is_a_400_naming_it(user, body, param) -> None:
+    key = make_key(user)
+
+    assert_openai_error(post(key.secret, body), 400, type_="invalid_request_error", param=param)
+    assert not Completion.objects.exists()
+
+
+def test_a_body_that_is_not_json_is_a_400(user) -> None:
+    key = make_key(user)
+    assert_openai_error(post(key.secret, "{nope"), 400, type_="invalid_request_error")
+
+
+def test_a_conversation_not_ending_with_the_user_is_a_422(user) -> None:
+    key = make_key(user)
+    body = chat(messages=[{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hello"}])
+
+    assert_openai_error(post(key.secret, body), 422, type_="invalid_request_error", param="messages")
+
+
+def test_an_unknown_model_is_a_404(user) -> None:
+    key = make_key(user)
+    error = assert_openai_error(post(key.secret, chat(model="gpt-9")), 404, type_="invalid_request_error")
+    assert error["code"] == "model_not_found"
+
+
+def test_the_requests_per_minute_limit_is_a_429_with_openai_headers(user) -> None:
+    key = make_key(user, requests_per_minute=1)
+    Client().get("/v1/models", HTTP_AUTHORIZATION=f"Bearer {key.secret}")
+
+    response = post(key.secret, chat())
+
+    error = assert_openai_error(response, 429, type_="rate_limit_error")
+    assert error["code"] == "requests_per_minute_exceeded"
+    assert int(response["Retry-After"]) >= 1
+    assert response["x-ratelimit-remaining-requests"] == "0"
+    assert response["x-ratelimit-limit-requests"] == "1"
+
+
+def test_a_spent_daily_quota_is_a_402_which_sdks_do_not_retry(user) -> None:
+    key = make_key(user, tokens_per_day=10)
+
+    response = post(key.secret, chat())
+
+    error = assert_openai_error(response, 402, type_="insufficient_quota")
+    assert error["code"] == "tokens_per_day_exceeded"
+    assert "Retry-After" in response
+
+
+def test_a_full_queue_is_a_503(user, settings) -> None:
+    for spec in settings.WHALE_MODELS.values():
+        spec["max_waiting"] = 0
+    key = make_key(user)
+
+    response = post(key.secret, chat())
+
+    error = assert_openai_error(response, 503, type_="server_error")
+    assert error["code"] == "server_busy"
+    assert "Retry-After" in response
+
+
+def test_a_key_is_limited_by_its_own_counters_not_its_owners(user) -> None:
+    from ratelimits.selectors import limits_for_api_key, limits_for_user
+
+    key = make_key(user)
+
+    assert limits_for_api_key(api_key=key.key).subject != limits_for_user(user=user).subject
+    assert limits_for_api_key(api_key=key.key).tier == "partner"
+
+
+def test_a_key_without_a_tier_uses_its_owners(user) -> None:
+    from ratelimits.selectors import limits_for_api_key
+    from ratelimits.tests.factories import set_limits
+
+    set_limits(user, tier="pro")
+    key = make_key(user, tier=None)
+
+    assert limits_for_api_key(api_key=key.key).tier == "pro"
+
+
+def test_other_paths_and_methods_answer_in_openais_shape(user) -> None:
+    key = make_key(user)
+    auth = {"HTTP_AUTHORIZATION": f"Bearer {key.secret}"}
+
+    missing = Client().get("/v1/embeddings", **auth)
+    wrong_method = Client().get("/v1/chat/completions", **auth)
+
+    assert_openai_error(missing, 404, type_="invalid_request_error")
+    assert_openai_error(wrong_method, 405, type_="invalid_request_error")
+    assert wrong_method["Allow"] == "POST"

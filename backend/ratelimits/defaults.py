@@ -1,0 +1,58 @@
+"""The tiers' built-in limits: what the seed migration wrote, and the fallback when a tier row is missing."""
+
+from __future__ import annotations
+
+from typing import Any
+
+DEFAULT_TIERS: list[dict[str, Any]] = [
+    {
+        "slug": "free",
+        "name": "Free",
+        "requests_per_minute": 20,
+        "turns_per_day": 200,
+        "reasoning_turns_per_day": 50,
+        "tokens_per_day": 200_000,
+        "concurrent_turns": 1,
+        "max_message_chars": 8_000,
+        "max_context_tokens": 8_192,
+        "priority": 6,
+    },
+    {
+        "slug": "pro",
+        "name": "Pro",
+        "requests_per_minute": 60,
+        "turns_per_day": 2_000,
+        "reasoning_turns_per_day": 500,
+        "tokens_per_day": 2_000_000,
+        "concurrent_turns": 3,
+        "max_message_chars": 16_000,
+        "max_context_tokens": 32_768,
+        "priority": 3,
+    },
+    {
+        "slug": "partner",
+        "name": "Partner",
+        "requests_per_minute": 600,
+        "turns_per_day": None,
+        "reasoning_turns_per_day": None,
+        "tokens_per_day": 10_000_000,
+        "concurrent_turns": 32,
+        "max_message_chars": 64_000,
+        "max_context_tokens": 65_536,
+        "priority": 3,
+    },
+    {
+        "slug": "staff",
+        "name": "Staff",
+        "requests_per_minute": None,
+        "turns_per_day": None,
+        "reasoning_turns_per_day": None,
+        "tokens_per_day": None,
+        "concurrent_turns": 8,
+        "max_message_chars": 64_000,
+        "max_context_tokens": None,
+        "priority": 0,
+    },
+]
+
+DEFAULT_TIER_BY_SLUG: dict[str, dict[str, Any]] = {tier["slug"]: tier for tier in DEFAULT_TIERS}

@@ -1,0 +1,115 @@
+"""Reads: the limits that apply to a user or an API key (tier, then overrides), and usage per day."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import Sum
+from django.utils import timezone
+
+from .defaults import DEFAULT_TIER_BY_SLUG
+from .models import LIMIT_FIELDS, Tier, UsageDay, UserLimit
+
+
+@dataclass(frozen=True)
+class Limits:
+    """The limits of one subject (a user through the app, or one API key); None means unlimited."""
+
+    subject: str  # "user:<id>" or "key:<id>": the Redis counters' owner
+    user_id: str
+    api_key_id: str | None
+    tier: str
+    priority: int
+    requests_per_minute: int | None
+    turns_per_day: int | None
+    reasoning_turns_per_day: int | None
+    tokens_per_day: int | None
+    concurrent_turns: int | None
+    max_message_chars: int | None
+    max_context_tokens: int | None
+
+    def as_dict(self) -> dict[str, int | None]:
+        return {name: getattr(self, name) for name in LIMIT_FIELDS}
+
+
+def tier_get(slug: str) -> Tier:
+    """The tier row, or an unsaved one with the built-in defaults when the row is missing."""
+    tier = Tier.objects.filter(slug=slug).first()
+    if tier is None:
+        tier = Tier(**DEFAULT_TIER_BY_SLUG.get(slug, DEFAULT_TIER_BY_SLUG["free"]))
+    return tier
+
+
+def default_tier_slug(user: Any) -> str:
+    return "staff" if getattr(user, "is_staff", False) else "free"
+
+
+def _merge(tier: Tier, *overrides: Any) -> dict[str, int | None]:
+    values: dict[str, int | None] = {name: getattr(tier, name) for name in LIMIT_FIELDS}
+    for override in overrides:
+        if override is None:
+            continue
+        for name in LIMIT_FIELDS:
+            value = getattr(override, name)
+            if value is not None:
+                values[name] = value
+    return values
+
+
+def _user_tier_and_override(user: Any) -> tuple[Tier, UserLimit | None]:
+    assignment = UserLimit.objects.select_related("tier").filter(user_id=user.pk).first()
+    if assignment is not None:
+        return assignment.tier, assignment
+    return tier_get(default_tier_slug(user)), None
+
+
+def limits_for_user(*, user: Any) -> Limits:
+    tier, override = _user_tier_and_override(user)
+    return Limits(
+        subject=f"user:{user.pk}",
+        user_id=str(user.pk),
+        api_key_id=None,
+        tier=tier.slug,
+        priority=tier.priority,
+        **_merge(tier, override),  # type: ignore[arg-type]
+    )
+
+
+def limits_for_api_key(*, api_key: Any) -> Limits:
+    """A key's own tier (else its owner's), then the key's overrides; a key does not inherit user overrides."""
+    tier = api_key.tier if api_key.tier_id else _user_tier_and_override(api_key.user)[0]
+    return Limits(
+        subject=f"key:{api_key.pk}",
+        user_id=str(api_key.user_id),
+        api_key_id=str(api_key.pk),
+        tier=tier.slug,
+        priority=tier.priority,
+        **_merge(tier, api_key),  # type: ignore[arg-type]
+    )
+
+
+def usage_days(
+    *, user: Any, since: dt.date, until: dt.date, api_key_id: Any = ..., only_keys: bool = False
+) -> list[UsageDay]:
+    """Usage rows of a user between two dates (inclusive): all, one key's (None: the app's), or every key's."""
+    rows = UsageDay.objects.filter(user_id=user.pk, date__gte=since, date__lte=until)
+    if only_keys:
+        rows = rows.filter(api_key_id__isnull=False)
+    elif api_key_id is not ...:
+        rows = rows.filter(api_key_id=api_key_id)
+    return list(rows.order_by("date", "api_key_id"))
+
+
+def usage_totals(*, user: Any, date: dt.date | None = None) -> dict[str, int]:
+    """A user's settled usage on one day (today by default), over the app and all keys."""
+    day = date or timezone.now().date()
+    totals = UsageDay.objects.filter(user_id=user.pk, date=day).aggregate(
+        turns=Sum("turns"),
+        reasoning_turns=Sum("reasoning_turns"),
+        prompt_tokens=Sum("prompt_tokens"),
+        completion_tokens=Sum("completion_tokens"),
+        reasoning_tokens=Sum("reasoning_tokens"),
+    )
+    return {name: int(value or 0) for name, value in totals.items()}

@@ -1,0 +1,231 @@
+"""Writes: admitting a turn (limits, busy queue, DeepThink fallback), settling it exactly once, and usage per day."""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from redis.exceptions import RedisError
+from turns.registry import ModelSpec, model_get
+
+from common.errors import RateLimited, ServiceUnavailable, ValidationFailed
+
+from . import admission, store
+from .headers import rate_limit_headers
+from .models import UsageDay
+from .selectors import Limits
+
+logger = logging.getLogger(__name__)
+
+# The fewest completion tokens worth starting a turn for when the day's token allowance runs low.
+MIN_COMPLETION_TOKENS = 16
+CONCURRENT_RETRY_SECONDS = 5
+
+LIMIT_MESSAGES = {
+    "requests_per_minute": "Too many requests this minute.",
+    "turns_per_day": "You have sent today's allowance of messages.",
+    "reasoning_turns_per_day": "You have used today's DeepThink allowance.",
+    "tokens_per_day": "You have used today's token allowance.",
+    "concurrent_turns": "Too many answers are being generated at once; wait for one to finish.",
+}
+
+
+class LimitExceeded(RateLimited):
+    """429 with the code `<limit>_exceeded`, the limit's name in `error.limit`, and the rate-limit headers."""
+
+    def __init__(self, *, limit: str, limits: Limits, counters: store.Counters, openai: bool = False) -> None:
+        if limit == "requests_per_minute":
+            retry_after = counters.seconds_to_next_minute
+        elif limit == "concurrent_turns":
+            retry_after = CONCURRENT_RETRY_SECONDS
+        else:
+            retry_after = counters.seconds_to_next_day
+        super().__init__(
+            LIMIT_MESSAGES.get(limit, "A usage limit was reached."),
+            retry_after=retry_after,
+            code=f"{limit}_exceeded",
+            headers=rate_limit_headers(limits, counters, openai=openai),
+            extra={"limit": limit},
+        )
+        self.limit = limit
+        self.limits = limits
+        self.counters = counters
+
+
+@dataclass
+class Admitted:
+    """A turn that passed every limit: the model it runs on and what it may spend."""
+
+    limits: Limits
+    spec: ModelSpec
+    max_tokens: int
+    prompt_tokens_estimate: int
+    position: int
+    counters: store.Counters
+    fallback: dict[str, str] | None = None
+
+    @property
+    def priority(self) -> int:
+        return self.limits.priority
+
+    def headers(self, *, openai: bool = False) -> dict[str, str]:
+        return rate_limit_headers(self.limits, self.counters, openai=openai)
+
+
+def prompt_tokens_estimate(messages: Sequence[Mapping[str, object]]) -> int:
+    """A deliberately high guess of the prompt's tokens (about 3 characters a token, plus framing);
+    the worker's count replaces it when the turn settles."""
+    chars = sum(len(str(message.get("content") or "")) for message in messages)
+    return math.ceil(chars / 3) + 4 * len(messages) + 8
+
+
+def _redis_down(exc: Exception) -> ServiceUnavailable:
+    logger.warning("rate limit store unavailable: %s", exc)
+    return ServiceUnavailable(
+        "The chat service cannot take new messages right now. Try again shortly.", code="queue_unavailable"
+    )
+
+
+def _check_sizes(*, limits: Limits, messages: Sequence[Mapping[str, object]], prompt_tokens: int) -> None:
+    if limits.max_message_chars is not None and messages:
+        length = len(str(messages[-1].get("content") or ""))
+        if length > limits.max_message_chars:
+            raise ValidationFailed(
+                f"A message can have at most {limits.max_message_chars} characters on your plan.",
+                code="message_too_long",
+                fields={"content": [f"At most {limits.max_message_chars} characters."]},
+            )
+    if limits.max_context_tokens is not None and prompt_tokens > limits.max_context_tokens:
+        raise ValidationFailed(
+            f"The conversation is longer than your plan's context of {limits.max_context_tokens} tokens; "
+            "start a new conversation or shorten the messages.",
+            code="context_length_exceeded",
+            fields={"messages": [f"About {prompt_tokens} tokens; at most {limits.max_context_tokens}."]},
+        )
+
+
+def turn_admit(
+    *,
+    limits: Limits,
+    turn_id: object,
+    spec: ModelSpec,
+    messages: Sequence[Mapping[str, object]],
+    max_tokens: int | None = None,
+    allow_fallback: bool = False,
+    openai: bool = False,
+) -> Admitted:
+    """Admits one turn or raises: 400 (message or context too long), 503 server_busy (queue full),
+    429 `<limit>_exceeded`. With `allow_fallback` and WHALE_DEEPTHINK_FALLBACK on, a spent DeepThink
+    allowance moves the turn to the chat model instead of refusing it."""
+    prompt_tokens = prompt_tokens_estimate(messages)
+    _check_sizes(limits=limits, messages=messages, prompt_tokens=prompt_tokens)
+    wanted = max_tokens or settings.WHALE_MAX_TOKENS
+    fallback: dict[str, str] | None = None
+    try:
+        while True:
+            position = admission.admission_check(model=spec.name, queue=spec.queue, priority=limits.priority)
+            taken = store.take(
+                subject=limits.subject,
+                limits=limits.as_dict(),
+                turn_id=turn_id,
+                reasoning=spec.reasoning,
+                prompt_tokens=prompt_tokens,
+                max_completion_tokens=wanted,
+                min_completion_tokens=min(MIN_COMPLETION_TOKENS, wanted),
+                hold_seconds=settings.WHALE_TURN_DEADLINE_SECONDS,
+                user_id=limits.user_id,
+                api_key_id=limits.api_key_id,
+            )
+            can_fall_back = allow_fallback and settings.WHALE_DEEPTHINK_FALLBACK and fallback is None
+            if taken.refused == "reasoning_turns_per_day" and can_fall_back:
+                chat = model_get(settings.WHALE_CHAT_MODEL)
+                fallback = {"from": spec.name, "to": chat.name, "reason": "reasoning_turns_per_day_exceeded"}
+                spec = chat
+                continue
+            break
+    except RedisError as exc:
+        raise _redis_down(exc) from exc
+    if taken.refused:
+        raise LimitExceeded(limit=taken.refused, limits=limits, counters=taken.counters, openai=openai)
+    return Admitted(
+        limits=limits,
+        spec=spec,
+        max_tokens=taken.granted_tokens,
+        prompt_tokens_estimate=prompt_tokens,
+        position=position,
+        counters=taken.counters,
+        fallback=fallback,
+    )
+
+
+def request_admit(*, limits: Limits, openai: bool = False) -> store.Counters:
+    """Counts one request that starts no turn (e.g. GET /v1/models) against requests per minute."""
+    try:
+        taken = store.take(subject=limits.subject, limits=limits.as_dict())
+    except RedisError as exc:
+        raise _redis_down(exc) from exc
+    if taken.refused:
+        raise LimitExceeded(limit=taken.refused, limits=limits, counters=taken.counters, openai=openai)
+    return taken.counters
+
+
+def turn_release(*, turn_id: object) -> None:
+    """Gives everything back for a turn that was admitted but never queued (the send failed)."""
+    try:
+        store.settle(turn_id=turn_id, used_tokens=0, give_back_turn=True)
+    except RedisError:
+        logger.warning("could not release the reservation of turn %s", turn_id, exc_info=True)
+
+
+def turn_settle(
+    *, turn_id: object, prompt_tokens: int, completion_tokens: int, reasoning_tokens: int, failed: bool
+) -> bool:
+    """Replaces a turn's reserved tokens by what it used and frees its slot; records usage per day.
+
+    Exactly once: the reservation is deleted by the one call that settles it. A turn that failed on
+    our side does not count against the day's turns."""
+    try:
+        reservation = store.settle(
+            turn_id=turn_id, used_tokens=prompt_tokens + completion_tokens, give_back_turn=failed
+        )
+    except RedisError:
+        logger.warning("could not settle the reservation of turn %s", turn_id, exc_info=True)
+        return False
+    if reservation is None:
+        return False
+    usage_record(
+        user_id=reservation.user_id,
+        api_key_id=reservation.api_key_id,
+        date=reservation.date,
+        turns=0 if failed else 1,
+        reasoning_turns=1 if reservation.reasoning and not failed else 0,
+        prompt_tokens=prompt_tokens,
+        completion_tokens=completion_tokens,
+        reasoning_tokens=reasoning_tokens,
+    )
+    return True
+
+
+def usage_record(*, user_id: str, api_key_id: str | None, date: Any, **counts: int) -> None:
+    """Adds to one subject's usage row for a day, creating it on first use (safe under races)."""
+    filters: dict[str, Any] = {"user_id": user_id, "date": date, "api_key_id": api_key_id}
+    increments = {name: F(name) + value for name, value in counts.items()}
+    try:
+        with transaction.atomic():
+            if UsageDay.objects.filter(**filters).update(**increments):
+                return
+            try:
+                with transaction.atomic():
+                    UsageDay.objects.create(**filters, **counts)
+                    return
+            except IntegrityError:
+                pass
+            UsageDay.objects.filter(**filters).update(**increments)
+    except IntegrityError:
+        logger.warning("usage of a deleted user %s not recorded", user_id)
