@@ -16,9 +16,18 @@ scripts/ensure_redis.sh
 echo "==> backend and inference tests (pytest)"
 .venv/bin/python -m pytest "$@"
 
+if [ $# -eq 0 ]; then
+  echo "==> infra: Helm chart, Kubernetes schemas, compose, Dockerfiles (scripts/validate_infra.sh)"
+  scripts/validate_infra.sh
+fi
+
 # With arguments (scripts/test.sh backend/turns -k cancel) only those Python tests run.
 if [ $# -eq 0 ] && [ -f mobile/package.json ]; then
   echo "==> mobile: install, typecheck, lint, unit tests"
   (cd mobile && { [ -d node_modules ] && [ node_modules/.package-lock.json -nt package-lock.json ] || npm ci --no-audit --no-fund; } \
     && npm run --silent typecheck && npm run --silent lint && npm test --silent)
+  if [ "${WHALE_SKIP_E2E:-0}" != "1" ]; then
+    echo "==> web chat: browser end-to-end run against a private real stack (scripts/e2e.sh)"
+    scripts/e2e.sh
+  fi
 fi

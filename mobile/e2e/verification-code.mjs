@@ -4,7 +4,7 @@
 //   1. WHALE_E2E_CODE_URL: a backend dev-only endpoint, called as `${url}?email=<email>`, that
 //      answers `{"code": "123456"}` (suggested: GET /api/v1/dev/last-code, DEBUG only);
 //   2. WHALE_E2E_MAIL_DIR: a folder of emails written by Django's file email backend; the newest
-//      file that mentions the address is searched for a 6-digit code.
+//      file that mentions the address is searched for the 6-digit code in its body.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -25,10 +25,15 @@ export default async function getVerificationCode(email, baseUrl) {
         .map((name) => join(dir, name))
         .sort((a, b) => statSync(b).mtimeMs - statSync(a).mtimeMs);
       for (const file of files) {
-        const text = readFileSync(file, 'utf8');
-        if (!text.includes(email)) continue;
-        const match = /\b(\d{6})\b/.exec(text);
-        if (match) return match[1];
+        // One file may hold several messages, each followed by a line of 79 dashes; newest last.
+        const messages = readFileSync(file, 'utf8').split(/^-{79}$/m).reverse();
+        for (const message of messages) {
+          if (!message.includes(email)) continue;
+          // The body, not the headers: a Message-ID may hold six digits in a row too.
+          const body = message.slice(message.search(/\r?\n\r?\n/) + 1);
+          const match = /code\b[^\n]*?\b(\d{6})\b/i.exec(body) ?? /\b(\d{6})\b/.exec(body);
+          if (match) return match[1];
+        }
       }
       await new Promise((r) => setTimeout(r, 500));
     }

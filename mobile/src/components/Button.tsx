@@ -30,6 +30,7 @@ export function Button({ label, onPress, variant = 'primary', disabled, busy, ic
       accessibilityRole="button"
       accessibilityLabel={accessibilityLabel ?? label}
       accessibilityState={{ disabled: !!inactive, busy: !!busy }}
+      aria-busy={!!busy}
       disabled={inactive}
       onPress={onPress}
       style={({ pressed }) => [
@@ -68,6 +69,7 @@ export function IconButton({ icon, label, onPress, size = 20, color, disabled, s
       accessibilityRole="button"
       accessibilityLabel={label}
       accessibilityState={{ disabled: !!disabled, selected: !!selected }}
+      aria-pressed={selected}
       disabled={disabled}
       onPress={onPress}
       hitSlop={6}

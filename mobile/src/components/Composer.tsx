@@ -56,6 +56,7 @@ export function Composer({ onSend, onStop, deepthink, onToggleDeepthink, generat
           accessibilityRole="switch"
           accessibilityLabel={t('chat.deepthink')}
           accessibilityState={{ checked: deepthink }}
+          aria-checked={deepthink}
           onPress={() => onToggleDeepthink(!deepthink)}
           style={[
             styles.pill,
@@ -76,6 +77,7 @@ export function Composer({ onSend, onStop, deepthink, onToggleDeepthink, generat
             accessibilityRole="button"
             accessibilityLabel={t('chat.stop')}
             accessibilityState={{ busy: !!stopping }}
+            aria-busy={!!stopping}
             onPress={onStop}
             style={[styles.send, { backgroundColor: colors.accent }]}
           >

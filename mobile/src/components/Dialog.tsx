@@ -2,6 +2,7 @@
 import type { ReactNode } from 'react';
 import { Modal, Pressable, StyleSheet, Text, View } from 'react-native';
 
+import { useT } from '@/locale';
 import { useTheme } from '@/theme/ThemeProvider';
 
 interface DialogProps {
@@ -13,13 +14,23 @@ interface DialogProps {
 }
 
 export function Dialog({ visible, title, onClose, children, actions }: DialogProps) {
+  const t = useT();
   const { colors, radius, fontSize } = useTheme();
   return (
     <Modal visible={visible} transparent animationType="fade" onRequestClose={onClose}>
-      <Pressable accessibilityRole="button" accessibilityLabel={title} style={[styles.backdrop, { backgroundColor: colors.overlay }]} onPress={onClose}>
+      <View style={styles.backdrop}>
+        {/* The scrim is a sibling of the card, not its parent: a button must not contain the dialog's own controls. */}
         <Pressable
+          accessibilityRole="button"
+          accessibilityLabel={t('common.close')}
+          style={[StyleSheet.absoluteFill, { backgroundColor: colors.overlay }]}
+          onPress={onClose}
+        />
+        <View
+          role="dialog"
+          aria-modal
+          aria-label={title}
           accessibilityViewIsModal
-          onPress={() => {}}
           style={[styles.card, { backgroundColor: colors.background, borderRadius: radius.lg, borderColor: colors.border }]}
         >
           <Text accessibilityRole="header" style={[styles.title, { color: colors.text, fontSize: fontSize.lg }]}>
@@ -27,8 +38,8 @@ export function Dialog({ visible, title, onClose, children, actions }: DialogPro
           </Text>
           <View style={styles.body}>{children}</View>
           {actions ? <View style={styles.actions}>{actions}</View> : null}
-        </Pressable>
-      </Pressable>
+        </View>
+      </View>
     </Modal>
   );
 }

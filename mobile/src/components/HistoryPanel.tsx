@@ -84,6 +84,7 @@ export function HistoryPanel({ activeId, onOpen, onNewChat, onOpenSettings, onAc
           accessibilityRole="link"
           accessibilityLabel={titleOf(c)}
           accessibilityState={{ selected: active }}
+          aria-selected={active}
           onPress={() => onOpen(c.id)}
           onLongPress={() => setMenuFor(c)}
           style={styles.rowMain}

@@ -90,7 +90,7 @@ export function AssistantMessage({ message, view, readOnly, onRegenerate, onFeed
   const waiting = view.generating && !view.content && !view.reasoning;
 
   return (
-    <View style={styles.assistant}>
+    <View style={styles.assistant} testID="assistant-message">
       <View style={[styles.avatar, { backgroundColor: colors.accentSoft }]} accessible={false}>
         <Text style={{ color: colors.accentText, fontWeight: '800', fontSize: fontSize.sm }}>W</Text>
       </View>
@@ -104,7 +104,11 @@ export function AssistantMessage({ message, view, readOnly, onRegenerate, onFeed
             </Text>
           </View>
         ) : null}
-        {view.content ? <Markdown text={view.content} /> : null}
+        {view.content ? (
+          <View testID="answer-content">
+            <Markdown text={view.content} />
+          </View>
+        ) : null}
         {view.generating && view.streamStatus === 'reconnecting' && !waiting ? (
           <Text accessibilityLiveRegion="polite" style={{ color: colors.warningText, fontSize: fontSize.sm }}>{t('chat.reconnecting')}</Text>
         ) : null}

@@ -41,6 +41,7 @@ export function ReasoningBlock({ reasoning, thinking, seconds }: ReasoningBlockP
         accessibilityRole="button"
         accessibilityLabel={title}
         accessibilityState={{ expanded: open }}
+        aria-expanded={open}
         onPress={() => setOpen((value) => !value)}
         style={[styles.header, { backgroundColor: colors.surface }]}
       >
@@ -50,7 +51,7 @@ export function ReasoningBlock({ reasoning, thinking, seconds }: ReasoningBlockP
       </Pressable>
       {open ? (
         <View style={[styles.body, { borderLeftColor: colors.border }]}>
-          <Text selectable style={[styles.text, { color: colors.textMuted, fontSize: fontSize.sm }]}>
+          <Text selectable testID="reasoning-text" style={[styles.text, { color: colors.textMuted, fontSize: fontSize.sm }]}>
             {reasoning}
           </Text>
         </View>

@@ -47,6 +47,7 @@ function Choice<T extends string>({ options, value, onChange }: { options: { val
             key={option.value}
             accessibilityRole="radio"
             accessibilityState={{ checked: selected }}
+            aria-checked={selected}
             accessibilityLabel={option.label}
             onPress={() => onChange(option.value)}
             style={[styles.segmentItem, { borderRadius: radius.sm, backgroundColor: selected ? colors.background : 'transparent' }]}
