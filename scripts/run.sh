@@ -12,6 +12,7 @@ HOST=${WHALE_HOST:-127.0.0.1}
 PORT=${WHALE_PORT:-8000}
 GPU_QUEUES=${WHALE_GPU_QUEUES:-gpu.default}
 ENGINE=${WHALE_ENGINE:-vllm}
+BACKEND_QUEUE=${WHALE_BACKEND_QUEUE:-backend}
 mkdir -p var/log var/static
 
 scripts/ensure_redis.sh
@@ -47,7 +48,7 @@ env -u DJANGO_SETTINGS_MODULE "$PY" -m inference.worker --engine "$ENGINE" --que
 pids+=($!)
 
 echo "==> starting the backend worker; log: var/log/backend-worker.log"
-(cd backend && exec "$ROOT/.venv/bin/celery" -A config worker -B -Q backend --pool threads --concurrency 8 \
+(cd backend && exec "$ROOT/.venv/bin/celery" -A config worker -B -Q "$BACKEND_QUEUE" --pool threads --concurrency 8 \
   --loglevel INFO --schedule "$ROOT/var/celerybeat-schedule" >"$ROOT/var/log/backend-worker.log" 2>&1) &
 pids+=($!)
 
