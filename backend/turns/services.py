@@ -57,7 +57,12 @@ def _validate_content(content: str) -> str:
 
 
 def _ensure_no_turn_running(conversation: Conversation) -> None:
-    if Message.objects.filter(conversation=conversation, status__in=ACTIVE_STATUSES).exists():
+    running = Message.objects.filter(conversation=conversation, status__in=ACTIVE_STATUSES)
+    for turn_id in running.values_list("id", flat=True):
+        # Its stream may have ended a moment before the backend worker saved it (a quick "regenerate"
+        # right after the answer): save it now rather than refuse the new turn.
+        turn_finalize(turn_id=turn_id)
+    if running.exists():
         raise Conflict("An answer is still being generated in this conversation.", code="turn_in_progress")
 
 

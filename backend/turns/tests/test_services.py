@@ -103,6 +103,19 @@ def test_a_second_message_while_an_answer_is_generating_is_a_conflict(api, conve
     assert Message.objects.filter(conversation=conversation).count() == 2
 
 
+def test_a_new_message_right_after_an_answer_ended_is_taken_before_the_answer_is_saved(api, conversation) -> None:
+    first = send(api, conversation, content="one").json()
+    turn_id = first["assistant_message"]["id"]
+    run_turn(turn_id, ["Hmm."], ["Done."])  # the stream ended; the backend worker has not saved it yet
+    assert Message.objects.get(id=turn_id).status == "queued"
+
+    response = send(api, conversation, content="two")
+
+    assert response.status_code == 202
+    answer = Message.objects.get(id=turn_id)
+    assert (answer.status, answer.content) == ("done", "Done.")
+
+
 def test_empty_and_overlong_messages_are_rejected(api, conversation, settings) -> None:
     settings.WHALE_MAX_MESSAGE_CHARS = 10
     assert send(api, conversation, content="   ").status_code == 400
