@@ -23,16 +23,21 @@ test: setup
 	@scripts/test.sh
 
 lint: setup
-	$(VENV)/bin/ruff check backend inference conftest.py
-	$(VENV)/bin/ruff format --check backend inference conftest.py
-	$(VENV)/bin/mypy backend inference
+	$(VENV)/bin/ruff check backend inference bench infra conftest.py
+	$(VENV)/bin/ruff format --check backend inference bench infra conftest.py
+	$(VENV)/bin/mypy backend inference bench infra
 
 typecheck: setup
-	$(VENV)/bin/mypy backend inference
+	$(VENV)/bin/mypy backend inference bench infra
 
 fmt: setup
-	$(VENV)/bin/ruff check --fix backend inference conftest.py
-	$(VENV)/bin/ruff format backend inference conftest.py
+	$(VENV)/bin/ruff check --fix backend inference bench infra conftest.py
+	$(VENV)/bin/ruff format backend inference bench infra conftest.py
+
+# Every case at 1, 32 and 128 concurrent turns (about 10 minutes on 2 cores), then docs/benchmarks.md.
+bench: setup
+	@scripts/ensure_redis.sh
+	$(PY) -m bench
 
 clean:
 	rm -rf var .pytest_cache .mypy_cache .ruff_cache
