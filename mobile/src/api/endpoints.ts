@@ -77,9 +77,9 @@ export const modelsApi = {
 };
 
 export const keysApi = {
-  list: () => api.get<Page<ApiKey> | ApiKey[]>(`${V1}/keys`),
-  create: (name: string) => api.post<ApiKey>(`${V1}/keys`, { name }),
-  revoke: (id: string) => api.delete(`${V1}/keys/${id}`),
+  list: () => api.get<Page<ApiKey> | ApiKey[]>(`${V1}/api-keys`),
+  create: (name: string) => api.post<ApiKey>(`${V1}/api-keys`, { name }),
+  revoke: (id: string) => api.delete(`${V1}/api-keys/${id}`),
 };
 
 /** Lists come paginated per the contract; accept a bare array too. */

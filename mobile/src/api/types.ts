@@ -102,6 +102,8 @@ export interface ApiKey {
   prefix?: string;
   created_at?: string;
   last_used_at?: string | null;
+  /** "active", "revoked" or "expired". */
+  status?: string;
   /** Only present once, in the answer to creating the key. */
   key?: string;
   secret?: string;

@@ -68,6 +68,11 @@ function Unavailable({ error }: { error: unknown }) {
   return <Text style={{ color: missing ? colors.textMuted : colors.danger, fontSize: fontSize.sm }}>{missing ? t('common.unavailable') : describeError(error, t)}</Text>;
 }
 
+/** Keys that still work: revoked and expired ones stay on the server for the usage history only. */
+function liveKeys(data: Parameters<typeof resultsOf<ApiKey>>[0]): ApiKey[] {
+  return resultsOf(data).filter((key) => !key.status || key.status === 'active');
+}
+
 function humanize(key: string): string {
   return key.replace(/_/g, ' ').replace(/^\w/, (c) => c.toUpperCase());
 }
@@ -196,8 +201,8 @@ export function SettingsScreen() {
             <Unavailable error={keys.error} />
           ) : (
             <View style={{ gap: 10 }}>
-              {resultsOf(keys.data).length === 0 ? <Text style={{ color: colors.textMuted, fontSize: fontSize.sm }}>{t('settings.apiKeys.empty')}</Text> : null}
-              {resultsOf(keys.data).map((key) => (
+              {liveKeys(keys.data).length === 0 ? <Text style={{ color: colors.textMuted, fontSize: fontSize.sm }}>{t('settings.apiKeys.empty')}</Text> : null}
+              {liveKeys(keys.data).map((key) => (
                 <View key={key.id} style={styles.kv}>
                   <Text style={{ color: colors.text, fontSize: fontSize.sm, flex: 1 }}>
                     {key.name} {key.prefix ? <Text style={{ color: colors.textMuted }}>{key.prefix}…</Text> : null}
