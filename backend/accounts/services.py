@@ -283,10 +283,15 @@ def user_update(*, user: User, display_name: str | None = None) -> User:
 def user_delete(*, user: User, password: str, ip: str) -> None:
     """Deletes the account for good; the database cascade removes conversations, messages, share links, codes."""
     _password_confirm(user=user, password=password, ip=ip, field="password")
+    from turns.services import active_turn_ids, turns_abandon
+
     with transaction.atomic():
+        running = active_turn_ids(conversation__user=user)
         # Tokens outlive users by default (SET_NULL); they hold the user id, so they go too.
         OutstandingToken.objects.filter(user=user).delete()
         user.delete()
+        if running:
+            transaction.on_commit(lambda: turns_abandon(turn_ids=running), robust=True)
 
 
 # Suspension (staff only, from the admin)

@@ -82,9 +82,14 @@ def conversation_update(
 
 @transaction.atomic
 def conversation_delete(*, conversation: Conversation) -> None:
-    """Deletes the conversation with every message and share link."""
+    """Deletes the conversation with every message and share link, and stops an answer still generating."""
+    from turns.services import active_turn_ids, turns_abandon
+
     user_id, conversation_id = conversation.user_id, str(conversation.id)
+    running = active_turn_ids(conversation=conversation)
     conversation.delete()
+    if running:
+        transaction.on_commit(lambda: turns_abandon(turn_ids=running), robust=True)
     events.user_event_publish(
         user_id=user_id, event_type=events.CONVERSATION_DELETED, payload={"conversation_id": conversation_id}
     )

@@ -469,6 +469,27 @@ def _has_started(turn: Message, outcome: streams.TurnOutcome | None) -> bool:
     return turn.status == Message.Status.STREAMING or (outcome is not None and outcome.started is not None)
 
 
+def turns_abandon(*, turn_ids: list[Id]) -> None:
+    """Asks the workers to stop answers nobody can see any more (their conversation or account is gone).
+
+    A worker that has not started such a turn ends it at once; one generating it aborts at its next
+    flush. Their finalize finds no message to save and only gives the slot and tokens back.
+    """
+    for turn_id in turn_ids:
+        try:
+            streams.request_cancel(turn_id)
+        except RedisError:  # the turn runs to its end; nothing is saved for it
+            logger.warning("could not stop abandoned turn %s", turn_id)
+
+
+def active_turn_ids(**filters: Any) -> list[Id]:
+    return list(
+        Message.objects.filter(role=Message.Role.ASSISTANT, status__in=ACTIVE_STATUSES, **filters).values_list(
+            "id", flat=True
+        )
+    )
+
+
 def turns_reap(*, now: datetime | None = None) -> int:
     """Settles turns whose worker is gone or whose deadline passed; returns how many it ended.
 

@@ -116,6 +116,32 @@ def test_a_new_message_right_after_an_answer_ended_is_taken_before_the_answer_is
     assert (answer.status, answer.content) == ("done", "Done.")
 
 
+def test_deleting_a_conversation_stops_its_running_answer_and_no_other(
+    api, conversation, other_user, django_capture_on_commit_callbacks
+) -> None:
+    turn_id = send(api, conversation, content="q").json()["assistant_message"]["id"]
+    bystander = APIClient()
+    bystander.credentials(HTTP_AUTHORIZATION=f"Bearer {access_token(other_user)}")
+    elsewhere = Conversation.objects.create(user=other_user)
+    other_turn = send(bystander, elsewhere, content="q").json()["assistant_message"]["id"]
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert api.delete(f"/api/v1/conversations/{conversation.id}").status_code == 204
+
+    assert get_redis().exists(streams.keys_for(turn_id).cancel), "the worker is told to stop"
+    assert not get_redis().exists(streams.keys_for(other_turn).cancel)
+
+
+def test_deleting_the_account_stops_its_running_answers(api, conversation, django_capture_on_commit_callbacks) -> None:
+    turn_id = send(api, conversation, content="q").json()["assistant_message"]["id"]
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = api.post("/api/v1/me/delete", {"password": "correct horse battery staple"}, format="json")
+
+    assert response.status_code == 204
+    assert get_redis().exists(streams.keys_for(turn_id).cancel)
+
+
 def test_empty_and_overlong_messages_are_rejected(api, conversation, settings) -> None:
     settings.WHALE_MAX_MESSAGE_CHARS = 10
     assert send(api, conversation, content="   ").status_code == 400
