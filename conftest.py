@@ -9,14 +9,18 @@ import pytest
 
 
 @pytest.fixture(autouse=True)
-def _private_gpu_queue(settings: Any) -> str:
+def _private_gpu_queue(settings: Any) -> Iterator[str]:
     """Each test run queues turns to its own Redis list, so concurrent runs and workers never share one."""
+    from turns.registry import forget_staff_overrides
+
     queue = f"{settings.WHALE_REDIS_PREFIX}:gpu"
     settings.WHALE_MODELS = {
         "whale-r1": {"display_name": "DeepThink (R1)", "queue": queue, "reasoning": True},
         "whale-chat": {"display_name": "Chat", "queue": queue, "reasoning": False},
     }
-    return queue
+    forget_staff_overrides()  # a test's disabled model must not outlive its rolled-back rows
+    yield queue
+    forget_staff_overrides()
 
 
 @pytest.fixture(autouse=True)

@@ -12,3 +12,19 @@ class DashboardConfig(AppConfig):
 
         # The admin's home page is the operators' dashboard (dashboard.views.dashboard_callback fills it).
         admin.site.index_template = "dashboard/index.html"
+
+        from django.db.models.signals import post_delete, post_save
+
+        from .models import ModelSetting
+
+        post_save.connect(_forget_model_settings, sender=ModelSetting, dispatch_uid="forget-model-settings-save")
+        post_delete.connect(_forget_model_settings, sender=ModelSetting, dispatch_uid="forget-model-settings-delete")
+
+
+def _forget_model_settings(**_kwargs: object) -> None:
+    """The model registry caches staff's settings for a moment: a change here takes effect at once."""
+    from django.db import transaction
+    from turns.registry import forget_staff_overrides
+
+    forget_staff_overrides()
+    transaction.on_commit(forget_staff_overrides)

@@ -22,10 +22,11 @@ from .selectors import model_infos
 def _created_body(request: Request, created: services.TurnCreated) -> dict[str, Any]:
     turn_id = created.assistant_message.id
     ws_scheme = "wss" if request.is_secure() else "ws"
+    context = {"sibling_ids": created.sibling_ids}
     return {
         "conversation_id": created.conversation.id,
-        "user_message": MessageSerializer(created.user_message).data if created.user_message else None,
-        "assistant_message": MessageSerializer(created.assistant_message).data,
+        "user_message": MessageSerializer(created.user_message, context=context).data if created.user_message else None,
+        "assistant_message": MessageSerializer(created.assistant_message, context=context).data,
         "queue_position": created.queue_position,
         "fallback": created.admitted.fallback if created.admitted else None,
         "stream": {

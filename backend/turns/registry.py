@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,14 +23,34 @@ class ModelSpec:
     enabled: bool = True
 
 
+# Every turn looks the registry up; staff change it rarely. A process keeps what it read for this
+# long, and forgets it at once when a ModelSetting is saved in this process (dashboard/signals.py).
+OVERRIDES_TTL_SECONDS = 2.0
+_overrides_lock = threading.Lock()
+_overrides_cache: tuple[float, dict[str, dict[str, Any]]] | None = None
+
+
+def forget_staff_overrides() -> None:
+    global _overrides_cache
+    with _overrides_lock:
+        _overrides_cache = None
+
+
 def _staff_overrides() -> dict[str, dict[str, Any]]:
     """What staff changed in the admin (dashboard.ModelSetting): enabled, display name, description."""
+    global _overrides_cache
+    cached = _overrides_cache
+    if cached is not None and time.monotonic() - cached[0] < OVERRIDES_TTL_SECONDS:
+        return cached[1]
     try:
         setting = apps.get_model("dashboard", "ModelSetting")
         rows = setting.objects.values("name", "enabled", "display_name", "description")
-        return {row["name"]: row for row in rows}
+        overrides = {row["name"]: row for row in rows}
     except Exception:  # noqa: BLE001 - no table yet (migrations) or no database here: the settings alone decide
         return {}
+    with _overrides_lock:
+        _overrides_cache = (time.monotonic(), overrides)
+    return overrides
 
 
 def model_list() -> list[ModelSpec]:

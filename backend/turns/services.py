@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -18,7 +18,7 @@ from redis.exceptions import RedisError
 
 from accounts.models import User
 from chat.models import Conversation, Message
-from chat.selectors import message_branch
+from chat.selectors import MessageTree, message_tree
 from common import events, metrics
 from common.errors import Conflict, NotFound, ServiceUnavailable, ValidationFailed
 from config.celery import app as celery_app
@@ -44,6 +44,8 @@ class TurnCreated:
     assistant_message: Message
     queue_position: int
     admitted: Admitted | None = None  # the limits it passed: rate-limit headers and any DeepThink fallback
+    # Each new message's siblings (itself included), oldest first: the response shows "2 / 3" without a query.
+    sibling_ids: dict[uuid.UUID, list[uuid.UUID]] = field(default_factory=dict)
 
 
 def _validate_content(content: str) -> str:
@@ -56,14 +58,29 @@ def _validate_content(content: str) -> str:
     return content
 
 
-def _ensure_no_turn_running(conversation: Conversation) -> None:
-    running = Message.objects.filter(conversation=conversation, status__in=ACTIVE_STATUSES)
-    for turn_id in running.values_list("id", flat=True):
+def _as_uuid(value: object) -> uuid.UUID | None:
+    try:
+        return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
+    except ValueError:
+        return None
+
+
+def _tree_without_running_turn(conversation: Conversation) -> MessageTree:
+    """The conversation's messages (one query), once no answer is being generated in it; 409 otherwise.
+
+    Call it with the conversation row locked, so no other turn can start meanwhile."""
+    tree = message_tree(conversation=conversation)
+    running = [message.id for message in tree.by_id.values() if message.status in ACTIVE_STATUSES]
+    if not running:
+        return tree
+    for turn_id in running:
         # Its stream may have ended a moment before the backend worker saved it (a quick "regenerate"
         # right after the answer): save it now rather than refuse the new turn.
         turn_finalize(turn_id=turn_id)
-    if running.exists():
+    tree = message_tree(conversation=conversation)
+    if any(message.status in ACTIVE_STATUSES for message in tree.by_id.values()):
         raise Conflict("An answer is still being generated in this conversation.", code="turn_in_progress")
+    return tree
 
 
 def _prompt_messages(branch: list[Message]) -> list[protocol.ChatMessage]:
@@ -120,14 +137,16 @@ def turn_enqueue(
         origin_request_id=logs.request_id_var.get(),
     )
     try:
-        position = admission.waiting_ahead(spec.queue, admitted.priority)
+        # Counted at admission, a moment ago; the beat task corrects it while the turn waits.
+        position = admitted.position
         queued: dict[str, Any] = {"position": position}
         if admitted.fallback:
             queued["fallback"] = admitted.fallback
-        client = streams.get_redis()
-        client.xadd(keys.events, protocol.encode_event(protocol.EVENT_QUEUED, queued))  # type: ignore[arg-type]
-        client.expire(keys.events, settings.WHALE_TURN_DEADLINE_SECONDS + protocol.STREAM_TTL_SECONDS)
-        client.set(admission.position_key(turn_id), position, ex=settings.WHALE_TURN_DEADLINE_SECONDS)
+        pipe = streams.get_redis().pipeline(transaction=False)
+        pipe.xadd(keys.events, protocol.encode_event(protocol.EVENT_QUEUED, queued))  # type: ignore[arg-type]
+        pipe.expire(keys.events, settings.WHALE_TURN_DEADLINE_SECONDS + protocol.STREAM_TTL_SECONDS)
+        pipe.set(admission.position_key(turn_id), position, ex=settings.WHALE_TURN_DEADLINE_SECONDS)
+        pipe.execute()
         with logs.log_context(turn_id=task.turn_id):
             celery_app.send_task(
                 protocol.TASK_GENERATE_TURN,
@@ -181,13 +200,15 @@ def turn_send(*, user: User, conversation_id: Id, content: str, deepthink: bool,
     conversation = Conversation.objects.select_for_update().filter(id=conversation_id, user=user).first()
     if conversation is None:
         raise NotFound("Conversation not found.")
-    _ensure_no_turn_running(conversation)
+    tree = _tree_without_running_turn(conversation)
+    parent: Message | None
     if parent_id is UNSET:
-        parent = conversation.current_message
+        parent = tree.by_id.get(conversation.current_message_id) if conversation.current_message_id else None
     elif parent_id is None:
         parent = None
     else:
-        parent = Message.objects.filter(id=parent_id, conversation=conversation).first()
+        wanted = _as_uuid(parent_id)
+        parent = tree.by_id.get(wanted) if wanted is not None else None
         if parent is None:
             raise ValidationFailed(fields={"parent_id": ["No such message in this conversation."]})
     if parent is not None and parent.role != Message.Role.ASSISTANT:
@@ -198,7 +219,7 @@ def turn_send(*, user: User, conversation_id: Id, content: str, deepthink: bool,
     user_message = Message.objects.create(
         conversation=conversation, parent=parent, role=Message.Role.USER, content=content, created_at=now
     )
-    branch = message_branch(conversation=conversation, leaf=user_message)
+    branch = [*(tree.branch_to(parent) if parent is not None else []), user_message]
     turn_id = uuid.uuid4()
     admitted = turn_admit(
         limits=limits_for_user(user=user),
@@ -223,7 +244,9 @@ def turn_send(*, user: User, conversation_id: Id, content: str, deepthink: bool,
         turn_release(turn_id=turn_id)
         raise
     _announce_queued(conversation, assistant, title_changed=is_new_title)
-    return TurnCreated(conversation, user_message, assistant, position, admitted)
+    questions = [message.id for message in tree.children.get(parent.id if parent else None, [])]
+    siblings = {user_message.id: [*questions, user_message.id], assistant.id: [assistant.id]}
+    return TurnCreated(conversation, user_message, assistant, position, admitted, siblings)
 
 
 @transaction.atomic
@@ -237,10 +260,11 @@ def turn_regenerate(*, user: User, message_id: Id, deepthink: bool | None = None
     if original.role != Message.Role.ASSISTANT or original.parent is None:
         raise ValidationFailed("Only an answer can be regenerated.", code="not_an_answer")
     conversation = Conversation.objects.select_for_update().get(id=original.conversation_id)
-    _ensure_no_turn_running(conversation)
+    tree = _tree_without_running_turn(conversation)
+    question = tree.by_id[original.parent.id]
     use_deepthink = original.deepthink if deepthink is None else deepthink
     spec = model_for_turn(deepthink=use_deepthink)
-    branch = message_branch(conversation=conversation, leaf=original.parent)
+    branch = tree.branch_to(question)
     turn_id = uuid.uuid4()
     admitted = turn_admit(
         limits=limits_for_user(user=user),
@@ -252,7 +276,7 @@ def turn_regenerate(*, user: User, message_id: Id, deepthink: bool | None = None
     try:
         spec, use_deepthink = admitted.spec, use_deepthink and admitted.fallback is None
         assistant = _create_assistant(
-            conversation=conversation, parent=original.parent, spec=spec, deepthink=use_deepthink, turn_id=turn_id
+            conversation=conversation, parent=question, spec=spec, deepthink=use_deepthink, turn_id=turn_id
         )
         conversation.current_message = assistant
         conversation.updated_at = assistant.created_at
@@ -262,7 +286,8 @@ def turn_regenerate(*, user: User, message_id: Id, deepthink: bool | None = None
         turn_release(turn_id=turn_id)
         raise
     _announce_queued(conversation, assistant, title_changed=False)
-    return TurnCreated(conversation, None, assistant, position, admitted)
+    answers = [message.id for message in tree.children.get(question.id, [])]
+    return TurnCreated(conversation, None, assistant, position, admitted, {assistant.id: [*answers, assistant.id]})
 
 
 def _announce_queued(conversation: Conversation, assistant: Message, *, title_changed: bool) -> None:

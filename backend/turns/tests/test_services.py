@@ -188,6 +188,26 @@ def test_an_edited_question_makes_a_sibling_branch(api, conversation) -> None:
     assert user_message["sibling_count"] == 2 and user_message["sibling_index"] == 1
 
 
+def test_a_follow_up_costs_a_fixed_number_of_queries_however_long_the_conversation(
+    api, conversation, django_assert_max_num_queries
+) -> None:
+    """Every send locks the conversation and reads its tree once; siblings come from that tree, not a query each."""
+    for n in range(3):
+        sent = send(api, conversation, content=f"Question {n}").json()
+        run_turn(sent["assistant_message"]["id"], [], [f"Answer {n}."])
+        services.turn_finalize(turn_id=sent["assistant_message"]["id"])
+
+    # user, lock, tree, two inserts, the tier (two reads without an assignment), conversation update,
+    # begin and commit
+    with django_assert_max_num_queries(10):
+        response = send(api, conversation, content="And one more?")
+
+    assert response.status_code == 202, response.content
+    body = response.json()
+    assert (body["user_message"]["sibling_count"], body["assistant_message"]["sibling_count"]) == (1, 1)
+    assert body["user_message"]["parent_id"] == sent["assistant_message"]["id"]
+
+
 def test_regenerate_makes_a_sibling_answer(api, conversation, gpu_queue) -> None:
     first = send(api, conversation, content="Why is the sky blue?").json()
     answer_id = first["assistant_message"]["id"]
