@@ -13,14 +13,18 @@ def _private_gpu_queue(settings: Any) -> Iterator[str]:
     """Each test run queues turns to its own Redis list, so concurrent runs and workers never share one."""
     from turns.registry import forget_staff_overrides
 
+    from ratelimits.admission import forget_learned_capacity
+
     queue = f"{settings.WHALE_REDIS_PREFIX}:gpu"
     settings.WHALE_MODELS = {
         "whale-r1": {"display_name": "DeepThink (R1)", "queue": queue, "reasoning": True},
         "whale-chat": {"display_name": "Chat", "queue": queue, "reasoning": False},
     }
     forget_staff_overrides()  # a test's disabled model must not outlive its rolled-back rows
+    forget_learned_capacity()
     yield queue
     forget_staff_overrides()
+    forget_learned_capacity()
 
 
 @pytest.fixture(autouse=True)

@@ -38,8 +38,10 @@ LEASE_TTL_SECONDS = 15
 LEASE_RENEW_SECONDS = 3
 # How long a finished turn's stream stays in Redis; after that, replays come from the database.
 STREAM_TTL_SECONDS = 3600
-# Deltas are coalesced and written at most this often (one Redis round trip per flush).
-FLUSH_INTERVAL_SECONDS = 0.04
+# Deltas are coalesced and written at most this often (one Redis round trip per flush; every
+# reader pays per event too). The first delta of a turn goes out at once. A worker's
+# WHALE_FLUSH_INTERVAL_MS overrides it.
+FLUSH_INTERVAL_SECONDS = 0.05
 
 
 def turn_keys(prefix: str, turn_id: str) -> TurnKeys:

@@ -57,11 +57,14 @@ class _Progress:
     first_token_at: str | None = None
     # Set when the first text arrives: that delta is written at once, not after a coalescing interval.
     first_token: asyncio.Event = field(default_factory=asyncio.Event)
+    # Whether any text has been handed to a flush yet.
+    text_taken: bool = False
 
     def take(self) -> tuple[str, str]:
         reasoning, content = "".join(self.reasoning), "".join(self.content)
         self.reasoning.clear()
         self.content.clear()
+        self.text_taken = self.text_taken or bool(reasoning or content)
         return reasoning, content
 
 
@@ -193,8 +196,10 @@ class TurnRunner:
 
     async def _wait_for_output(self, producer: asyncio.Task[None], progress: _Progress) -> None:
         """Waits one coalescing interval; until the first token is out, returns as soon as it arrives."""
-        if progress.first_token.is_set():
+        if progress.text_taken:
             await asyncio.wait({producer}, timeout=self.flush_interval)
+            return
+        if progress.first_token.is_set():  # it came while the last (empty) flush was on its way
             return
         first = asyncio.ensure_future(progress.first_token.wait())
         try:

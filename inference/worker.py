@@ -101,7 +101,11 @@ class WorkerRuntime:
         await self.engine.start()
         self._redis = Redis.from_url(self.url, decode_responses=True)
         self.runner = TurnRunner(
-            engine=self.engine, redis=self._redis, send_task=self.send_task, worker_id=self.worker_id
+            engine=self.engine,
+            redis=self._redis,
+            send_task=self.send_task,
+            worker_id=self.worker_id,
+            flush_interval=flush_interval(),
         )
         self._heartbeat = asyncio.create_task(
             heartbeat.beat_forever(self._redis, self.prefix, self._heartbeat_fields), name="whale-heartbeat"
@@ -186,6 +190,17 @@ def check() -> int:
     for beat in fresh:
         print(f"ok: {beat['worker_id']} serving {beat['model']} ({beat['in_flight']}/{beat['capacity']} in flight)")
     return 0
+
+
+def flush_interval() -> float:
+    """Seconds between a running turn's writes to its stream (WHALE_FLUSH_INTERVAL_MS, 10 to 1000)."""
+    raw = os.environ.get("WHALE_FLUSH_INTERVAL_MS", "")
+    try:
+        milliseconds = float(raw) if raw else protocol.FLUSH_INTERVAL_SECONDS * 1000
+    except ValueError:
+        logger.warning("WHALE_FLUSH_INTERVAL_MS=%r is not a number; using the default", raw)
+        milliseconds = protocol.FLUSH_INTERVAL_SECONDS * 1000
+    return min(1000.0, max(10.0, milliseconds)) / 1000
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import bisect
 import math
+import time
 from typing import Any, cast
 
 from django.conf import settings
@@ -46,8 +47,20 @@ def waiting_total(queue: str) -> int:
     return waiting_ahead(queue, 9)
 
 
-def model_capacity(model: str, queue: str) -> int:
-    """Turns the model runs at once: the sum of its live workers' heartbeat capacities, else the setting."""
+# Every send checks the queue against capacity; heartbeats change every few seconds. A process
+# keeps what it learned from them this long.
+LEARNED_CAPACITY_TTL_SECONDS = 1.0
+_learned_capacity: dict[str, tuple[float, int]] = {}
+
+
+def forget_learned_capacity() -> None:
+    _learned_capacity.clear()
+
+
+def _capacity_from_heartbeats(queue: str) -> int:
+    cached = _learned_capacity.get(queue)
+    if cached is not None and time.monotonic() - cached[0] < LEARNED_CAPACITY_TTL_SECONDS:
+        return cached[1]
     from turns.selectors import workers_alive
 
     learned = 0
@@ -57,6 +70,13 @@ def model_capacity(model: str, queue: str) -> int:
                 learned += int(beat.get("capacity") or 0)
             except ValueError:
                 continue
+    _learned_capacity[queue] = (time.monotonic(), learned)
+    return learned
+
+
+def model_capacity(model: str, queue: str) -> int:
+    """Turns the model runs at once: the sum of its live workers' heartbeat capacities, else the setting."""
+    learned = _capacity_from_heartbeats(queue)
     if learned > 0:
         return learned
     configured = cast(dict[str, Any], settings.WHALE_MODELS.get(model, {})).get("capacity")

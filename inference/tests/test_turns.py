@@ -245,6 +245,50 @@ async def test_the_first_delta_is_written_at_once_not_after_the_coalescing_inter
     assert len(deltas) <= 3, "after the first, the deltas still wait for the interval (here: the end)"
 
 
+class GatedEngine(SimulatedEngine):
+    """Produces nothing until its gate opens."""
+
+    def __init__(self, gate: asyncio.Event, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.gate = gate
+
+    async def generate(self, req: Any) -> Any:
+        await self.gate.wait()
+        async for chunk in super().generate(req):
+            yield chunk
+
+
+async def test_a_first_token_that_arrives_during_an_empty_flush_is_written_at_once(
+    redis_client: Redis, sync_redis: Any, sender: RecordingSender
+) -> None:
+    """The first wait ends with nothing to write; the first token comes while that flush is on its way.
+    It must not then wait a whole coalescing interval (here: the rest of the turn)."""
+    gate = asyncio.Event()
+
+    class FirstTokenDuringTheFirstFlush(TurnRunner):
+        async def _flush(self, keys: Any, progress: Any, *, renew: bool) -> Any:
+            result = await super()._flush(keys, progress, renew=renew)
+            if not gate.is_set():
+                gate.set()
+                for _ in range(5):  # the engine's first token arrives meanwhile
+                    await asyncio.sleep(0)
+                self.flush_interval = 30  # from now on, only the end of the turn would flush
+            return result
+
+    task = make_turn(max_tokens=20)
+    engine = GatedEngine(gate, first_token_delay=0.0, inter_token_delay=0.05, tokens=20)
+    turn_runner = FirstTokenDuringTheFirstFlush(
+        engine=engine, redis=redis_client, send_task=sender, worker_id="w", flush_interval=0.05
+    )
+    running = asyncio.create_task(turn_runner.run_turn(task))
+    for _ in range(100):
+        if any(t in {"reasoning", "content"} for t, _ in read_events(sync_redis, task)):
+            break
+        await asyncio.sleep(0.02)
+    assert not running.done(), "the first delta was written before the turn ended"
+    assert await running == "done"
+
+
 async def test_a_lost_lease_stops_the_turn_without_writing_more(
     redis_client: Redis, sync_redis: Any, sender: RecordingSender
 ) -> None:

@@ -16,7 +16,7 @@ import pytest
 
 from inference import celery_app, heartbeat, protocol
 from inference.engines.simulated import SimulatedEngine
-from inference.worker import WorkerRuntime, check
+from inference.worker import WorkerRuntime, check, flush_interval
 
 from .conftest import REDIS_URL, RecordingSender, make_turn, read_events, redis_prefix
 
@@ -173,3 +173,12 @@ def test_a_real_worker_process_serves_a_turn_sent_through_celery(sync_redis: Any
             worker.kill()
             worker.wait()
     assert not heartbeat.fresh_local_workers(sync_redis, prefix)
+
+
+@pytest.mark.parametrize(
+    ("raw", "seconds"),
+    [("", protocol.FLUSH_INTERVAL_SECONDS), ("80", 0.08), ("1", 0.01), ("99999", 1.0), ("soon", 0.05)],
+)
+def test_the_flush_interval_comes_from_the_environment_within_bounds(monkeypatch, raw, seconds) -> None:
+    monkeypatch.setenv("WHALE_FLUSH_INTERVAL_MS", raw)
+    assert flush_interval() == pytest.approx(seconds)
