@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from . import processes, report, stack, vllm_server
-from .measure import LEVELS, SIMULATED_ENV
+from .measure import ARRIVALS, LEVELS, SIMULATED_ENV
 
 logger = logging.getLogger("bench")
 
@@ -48,6 +48,7 @@ def _engine_alone(engine: str, levels: list[int], args: argparse.Namespace, log_
         f"--rounds={args.rounds}",
         f"--min-turns={args.min_turns}",
         f"--warmup={args.warmup}",
+        f"--arrivals={args.arrivals}",
         f"--out={out_path}",
     ]
     log_dir.mkdir(parents=True, exist_ok=True)
@@ -73,6 +74,7 @@ def run_all(args: argparse.Namespace) -> dict[str, Any]:
             "rounds": args.rounds,
             "min_turns": args.min_turns,
             "warmup": args.warmup,
+            "arrivals": args.arrivals,
             "gpu_worker_concurrency": max(levels),
         }
     }
@@ -86,7 +88,12 @@ def run_all(args: argparse.Namespace) -> dict[str, Any]:
             logger.info("== %s: vLLM's OpenAI server", engine)
             section["server"] = asyncio.run(
                 vllm_server.measure(
-                    levels, rounds=args.rounds, min_turns=args.min_turns, warmup=args.warmup, log_dir=log_dir
+                    levels,
+                    rounds=args.rounds,
+                    min_turns=args.min_turns,
+                    warmup=args.warmup,
+                    log_dir=log_dir,
+                    arrivals=args.arrivals,
                 )
             )
         if "stack" in cases:
@@ -99,6 +106,7 @@ def run_all(args: argparse.Namespace) -> dict[str, Any]:
                 log_dir=log_dir,
                 transports=tuple(t for t in args.transports.split(",") if t),
                 backend_env=dict(item.split("=", 1) for item in args.backend_env),
+                arrivals=args.arrivals,
             )
             section["stack"] = asyncio.run(
                 stack.measure(settings, levels, rounds=args.rounds, min_turns=args.min_turns, warmup=args.warmup)
@@ -115,6 +123,12 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5, help="turns each concurrent client runs back to back")
     parser.add_argument("--min-turns", type=int, default=20, help="at least this many turns per level")
     parser.add_argument("--warmup", type=int, default=4, help="concurrent warm-up turns before a case is measured")
+    parser.add_argument(
+        "--arrivals",
+        choices=ARRIVALS,
+        default="staggered",
+        help="staggered: a level's clients start spread over one typical turn; burst: all at once",
+    )
     parser.add_argument("--engines", default=",".join(ENGINES))
     parser.add_argument("--cases", default=",".join(CASES))
     parser.add_argument("--transports", default=",".join(stack.TRANSPORTS), help="our stack's: sse,ws")

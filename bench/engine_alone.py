@@ -22,6 +22,7 @@ from inference.engines.base import Engine, GenerationRequest
 from inference.protocol import SamplingSettings
 
 from .measure import (
+    ARRIVALS,
     MAX_TOKENS,
     PROMPT,
     TEMPERATURE,
@@ -29,6 +30,7 @@ from .measure import (
     LevelResult,
     Stopwatch,
     TurnSample,
+    arrival_spread,
     run_level,
     turns_per_client,
 )
@@ -58,7 +60,9 @@ async def _turn(engine: Engine) -> TurnSample:
     return watch.sample(completion_tokens)
 
 
-async def measure(engine_name: str, levels: list[int], rounds: int, min_turns: int, warmup: int) -> dict[str, object]:
+async def measure(
+    engine_name: str, levels: list[int], rounds: int, min_turns: int, warmup: int, arrivals: str = "staggered"
+) -> dict[str, object]:
     started = time.perf_counter()
     engine = create_engine(engine_name)
     await engine.start()
@@ -68,12 +72,15 @@ async def measure(engine_name: str, levels: list[int], rounds: int, min_turns: i
         async def run_turn(index: int, sequence: int) -> TurnSample:
             return await _turn(engine)
 
-        if warmup:
-            await run_level(run_turn, level=warmup, turns_each=1)
+        warm = await run_level(run_turn, level=warmup, turns_each=1) if warmup else None
+        spread = arrival_spread(warm, arrivals)
         results: list[LevelResult] = []
         for level in levels:
             result = await run_level(
-                run_turn, level=level, turns_each=turns_per_client(level, rounds=rounds, min_turns=min_turns)
+                run_turn,
+                level=level,
+                turns_each=turns_per_client(level, rounds=rounds, min_turns=min_turns),
+                spread_seconds=spread,
             )
             logging.info("engine alone (%s), %d concurrent: %s", engine_name, level, result)
             results.append(result)
@@ -89,13 +96,14 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--min-turns", type=int, default=16)
     parser.add_argument("--warmup", type=int, default=4)
+    parser.add_argument("--arrivals", choices=ARRIVALS, default="staggered")
     parser.add_argument("--out", type=Path, required=True)
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     os.environ.setdefault("WHALE_MODEL_PATH", str(DEMO_MODEL))
     levels = [int(level) for level in args.levels.split(",") if level.strip()]
     # One loop for the life of the process: the engine's output handler lives on it.
-    outcome = asyncio.run(measure(args.engine, levels, args.rounds, args.min_turns, args.warmup))
+    outcome = asyncio.run(measure(args.engine, levels, args.rounds, args.min_turns, args.warmup, args.arrivals))
     args.out.write_text(json.dumps(outcome, indent=2))
 
 

@@ -120,12 +120,25 @@ def _round(value: float | None) -> float | None:
     return round(value, 1) if value is not None else None
 
 
-async def run_level(run_turn: TurnRunner, *, level: int, turns_each: int) -> LevelResult:
+ARRIVALS = ("staggered", "burst")
+
+
+def arrival_spread(warmup: LevelResult | None, arrivals: str) -> float:
+    """Seconds over which a level's clients start: one typical turn (the warm-up's median) when
+    staggered, so the turns are in flight side by side rather than sent in lockstep; 0 for a burst."""
+    if arrivals == "burst" or warmup is None or not warmup.turn_p50_ms:
+        return 0.0
+    return warmup.turn_p50_ms / 1000
+
+
+async def run_level(run_turn: TurnRunner, *, level: int, turns_each: int, spread_seconds: float = 0.0) -> LevelResult:
     """`level` clients, each running `turns_each` turns one after another; the clock runs from the
-    first request to the last finish."""
+    first request to the last finish. Client i sends its first turn `i * spread_seconds / level`
+    after the first (0: all at once)."""
 
     async def client(index: int) -> list[TurnSample]:
         samples = []
+        await asyncio.sleep(index * spread_seconds / level)
         for sequence in range(turns_each):
             try:
                 sample = await asyncio.wait_for(run_turn(index, sequence), TURN_TIMEOUT_SECONDS)

@@ -410,6 +410,22 @@ def _plot(results: dict[str, Any], path: Path) -> None:
 # --- the document ------------------------------------------------------------------------------
 
 
+def _arrivals_text(arrivals: str) -> str:
+    if arrivals == "staggered":
+        return (
+            "Arrivals are **staggered**: the N clients start one after another over one typical turn of the case "
+            "(the warm-up's median turn time), so N turns are in flight side by side as with real users, rather "
+            "than sent in lockstep (with the fixed-length simulated answers, clients started together stay in "
+            "step for the whole run and every first token waits behind N sends at once). The same spread applies "
+            "to every case, ramp-up included in the wall time. `python -m bench --arrivals burst` measures "
+            "lockstep bursts instead."
+        )
+    return (
+        "Arrivals are a **burst**: the N clients start at once and, with fixed-length answers, stay in lockstep, "
+        "so each first token waits behind N sends arriving together."
+    )
+
+
 def write(results: dict[str, Any], *, doc_path: Path, results_path: Path) -> None:
     plot_path = results_path.parent / PLOT_NAME
     _plot(results, plot_path)
@@ -451,7 +467,8 @@ def write(results: dict[str, Any], *, doc_path: Path, results_path: Path) -> Non
         "`queued`, `started`, then the first `reasoning` delta.",
         f"- **load**: N concurrent clients, each running turns back to back (N x {meta['rounds']} turns, at "
         f"least {meta['min_turns']} per level) after {meta['warmup']} warm-up turns that are not counted. "
-        "In our stack each client is its own registered user with two conversations that it uses in turn "
+        + _arrivals_text(str(meta.get("arrivals", "burst")))
+        + " In our stack each client is its own registered user with two conversations that it uses in turn "
         "(a conversation runs one turn at a time), sending every question as a new first question "
         "(`parent_id: null`), so the prompt is the question alone, as in the other cases. A send refused "
         "with 409 because the previous turn there was not saved yet is retried and its clock restarted; "

@@ -33,7 +33,16 @@ from .clients import (
     stack_sse_turn,
     stack_ws_turn,
 )
-from .measure import MAX_TOKENS, SIMULATED_ENV, LevelResult, TurnRunner, TurnSample, run_level, turns_per_client
+from .measure import (
+    MAX_TOKENS,
+    SIMULATED_ENV,
+    LevelResult,
+    TurnRunner,
+    TurnSample,
+    arrival_spread,
+    run_level,
+    turns_per_client,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -52,6 +61,7 @@ class StackSettings:
     log_dir: Path
     transports: tuple[str, ...] = TRANSPORTS
     backend_env: dict[str, str] = field(default_factory=dict)  # extra settings, for experiments
+    arrivals: str = "staggered"  # measure.ARRIVALS
 
 
 def postgres_free_connections(postgres_url: str) -> int | None:
@@ -360,8 +370,8 @@ async def measure(
 
                 return run_turn
 
-            if warmup:
-                await run_level(runner(settings.transports[0]), level=warmup, turns_each=1)
+            warm = await run_level(runner(settings.transports[0]), level=warmup, turns_each=1) if warmup else None
+            spread = arrival_spread(warm, settings.arrivals)
             results: dict[str, list[LevelResult]] = {transport: [] for transport in settings.transports}
             cpu: dict[str, list[dict[str, float]]] = {transport: [] for transport in settings.transports}
             for level in levels:
@@ -371,6 +381,7 @@ async def measure(
                         runner(transport),
                         level=level,
                         turns_each=turns_per_client(level, rounds=rounds, min_turns=min_turns),
+                        spread_seconds=spread,
                     )
                     after = running.cpu_seconds()
                     # CPU per turn, by process: where our overhead is spent.

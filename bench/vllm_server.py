@@ -8,12 +8,14 @@ from pathlib import Path
 
 from . import processes
 from .clients import new_session, openai_chat_turn
-from .measure import LevelResult, TurnSample, run_level, turns_per_client
+from .measure import LevelResult, TurnSample, arrival_spread, run_level, turns_per_client
 
 logger = logging.getLogger(__name__)
 
 
-async def measure(levels: list[int], *, rounds: int, min_turns: int, warmup: int, log_dir: Path) -> dict[str, object]:
+async def measure(
+    levels: list[int], *, rounds: int, min_turns: int, warmup: int, log_dir: Path, arrivals: str = "staggered"
+) -> dict[str, object]:
     port = processes.free_port()
     base_url = f"http://127.0.0.1:{port}"
     argv = [
@@ -48,12 +50,15 @@ async def measure(levels: list[int], *, rounds: int, min_turns: int, warmup: int
             async def run_turn(index: int, sequence: int) -> TurnSample:
                 return await openai_chat_turn(session, base_url, processes.DEMO_MODEL_NAME)
 
-            if warmup:
-                await run_level(run_turn, level=warmup, turns_each=1)
+            warm = await run_level(run_turn, level=warmup, turns_each=1) if warmup else None
+            spread = arrival_spread(warm, arrivals)
             results: list[LevelResult] = []
             for level in levels:
                 result = await run_level(
-                    run_turn, level=level, turns_each=turns_per_client(level, rounds=rounds, min_turns=min_turns)
+                    run_turn,
+                    level=level,
+                    turns_each=turns_per_client(level, rounds=rounds, min_turns=min_turns),
+                    spread_seconds=spread,
                 )
                 logger.info("vLLM server, %d concurrent: %s", level, result)
                 results.append(result)

@@ -95,22 +95,24 @@ class TurnRunner:
     async def run_turn(self, task: TurnTask) -> str:
         """Runs the turn unless another delivery has it or had it; returns what happened, for logs and tests."""
         keys = task.keys
-        if not await self.redis.set(keys.lease, self.worker_id, nx=True, ex=protocol.LEASE_TTL_SECONDS):
+        # One round trip: take the lease, and read what the stream already says (used only when taken).
+        async with self.redis.pipeline(transaction=False) as pipe:
+            pipe.set(keys.lease, self.worker_id, nx=True, ex=protocol.LEASE_TTL_SECONDS)
+            pipe.xrange(keys.events, count=1)
+            pipe.xrevrange(keys.events, count=1)
+            pipe.exists(keys.cancel)
+            leased, first, last, cancel_requested = await pipe.execute()
+        if not leased:
             logger.info("turn %s is already leased: skipping this delivery", task.turn_id)
             return "skipped"
         self.in_flight += 1
         try:
-            return await self._run_leased(task)
+            return await self._run_leased(task, first, last, bool(cancel_requested))
         finally:
             self.in_flight -= 1
 
-    async def _run_leased(self, task: TurnTask) -> str:
+    async def _run_leased(self, task: TurnTask, first: Any, last: Any, cancel_requested: bool) -> str:
         keys = task.keys
-        async with self.redis.pipeline(transaction=False) as pipe:
-            pipe.xrange(keys.events, count=1)
-            pipe.xrevrange(keys.events, count=1)
-            pipe.exists(keys.cancel)
-            first, last, cancel_requested = await pipe.execute()
         if last and protocol.decode_event(last[0][1])[0] in protocol.TERMINAL_EVENTS:
             logger.info("turn %s already ended: skipping this delivery", task.turn_id)
             await self._release_lease(keys=[keys.lease], args=[self.worker_id])
@@ -127,12 +129,17 @@ class TurnRunner:
             return "deadline_exceeded"
 
         timings["started_at"] = iso_now()
-        await self._send(protocol.TASK_TURN_STARTED, [task.turn_id, timings["started_at"]], task.finalize_queue)
+        # The backend marks the turn started meanwhile: the answer does not wait for the broker.
+        notice = asyncio.create_task(
+            self._send(protocol.TASK_TURN_STARTED, [task.turn_id, timings["started_at"]], task.finalize_queue)
+        )
         started = {"model": task.model, "served_model": self.engine.info.model, "started_at": timings["started_at"]}
-        await self.redis.xadd(keys.events, _event(protocol.EVENT_STARTED, started))
-        return await self._generate(task, timings)
+        try:
+            return await self._generate(task, timings, started)
+        finally:
+            await notice  # never raises: _send logs what it could not send
 
-    async def _generate(self, task: TurnTask, timings: dict[str, Any]) -> str:
+    async def _generate(self, task: TurnTask, timings: dict[str, Any], started: dict[str, Any]) -> str:
         keys = task.keys
         request_id = task.request_id or f"turn-{task.turn_id}-{uuid.uuid4().hex[:8]}"
         request = GenerationRequest(
@@ -142,7 +149,13 @@ class TurnRunner:
             sampling=task.sampling,
         )
         progress = _Progress()
+        # The engine starts on the prompt while `started` is written; every delta is written after it.
         producer = asyncio.create_task(self._pump(request, progress))
+        try:
+            await self.redis.xadd(keys.events, _event(protocol.EVENT_STARTED, started))
+        except BaseException:
+            await self._stop(request_id, producer)
+            raise
         loop = asyncio.get_running_loop()
         next_renewal = loop.time() + self.lease_renew_interval
         stopped: str | None = None  # "cancelled", "deadline" or "lease_lost"

@@ -8,7 +8,15 @@ from typing import Any
 import pytest
 
 from bench.clients import first_token_phases, sse_frames
-from bench.measure import Stopwatch, TurnSample, percentile, run_level, summarize, turns_per_client
+from bench.measure import (
+    Stopwatch,
+    TurnSample,
+    arrival_spread,
+    percentile,
+    run_level,
+    summarize,
+    turns_per_client,
+)
 
 
 def test_percentile_interpolates_between_the_closest_ranks() -> None:
@@ -59,6 +67,30 @@ async def test_a_level_runs_its_clients_at_once_and_records_failures() -> None:
     assert peak == 4
     assert (result.turns, result.failed, result.completion_tokens) == (8, 1, 70)
     assert result.errors == ["RuntimeError: lost"]
+
+
+async def test_staggered_clients_start_one_after_another_over_the_spread() -> None:
+    starts: dict[int, float] = {}
+    loop = asyncio.get_running_loop()
+    began = loop.time()
+
+    async def turn(index: int, sequence: int) -> TurnSample:
+        starts.setdefault(index, loop.time() - began)
+        watch = Stopwatch()
+        watch.token()
+        return watch.sample(1)
+
+    await run_level(turn, level=4, turns_each=1, spread_seconds=0.4)
+    order = sorted(starts, key=starts.__getitem__)
+    assert order == [0, 1, 2, 3]
+    assert starts[3] - starts[0] >= 0.3 - 0.01  # client i waits i * 0.4 / 4
+
+
+def test_the_spread_is_one_typical_turn_unless_a_burst_is_asked_for() -> None:
+    warm = summarize(4, [TurnSample(ok=True, first_token=0.1, total=1.5, completion_tokens=1)] * 4, 1.5)
+    assert arrival_spread(warm, "staggered") == pytest.approx(1.5)
+    assert arrival_spread(warm, "burst") == 0.0
+    assert arrival_spread(None, "staggered") == 0.0
 
 
 class _FakeContent:
