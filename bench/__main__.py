@@ -111,8 +111,35 @@ def run_all(args: argparse.Namespace) -> dict[str, Any]:
             section["stack"] = asyncio.run(
                 stack.measure(settings, levels, rounds=args.rounds, min_turns=args.min_turns, warmup=args.warmup)
             )
+    if args.burst_level and args.arrivals == "staggered" and "simulated" in engines and "stack" in cases:
+        results["burst"] = _burst(args, args.burst_level, log_dir)
     results["meta"]["duration_seconds"] = round(time.perf_counter() - started)
     return results
+
+
+def _burst(args: argparse.Namespace, level: int, log_dir: Path) -> dict[str, Any]:
+    """The simulated engine alone and our stack with `level` clients sending in lockstep: a herd of sends."""
+    logger.info("== simulated: %d clients in lockstep (the engine alone, then our stack)", level)
+    burst_args = argparse.Namespace(**{**vars(args), "arrivals": "burst"})
+    settings = stack.StackSettings(
+        engine="simulated",
+        postgres_url=args.postgres_url,
+        redis_url=args.redis_url,
+        gpu_concurrency=level,
+        log_dir=log_dir,
+        transports=tuple(t for t in args.transports.split(",") if t),
+        backend_env=dict(item.split("=", 1) for item in args.backend_env),
+        arrivals="burst",
+    )
+    return {
+        "level": level,
+        "simulated": {
+            "engine": _engine_alone("simulated", [level], burst_args, log_dir),
+            "stack": asyncio.run(
+                stack.measure(settings, [level], rounds=args.rounds, min_turns=args.min_turns, warmup=args.warmup)
+            ),
+        },
+    }
 
 
 def main() -> None:
@@ -134,6 +161,12 @@ def main() -> None:
     parser.add_argument("--transports", default=",".join(stack.TRANSPORTS), help="our stack's: sse,ws")
     parser.add_argument(
         "--backend-env", action="append", default=[], metavar="NAME=VALUE", help="a backend setting, for experiments"
+    )
+    parser.add_argument(
+        "--burst-level",
+        type=int,
+        default=32,
+        help="after a staggered run, also measure this many simulated clients in lockstep (0: skip)",
     )
     parser.add_argument("--quick", action="store_true", help="levels 1,32, one round, 4 turns minimum")
     parser.add_argument("--postgres-url", default="postgres://postgres@127.0.0.1:5432/postgres")

@@ -426,6 +426,25 @@ def _arrivals_text(arrivals: str) -> str:
     )
 
 
+def _burst_section(results: dict[str, Any]) -> list[str]:
+    burst = results.get("burst")
+    if not burst:
+        return []
+    lines = [
+        f"## {burst['level']} clients in lockstep (simulated engine)",
+        "",
+        f"The same cases with the {burst['level']} clients started at once. With fixed-length answers they stay "
+        "in step, so every round is a herd: all sends arrive together and each first token also waits for the "
+        "sends queued before it, a cost the engine alone does not have.",
+        "",
+    ]
+    for case in ("engine", "sse", "ws"):
+        if _levels(burst, "simulated", case):
+            lines += [f"### {CASE_TITLES[case]}", "", *_case_table(burst, "simulated", case), ""]
+    lines += ["### Where our first token's time goes", "", *_phase_table(burst, "simulated"), ""]
+    return lines
+
+
 def write(results: dict[str, Any], *, doc_path: Path, results_path: Path) -> None:
     plot_path = results_path.parent / PLOT_NAME
     _plot(results, plot_path)
@@ -536,6 +555,7 @@ def write(results: dict[str, Any], *, doc_path: Path, results_path: Path) -> Non
             if key in results[engine]
         ]
         lines += [f"Start-up times: {', '.join(starts)}.", ""]
+    lines += _burst_section(results)
     lines += [
         "## Reading the numbers",
         "",

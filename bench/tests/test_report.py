@@ -88,3 +88,28 @@ def test_the_page_checks_each_transport_against_the_targets_at_32_turns(tmp_path
     assert "Failures seen: `TurnFailed: events: HTTP 503`" in text
     assert "### CPU time per turn, by process" in text
     assert (tmp_path / "benchmarks" / "throughput-latency.png").stat().st_size > 10_000
+
+
+def test_a_lockstep_run_gets_its_own_section_and_does_not_change_the_verdict(tmp_path: Path) -> None:
+    results = _results()
+    results["meta"]["arrivals"] = "staggered"
+    results["burst"] = {
+        "level": 32,
+        "simulated": {
+            "engine": {"levels": [_level(32, tokens_per_second=2950, first_token_p50_ms=51)]},
+            "stack": {
+                "levels": {
+                    "sse": [_level(32, tokens_per_second=2500, first_token_p50_ms=160)],
+                    "ws": [_level(32, tokens_per_second=2450, first_token_p50_ms=170)],
+                }
+            },
+        },
+    }
+    doc = tmp_path / "benchmarks.md"
+    report.write(results, doc_path=doc, results_path=tmp_path / "benchmarks" / "results.json")
+    text = doc.read_text()
+    assert "Arrivals are **staggered**" in text
+    section = text[text.index("## 32 clients in lockstep") : text.index("## Reading the numbers")]
+    assert "| 32 | 64 (0) | 32.0 | 100.0 | 2,500 | 85 % | 160.0 ms | 320.0 ms | 109.0 ms | 1,000 ms |" in section
+    # The target table still reads the staggered run.
+    assert "| simulated | SSE | 2,800 | 2,900 | 97 % (met) | 70.0 ms | 50.0 ms | 20.0 ms (met) | **pass** |" in text
