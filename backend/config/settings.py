@@ -25,6 +25,18 @@ if ENVIRONMENT == "production":
     if DEBUG:
         raise ImproperlyConfigured("Refusing to start in production with DEBUG on.")
 
+# Served over HTTPS in production (TLS ends at the ingress or proxy; uvicorn's --proxy-headers marks
+# those requests secure): cookies only over HTTPS, and browsers told to keep to HTTPS. The redirect
+# from HTTP is the ingress's job; here it would also redirect the plain-HTTP health probes.
+SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", ENVIRONMENT == "production")
+CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", ENVIRONMENT == "production")
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 30 * 24 * 3600 if ENVIRONMENT == "production" else 0)
+# Domain-wide choices for the operator (check --deploy lists them while off).
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", False)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
+SILENCED_SYSTEM_CHECKS = [] if SECURE_SSL_REDIRECT else ["security.W008"]
+
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "testserver", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", ["http://127.0.0.1:8000", "http://localhost:8000"])
 
