@@ -355,6 +355,13 @@ def turn_mark_started(*, turn_id: Id, started_at: str | None) -> bool:
     return bool(updated)
 
 
+def turn_row_exists(*, turn_id: Id) -> bool:
+    """Whether the app's answer or a partner's completion with this id is visible to this transaction."""
+    from partners.models import Completion
+
+    return Message.objects.filter(id=turn_id).exists() or Completion.objects.filter(id=turn_id).exists()
+
+
 def _parse_time(value: Id) -> datetime | None:
     return parse_datetime(value) if isinstance(value, str) else None
 
@@ -490,10 +497,6 @@ def conversation_title_save(*, conversation_id: Id, user_id: Id, title: str) -> 
     return bool(updated)
 
 
-def _has_started(turn: Message, outcome: streams.TurnOutcome | None) -> bool:
-    return turn.status == Message.Status.STREAMING or (outcome is not None and outcome.started is not None)
-
-
 def turns_abandon(*, turn_ids: list[Id]) -> None:
     """Asks the workers to stop answers nobody can see any more (their conversation or account is gone).
 
@@ -515,34 +518,41 @@ def active_turn_ids(**filters: Any) -> list[Id]:
     )
 
 
+REAP_BATCH = 500
+
+
 def turns_reap(*, now: datetime | None = None) -> int:
     """Settles turns whose worker is gone or whose deadline passed; returns how many it ended.
 
     A running turn's worker renews its lease every few seconds, so a streaming turn without a
     lease has lost its worker (killed, crashed, out of memory). A queued turn past its deadline
-    never found a worker in time.
+    never found a worker in time. Each pass reads only the last event and the lease of each
+    active turn (one round trip per batch), and a whole stream only for turns that ended.
     """
     now = now or timezone.now()
     deadline_cutoff = now - timedelta(seconds=settings.WHALE_TURN_DEADLINE_SECONDS)
     grace_cutoff = now - timedelta(seconds=protocol.LEASE_TTL_SECONDS)
     settled = 0
-    for turn in Message.objects.filter(status__in=ACTIVE_STATUSES).only("id", "status", "queued_at", "started_at"):
-        outcome = streams.turn_outcome(turn.id)
-        if outcome is not None and outcome.finished:
-            settled += int(turn_finalize(turn_id=turn.id))
-            continue
-        reason: tuple[str, str] | None = None
-        if turn.queued_at and turn.queued_at < deadline_cutoff:
-            reason = ("deadline_exceeded", "The answer took too long and was stopped. Try again.")
-        elif _has_started(turn, outcome) and (turn.started_at or turn.queued_at or now) < grace_cutoff:
-            if streams.lease_holder(turn.id) is None:
-                reason = ("worker_lost", "The server generating this answer stopped. Try again.")
-        elif outcome is None and turn.queued_at and turn.queued_at < grace_cutoff:
-            # The stream vanished (Redis restarted without persistence): nothing will ever finish it.
-            reason = ("stream_lost", "This answer was lost by the server. Try again.")
-        if reason is None:
-            continue
-        streams.request_cancel(turn.id)
-        if streams.end_turn_if_unowned(turn.id, protocol.EVENT_ERROR, {"code": reason[0], "message": reason[1]}):
-            settled += int(turn_finalize(turn_id=turn.id))
+    active = list(Message.objects.filter(status__in=ACTIVE_STATUSES).only("id", "status", "queued_at", "started_at"))
+    for start in range(0, len(active), REAP_BATCH):
+        batch = active[start : start + REAP_BATCH]
+        for turn, glance in zip(batch, streams.glance_many([turn.id for turn in batch]), strict=True):
+            if glance.finished:
+                settled += int(turn_finalize(turn_id=turn.id))
+                continue
+            reason: tuple[str, str] | None = None
+            started = turn.status == Message.Status.STREAMING or glance.started
+            if turn.queued_at and turn.queued_at < deadline_cutoff:
+                reason = ("deadline_exceeded", "The answer took too long and was stopped. Try again.")
+            elif started and (turn.started_at or turn.queued_at or now) < grace_cutoff:
+                if glance.lease is None:
+                    reason = ("worker_lost", "The server generating this answer stopped. Try again.")
+            elif not glance.exists and turn.queued_at and turn.queued_at < grace_cutoff:
+                # The stream vanished (Redis restarted without persistence): nothing will ever finish it.
+                reason = ("stream_lost", "This answer was lost by the server. Try again.")
+            if reason is None:
+                continue
+            streams.request_cancel(turn.id)
+            if streams.end_turn_if_unowned(turn.id, protocol.EVENT_ERROR, {"code": reason[0], "message": reason[1]}):
+                settled += int(turn_finalize(turn_id=turn.id))
     return settled

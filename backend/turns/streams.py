@@ -65,6 +65,39 @@ def turn_outcome(turn_id: object) -> TurnOutcome | None:
     return fold_events(entries)
 
 
+@dataclass(frozen=True)
+class StreamGlance:
+    """What the reaper needs of a turn's stream without reading it all: its last event and its lease."""
+
+    exists: bool
+    last_type: str | None
+    lease: str | None
+
+    @property
+    def finished(self) -> bool:
+        return self.last_type in protocol.TERMINAL_EVENTS
+
+    @property
+    def started(self) -> bool:
+        # A worker writes `started` before any text; waiting turns only ever get `queued` events.
+        return self.last_type not in (None, protocol.EVENT_QUEUED)
+
+
+def glance_many(turn_ids: list[Any]) -> list[StreamGlance]:
+    """Each turn's last stream event and lease holder, in one round trip."""
+    pipe = get_redis().pipeline(transaction=False)
+    for turn_id in turn_ids:
+        keys = keys_for(turn_id)
+        pipe.xrevrange(keys.events, count=1)
+        pipe.get(keys.lease)
+    results = pipe.execute()
+    glances = []
+    for last, lease in zip(results[0::2], results[1::2], strict=True):
+        last_type = protocol.decode_event(last[0][1])[0] if last else None
+        glances.append(StreamGlance(exists=bool(last), last_type=last_type, lease=lease))
+    return glances
+
+
 def lease_holder(turn_id: object) -> str | None:
     value = get_redis().get(keys_for(turn_id).lease)
     return str(value) if value is not None else None

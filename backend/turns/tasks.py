@@ -2,21 +2,44 @@
 
 from __future__ import annotations
 
-from celery import shared_task
+import logging
+from typing import Any
+
+from celery import Task, shared_task
 
 from inference import protocol
 
 from . import services
 
+logger = logging.getLogger(__name__)
 
-@shared_task(name=protocol.TASK_TURN_STARTED, ignore_result=True)
-def turn_started(turn_id: str, started_at: str | None = None) -> None:
-    services.turn_mark_started(turn_id=turn_id, started_at=started_at)
+# A send publishes its turn's task inside its transaction (a broker failure then rolls the send back
+# and the client gets a clean 503), so a short answer can end, and its notices arrive here, before
+# that transaction has committed. Those notices come back until the rows are there; the reaper
+# settles anything that outlives the retries.
+NOT_YET_COMMITTED_RETRY_SECONDS = 0.25
+NOT_YET_COMMITTED_MAX_RETRIES = 40  # 10 s
 
 
-@shared_task(name=protocol.TASK_FINALIZE_TURN, ignore_result=True)
-def finalize_turn(turn_id: str) -> None:
-    services.turn_finalize(turn_id=turn_id)
+def _again_if_not_committed(task: Task[Any, Any], turn_id: str, what: str) -> None:
+    if services.turn_row_exists(turn_id=turn_id):
+        return
+    if task.request.retries >= NOT_YET_COMMITTED_MAX_RETRIES:
+        logger.warning("%s for turn %s: no such turn after %d tries; leaving it", what, turn_id, task.request.retries)
+        return
+    raise task.retry(countdown=NOT_YET_COMMITTED_RETRY_SECONDS, max_retries=NOT_YET_COMMITTED_MAX_RETRIES)
+
+
+@shared_task(bind=True, name=protocol.TASK_TURN_STARTED, ignore_result=True)
+def turn_started(self: Task[Any, Any], turn_id: str, started_at: str | None = None) -> None:
+    if not services.turn_mark_started(turn_id=turn_id, started_at=started_at):
+        _again_if_not_committed(self, turn_id, "started")
+
+
+@shared_task(bind=True, name=protocol.TASK_FINALIZE_TURN, ignore_result=True)
+def finalize_turn(self: Task[Any, Any], turn_id: str) -> None:
+    if not services.turn_finalize(turn_id=turn_id):
+        _again_if_not_committed(self, turn_id, "finalize")
 
 
 @shared_task(name=protocol.TASK_SAVE_TITLE, ignore_result=True)

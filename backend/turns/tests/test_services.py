@@ -313,6 +313,36 @@ def test_the_reaper_fails_a_queued_turn_past_its_deadline(api, conversation, set
     assert Message.objects.get(id=turn_id).error_code == "deadline_exceeded"
 
 
+def test_one_reaper_pass_settles_what_ended_fails_what_is_lost_and_leaves_the_rest(api, user, settings) -> None:
+    """Many active turns in one pass: the reaper looks at each one's last event and lease only."""
+    user.is_staff = True  # the staff tier: no limit on turns in flight
+    user.save()
+    turns = {}
+    for name in ("ended", "live", "lost", "waiting", "vanished"):
+        conversation = Conversation.objects.create(user=user)
+        turns[name] = send(api, conversation, content=name).json()["assistant_message"]["id"]
+    run_turn(turns["ended"], ["Hmm."], ["Done."])  # its finalize task never came
+    take_lease(turns["live"])
+    emit(turns["live"], "started", {"model": "whale-r1", "started_at": timezone.now().isoformat()})
+    for n in range(300):
+        emit(turns["live"], "content", {"delta": f"{n} "})
+    emit(turns["lost"], "started", {"model": "whale-r1", "started_at": timezone.now().isoformat()})
+    get_redis().delete(streams.keys_for(turns["vanished"]).events)  # Redis lost it
+    long_ago = timezone.now() - timedelta(seconds=60)
+    Message.objects.filter(id__in=[turns["live"], turns["lost"], turns["vanished"]]).update(
+        queued_at=long_ago, started_at=long_ago
+    )
+
+    assert services.turns_reap() == 3
+
+    status = {name: Message.objects.get(id=turn_id) for name, turn_id in turns.items()}
+    assert status["ended"].status == "done" and status["ended"].content == "Done."
+    assert status["live"].status == "queued"  # a worker holds it: left alone
+    assert (status["lost"].status, status["lost"].error_code) == ("failed", "worker_lost")
+    assert status["waiting"].status == "queued"  # queued a moment ago: still waiting for a worker
+    assert (status["vanished"].status, status["vanished"].error_code) == ("failed", "stream_lost")
+
+
 def test_a_failed_turn_can_be_regenerated(api, conversation) -> None:
     turn_id = send(api, conversation, content="q").json()["assistant_message"]["id"]
     emit(turn_id, "error", {"code": "engine_error", "message": "boom"})

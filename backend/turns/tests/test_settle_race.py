@@ -1,0 +1,46 @@
+"""A fast worker can end a turn before the send that queued it has committed: nothing is lost."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from django.conf import settings
+from django.db import transaction
+
+from accounts.models import User
+from chat.models import Conversation, Message
+from config.celery import app as backend_celery
+from inference import protocol
+from turns import services
+
+from .stack import backend_worker
+from .worker_double import run_turn
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def _notify(name: str, *args: object) -> None:
+    backend_celery.send_task(name, args=list(args), queue=settings.WHALE_BACKEND_QUEUE)
+
+
+def test_notices_that_arrive_before_the_send_commits_are_applied_once_it_has(
+    user: User, conversation: Conversation
+) -> None:
+    with backend_worker():
+        with transaction.atomic():
+            created = services.turn_send(user=user, conversation_id=conversation.id, content="Hi", deepthink=True)
+            turn_id = str(created.assistant_message.id)
+            # The worker answers at once and tells the backend, while this transaction is still open.
+            run_turn(turn_id, ["Hmm."], ["Hello."])
+            _notify(protocol.TASK_TURN_STARTED, turn_id, None)
+            _notify(protocol.TASK_FINALIZE_TURN, turn_id)
+            time.sleep(1.0)  # the backend worker takes both and finds no such turn yet
+        deadline = time.monotonic() + 20
+        while Message.objects.get(id=turn_id).status in services.ACTIVE_STATUSES:
+            assert time.monotonic() < deadline, "the answer was never saved"
+            time.sleep(0.1)
+
+    message = Message.objects.get(id=turn_id)
+    assert (message.status, message.reasoning_content, message.content) == ("done", "Hmm.", "Hello.")
+    assert message.started_at is not None
