@@ -176,30 +176,35 @@ def completion_abort(*, turn_id: Any) -> None:
 def completions_reap(*, now: dt.datetime | None = None) -> int:
     """Settles completions whose worker is gone or whose deadline passed (the partner may be long gone),
     so their slots and reserved tokens come back; returns how many it ended."""
-    from turns.services import turn_finalize
+    from turns.services import REAP_BATCH, turn_finalize
 
     now = now or timezone.now()
     deadline_cutoff = now - dt.timedelta(seconds=settings.WHALE_TURN_DEADLINE_SECONDS)
     grace_cutoff = now - dt.timedelta(seconds=protocol.LEASE_TTL_SECONDS)
     settled = 0
-    waiting = Completion.objects.filter(status=Completion.Status.QUEUED, created_at__lt=grace_cutoff)
-    for completion in waiting.only("id", "created_at"):
-        outcome = streams.turn_outcome(completion.id)
-        if outcome is not None and outcome.finished:
-            settled += int(turn_finalize(turn_id=completion.id))
-            continue
-        reason: tuple[str, str] | None = None
-        if completion.created_at < deadline_cutoff:
-            reason = ("deadline_exceeded", "The answer took too long and was stopped.")
-        elif outcome is None:
-            reason = ("stream_lost", "This answer was lost by the server.")
-        elif outcome.started is not None and streams.lease_holder(completion.id) is None:
-            reason = ("worker_lost", "The server generating this answer stopped.")
-        if reason is None:
-            continue
-        streams.request_cancel(completion.id)
-        if streams.end_turn_if_unowned(completion.id, protocol.EVENT_ERROR, {"code": reason[0], "message": reason[1]}):
-            settled += int(turn_finalize(turn_id=completion.id))
+    waiting = list(
+        Completion.objects.filter(status=Completion.Status.QUEUED, created_at__lt=grace_cutoff).only("id", "created_at")
+    )
+    for start in range(0, len(waiting), REAP_BATCH):
+        batch = waiting[start : start + REAP_BATCH]
+        for completion, glance in zip(batch, streams.glance_many([c.id for c in batch]), strict=True):
+            if glance.finished:
+                settled += int(turn_finalize(turn_id=completion.id))
+                continue
+            reason: tuple[str, str] | None = None
+            if completion.created_at < deadline_cutoff:
+                reason = ("deadline_exceeded", "The answer took too long and was stopped.")
+            elif not glance.exists:
+                reason = ("stream_lost", "This answer was lost by the server.")
+            elif glance.started and glance.lease is None:
+                reason = ("worker_lost", "The server generating this answer stopped.")
+            if reason is None:
+                continue
+            streams.request_cancel(completion.id)
+            if streams.end_turn_if_unowned(
+                completion.id, protocol.EVENT_ERROR, {"code": reason[0], "message": reason[1]}
+            ):
+                settled += int(turn_finalize(turn_id=completion.id))
     return settled
 
 
