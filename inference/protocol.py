@@ -8,6 +8,7 @@ beyond its Redis URL.
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal, TypedDict
 
@@ -36,8 +37,19 @@ EventType = Literal["queued", "started", "reasoning", "content", "done", "error"
 # LEASE_RENEW_SECONDS while the turn runs. A turn whose lease lapsed has lost its worker.
 LEASE_TTL_SECONDS = 15
 LEASE_RENEW_SECONDS = 3
+
+
+def _stream_ttl_seconds() -> int:
+    try:
+        seconds = int(os.environ.get("WHALE_STREAM_TTL_SECONDS") or 3600)
+    except ValueError:
+        seconds = 3600
+    return max(60, seconds)
+
+
 # How long a finished turn's stream stays in Redis; after that, replays come from the database.
-STREAM_TTL_SECONDS = 3600
+# WHALE_STREAM_TTL_SECONDS (at least 60), the same for the backend and the GPU workers.
+STREAM_TTL_SECONDS = _stream_ttl_seconds()
 # Deltas are coalesced and written at most this often (one Redis round trip per flush; every
 # reader pays per event too). The first delta of a turn goes out at once. A worker's
 # WHALE_FLUSH_INTERVAL_MS overrides it.

@@ -182,3 +182,9 @@ def test_a_real_worker_process_serves_a_turn_sent_through_celery(sync_redis: Any
 def test_the_flush_interval_comes_from_the_environment_within_bounds(monkeypatch, raw, seconds) -> None:
     monkeypatch.setenv("WHALE_FLUSH_INTERVAL_MS", raw)
     assert flush_interval() == pytest.approx(seconds)
+
+
+@pytest.mark.parametrize(("raw", "seconds"), [("", 3600), ("300", 300), ("5", 60), ("soon", 3600)])
+def test_the_stream_ttl_comes_from_the_environment_with_a_floor(monkeypatch, raw, seconds) -> None:
+    monkeypatch.setenv("WHALE_STREAM_TTL_SECONDS", raw)
+    assert protocol._stream_ttl_seconds() == seconds
