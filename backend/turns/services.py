@@ -346,11 +346,13 @@ def turn_mark_started(*, turn_id: Id, started_at: str | None) -> bool:
         status=Message.Status.STREAMING, started_at=started or timezone.now()
     )
     if updated:
-        turn = Message.objects.select_related("conversation").get(id=turn_id)
+        conversation_id, user_id = Message.objects.filter(id=turn_id).values_list(
+            "conversation_id", "conversation__user_id"
+        )[0]
         events.user_event_publish(
-            user_id=turn.conversation.user_id,
+            user_id=user_id,
             event_type=events.TURN_STARTED,
-            payload={"conversation_id": str(turn.conversation_id), "turn_id": str(turn.id)},
+            payload={"conversation_id": str(conversation_id), "turn_id": str(turn_id)},
         )
     return bool(updated)
 
@@ -400,14 +402,12 @@ def turn_finalize(*, turn_id: Id) -> bool:
     if outcome.started and outcome.started.get("started_at"):
         fields["started_at"] = _parse_time(outcome.started["started_at"])
     _settle_limits(turn_id, outcome)
-    from partners.services import completion_finalize  # partner turns have no Message; their app settles them
-
-    if completion_finalize(turn_id=turn_id, outcome=outcome):
-        return True
     with transaction.atomic():
         updated = Message.objects.filter(id=turn_id, status__in=ACTIVE_STATUSES).update(**fields)
         if not updated:
-            return False
+            from partners.services import completion_finalize  # a partner's turn has no Message
+
+            return completion_finalize(turn_id=turn_id, outcome=outcome)
         turn = Message.objects.select_related("conversation").get(id=turn_id)
         Conversation.objects.filter(id=turn.conversation_id).update(updated_at=timezone.now())
         _turn_settled_record(turn)

@@ -280,6 +280,25 @@ def test_cancelling_a_running_turn_asks_its_worker_and_keeps_the_partial_text(ap
     assert turn.status == "cancelled" and turn.content == "half an ans"
 
 
+def test_a_started_turn_is_marked_streaming_once_and_announced_to_the_users_devices(
+    api, conversation, monkeypatch
+) -> None:
+    turn_id = send(api, conversation, content="q").json()["assistant_message"]["id"]
+    published: list[tuple[object, str, dict]] = []
+    monkeypatch.setattr(
+        "common.events.user_event_publish",
+        lambda *, user_id, event_type, payload: published.append((user_id, event_type, payload)),
+    )
+
+    assert services.turn_mark_started(turn_id=turn_id, started_at=None) is True
+    assert services.turn_mark_started(turn_id=turn_id, started_at=None) is False  # delivered twice
+
+    assert Message.objects.get(id=turn_id).status == "streaming"
+    assert published == [
+        (conversation.user_id, "turn.started", {"conversation_id": str(conversation.id), "turn_id": turn_id})
+    ]
+
+
 def test_the_reaper_fails_a_turn_whose_worker_vanished(api, conversation) -> None:
     turn_id = send(api, conversation, content="q").json()["assistant_message"]["id"]
     emit(turn_id, "started", {"model": "whale-r1", "started_at": timezone.now().isoformat()})
