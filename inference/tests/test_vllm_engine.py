@@ -101,3 +101,16 @@ def test_concurrent_requests_are_batched(vllm_engine: Any, loop_thread: Any) -> 
         assert all(chunks[-1].completion_tokens == tokens for chunks in results)
     print(f"\n32 x {tokens} tokens: sequential {sequential_seconds:.2f}s, concurrent {concurrent_seconds:.2f}s")
     assert concurrent_seconds < 0.5 * sequential_seconds
+
+
+def test_on_a_cpu_build_the_engine_core_yields_to_the_backend(vllm_engine: Any) -> None:
+    """vLLM's CPU engine core keeps every core busy while it works; niced, sends and streams come first."""
+    import psutil
+
+    cores = [
+        child
+        for child in psutil.Process().children(recursive=True)
+        if "EngineCore" in child.name() or "EngineCore" in " ".join(child.cmdline())
+    ]
+    assert cores, "vLLM runs its engine core in a child process"
+    assert all(core.nice() >= psutil.Process().nice() + 10 for core in cores)
