@@ -34,7 +34,7 @@ fmt: setup
 	$(VENV)/bin/ruff check --fix backend inference bench infra conftest.py
 	$(VENV)/bin/ruff format backend inference bench infra conftest.py
 
-# Every case at 1, 32 and 128 concurrent turns (about 10 minutes on 2 cores), then docs/benchmarks.md.
+# Every case at 1, 32 and 128 concurrent turns (about 15 minutes on 2 cores), then docs/benchmarks.md.
 bench: setup
 	@scripts/ensure_redis.sh
 	$(PY) -m bench

@@ -1,6 +1,6 @@
 """`make bench`: every case, one after another on this machine, then docs/benchmarks.md and its plot.
 
-    python -m bench                      # the full run (about 10 minutes on 2 cores)
+    python -m bench                      # the full run (about 15 minutes on 2 cores)
     python -m bench --quick              # levels 1 and 32, few turns: a smoke test of every case
     python -m bench --report-only        # rewrite docs/benchmarks.md from docs/benchmarks/results.json
 
@@ -147,7 +147,7 @@ def main() -> None:
         prog="python -m bench", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--levels", default=",".join(map(str, LEVELS)), help="concurrent turns, comma-separated")
-    parser.add_argument("--rounds", type=int, default=5, help="turns each concurrent client runs back to back")
+    parser.add_argument("--rounds", type=int, default=10, help="turns each concurrent client runs back to back")
     parser.add_argument("--min-turns", type=int, default=20, help="at least this many turns per level")
     parser.add_argument("--warmup", type=int, default=4, help="concurrent warm-up turns before a case is measured")
     parser.add_argument(

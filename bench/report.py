@@ -579,9 +579,9 @@ def write(results: dict[str, Any], *, doc_path: Path, results_path: Path) -> Non
         "- vLLM's CPU build runs its engine core on OpenMP threads over all cores while requests are in "
         "flight, even for this tiny model, so next to it every other process (our backend, vLLM's own API "
         "server) runs on what is left: see the GPU worker's share of the cores above. Our GPU worker runs that "
-        "engine core niced (`WHALE_ENGINE_NICE`, 10 on CPU builds) so the backend's sends and streams go first; "
-        "the engine alone and vLLM's server run it as is. The simulated engine sleeps instead, which is why its "
-        "rows show our own costs.",
+        "engine core niced (`WHALE_ENGINE_NICE`, 10 on CPU builds) so the backend's sends and streams go first "
+        "(the engine-alone case uses the same adapter, with nothing to yield to; vLLM's server runs it as is). "
+        "The simulated engine sleeps instead, which is why its rows show our own costs.",
         f"- Load average when the run started: {', '.join(str(x) for x in meta['load_average_at_start'])} "
         "(1, 5, 15 minutes). Other work on the machine moves every number; compare runs made on a quiet machine.",
         "- First-token latency in our stack includes the message POST (a database transaction, queueing the "
