@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 
 
-.PHONY: help setup run test test-backend test-mobile lint typecheck fmt web bench demo-model clean
+.PHONY: help setup run test test-backend test-mobile lint typecheck fmt web bench screenshots demo-model clean
 
 help:
 	@echo "make run    start the whole stack (backend, workers, web) at http://127.0.0.1:8000/"
@@ -12,6 +12,7 @@ help:
 	@echo "make lint   ruff and mypy"
 	@echo "make fmt    format the Python code"
 	@echo "make bench  run the benchmarks and write docs/benchmarks.md"
+	@echo "make screenshots  the browser end-to-end run, refreshing docs/screenshots"
 
 setup:
 	@scripts/setup.sh
@@ -33,6 +34,10 @@ typecheck: setup
 fmt: setup
 	$(VENV)/bin/ruff check --fix backend inference bench infra conftest.py
 	$(VENV)/bin/ruff format backend inference bench infra conftest.py
+
+# The browser end-to-end run, writing its screenshots over the committed ones in docs/screenshots.
+screenshots: setup
+	WHALE_E2E_SCREENSHOTS="$(CURDIR)/docs/screenshots" scripts/e2e.sh
 
 # Every case at 1, 32 and 128 concurrent turns (about 15 minutes on 2 cores), then docs/benchmarks.md.
 bench: setup

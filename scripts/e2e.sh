@@ -12,10 +12,13 @@
 #   WHALE_E2E_REDIS_URL           default redis://127.0.0.1:6379/1
 #   WHALE_E2E_KEEP_LOGS=1         keep the run's folder (logs, emails) even when it passes
 #   WHALE_E2E_HOLD=1              start the stack, print its URL and wait (Ctrl-C stops it) instead of testing
+#   WHALE_E2E_SCREENSHOTS         where the screenshots go (default var/e2e/screenshots, so a test run
+#                                 leaves the checkout alone; `make screenshots` writes docs/screenshots)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 PY="$ROOT/.venv/bin/python"
+export WHALE_E2E_SCREENSHOTS="${WHALE_E2E_SCREENSHOTS:-$ROOT/var/e2e/screenshots}"
 
 RUN_ID="e2e-$$"
 RUN_DIR=$(mktemp -d "${TMPDIR:-/tmp}/whale-$RUN_ID-XXXX")

@@ -8,7 +8,7 @@
 //   WHALE_E2E_GPU_PGID   the GPU worker's process group. With it the run slows the worker (SIGSTOP /
 //                        SIGCONT duty cycle) and freezes it mid-answer, so "reload mid-answer" is
 //                        certain; the tiny model otherwise answers in a third of a second.
-//   WHALE_E2E_SCREENSHOTS  where screenshots go (default ../../docs/screenshots)
+//   WHALE_E2E_SCREENSHOTS  where screenshots go (scripts/e2e.sh sets var/e2e/screenshots; make screenshots: docs/screenshots)
 //   CHROMIUM_PATH        default /usr/bin/chromium
 //   WHALE_E2E_DRY_RUN=1  only check that the browser starts and this file loads
 import assert from 'node:assert/strict';
