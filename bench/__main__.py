@@ -98,16 +98,7 @@ def run_all(args: argparse.Namespace) -> dict[str, Any]:
             )
         if "stack" in cases:
             logger.info("== %s: our stack (SSE and WebSocket)", engine)
-            settings = stack.StackSettings(
-                engine=engine,
-                postgres_url=args.postgres_url,
-                redis_url=args.redis_url,
-                gpu_concurrency=max(levels),
-                log_dir=log_dir,
-                transports=tuple(t for t in args.transports.split(",") if t),
-                backend_env=dict(item.split("=", 1) for item in args.backend_env),
-                arrivals=args.arrivals,
-            )
+            settings = _stack_settings(args, engine, max(levels), log_dir, args.arrivals)
             section["stack"] = asyncio.run(
                 stack.measure(settings, levels, rounds=args.rounds, min_turns=args.min_turns, warmup=args.warmup)
             )
@@ -117,20 +108,26 @@ def run_all(args: argparse.Namespace) -> dict[str, Any]:
     return results
 
 
+def _stack_settings(
+    args: argparse.Namespace, engine: str, gpu_concurrency: int, log_dir: Path, arrivals: str
+) -> stack.StackSettings:
+    return stack.StackSettings(
+        engine=engine,
+        postgres_url=args.postgres_url,
+        redis_url=args.redis_url,
+        gpu_concurrency=gpu_concurrency,
+        log_dir=log_dir,
+        transports=tuple(t for t in args.transports.split(",") if t),
+        backend_env=dict(item.split("=", 1) for item in args.backend_env),
+        arrivals=arrivals,
+    )
+
+
 def _burst(args: argparse.Namespace, level: int, log_dir: Path) -> dict[str, Any]:
     """The simulated engine alone and our stack with `level` clients sending in lockstep: a herd of sends."""
     logger.info("== simulated: %d clients in lockstep (the engine alone, then our stack)", level)
     burst_args = argparse.Namespace(**{**vars(args), "arrivals": "burst"})
-    settings = stack.StackSettings(
-        engine="simulated",
-        postgres_url=args.postgres_url,
-        redis_url=args.redis_url,
-        gpu_concurrency=level,
-        log_dir=log_dir,
-        transports=tuple(t for t in args.transports.split(",") if t),
-        backend_env=dict(item.split("=", 1) for item in args.backend_env),
-        arrivals="burst",
-    )
+    settings = _stack_settings(args, "simulated", level, log_dir, "burst")
     return {
         "level": level,
         "simulated": {

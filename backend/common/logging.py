@@ -10,13 +10,12 @@ id finds the turn's whole path.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
 from typing import Any
 
-from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from celery.signals import task_postrun, task_prerun
 from django.http import HttpRequest, HttpResponse
 
+from common.middleware import SyncAndAsyncMiddleware
 from inference.logs import (
     REQUEST_ID_HEADER,
     TURN_ID_HEADER,
@@ -47,21 +46,10 @@ def _request_id(request: HttpRequest) -> str:
     return clean_id(request.headers.get(RESPONSE_HEADER, "")) or uuid.uuid4().hex
 
 
-class RequestIdMiddleware:
+class RequestIdMiddleware(SyncAndAsyncMiddleware):
     """Names the request for the logs (and for the client, in the `X-Request-ID` response header)."""
 
-    sync_capable = True
-    async_capable = True
-
-    def __init__(self, get_response: Callable[[HttpRequest], Any]) -> None:
-        self.get_response = get_response
-        self.is_async = iscoroutinefunction(get_response)
-        if self.is_async:
-            markcoroutinefunction(self)
-
-    def __call__(self, request: HttpRequest) -> Any:
-        if self.is_async:
-            return self._acall(request)
+    def _call(self, request: HttpRequest) -> Any:
         request_id = _request_id(request)
         with log_context(request_id=request_id, turn_id=""):
             response: HttpResponse = self.get_response(request)

@@ -10,11 +10,10 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
@@ -32,6 +31,8 @@ from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
 from redis.exceptions import RedisError
+
+from common.middleware import SyncAndAsyncMiddleware
 
 REJECTIONS_KEEP_DAYS = 100
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
@@ -266,21 +267,10 @@ def _route(request: HttpRequest) -> str:
     return "/" + str(match.route or match.view_name or "unknown")
 
 
-class MetricsMiddleware:
+class MetricsMiddleware(SyncAndAsyncMiddleware):
     """Times every request to its response headers, labelled by URL pattern (never the raw path)."""
 
-    sync_capable = True
-    async_capable = True
-
-    def __init__(self, get_response: Callable[[HttpRequest], Any]) -> None:
-        self.get_response = get_response
-        self.is_async = iscoroutinefunction(get_response)
-        if self.is_async:
-            markcoroutinefunction(self)
-
-    def __call__(self, request: HttpRequest) -> Any:
-        if self.is_async:
-            return self._acall(request)
+    def _call(self, request: HttpRequest) -> Any:
         start = time.perf_counter()
         response = self.get_response(request)
         self._observe(request, response, start)

@@ -10,25 +10,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from asgiref.sync import iscoroutinefunction, markcoroutinefunction, sync_to_async
+from asgiref.sync import sync_to_async
 from django.http import HttpRequest, HttpResponseBase
 from whitenoise.middleware import WhiteNoiseMiddleware
 
+from .middleware import SyncAndAsyncMiddleware
 
-class AsyncWhiteNoiseMiddleware(WhiteNoiseMiddleware):
-    sync_capable = True
-    async_capable = True
 
+class AsyncWhiteNoiseMiddleware(SyncAndAsyncMiddleware, WhiteNoiseMiddleware):
     def __init__(self, get_response: Any = None) -> None:
-        super().__init__(get_response)
-        self.is_async = iscoroutinefunction(get_response)
-        if self.is_async:
-            markcoroutinefunction(self)
+        WhiteNoiseMiddleware.__init__(self, get_response)
+        self._set_mode(get_response)
 
-    def __call__(self, request: HttpRequest) -> Any:
-        if self.is_async:
-            return self._acall(request)
-        return super().__call__(request)
+    def _call(self, request: HttpRequest) -> Any:
+        return WhiteNoiseMiddleware.__call__(self, request)
 
     async def _acall(self, request: HttpRequest) -> HttpResponseBase:
         if self.autorefresh:  # development: looks on disk for every request

@@ -137,13 +137,10 @@ def completion_finalize(*, turn_id: Any, outcome: streams.TurnOutcome) -> bool:
     if outcome.terminal_type == protocol.EVENT_ERROR:
         fields.update(status=Completion.Status.FAILED, error_code=str(data.get("code", "turn_failed"))[:64])
     else:
-        usage = data.get("usage") or {}
         fields.update(
             status=Completion.Status.CANCELLED if data.get("status") == "cancelled" else Completion.Status.DONE,
             finish_reason=str(data.get("finish_reason") or "")[:32],
-            prompt_tokens=int(usage.get("prompt_tokens") or 0),
-            completion_tokens=int(usage.get("completion_tokens") or 0),
-            reasoning_tokens=int(usage.get("reasoning_tokens") or 0),
+            **streams.usage_counts(data),
         )
     if Completion.objects.filter(id=turn_id, status=Completion.Status.QUEUED).update(**fields):
         return True

@@ -214,36 +214,15 @@ def turn_send(*, user: User, conversation_id: Id, content: str, deepthink: bool,
     if parent is not None and parent.role != Message.Role.ASSISTANT:
         raise ValidationFailed(fields={"parent_id": ["A question must follow an answer (an assistant message)."]})
 
-    spec = model_for_turn(deepthink=deepthink)
-    now = timezone.now()
     user_message = Message.objects.create(
-        conversation=conversation, parent=parent, role=Message.Role.USER, content=content, created_at=now
+        conversation=conversation, parent=parent, role=Message.Role.USER, content=content, created_at=timezone.now()
     )
     branch = [*(tree.branch_to(parent) if parent is not None else []), user_message]
-    turn_id = uuid.uuid4()
-    admitted = turn_admit(
-        limits=limits_for_user(user=user),
-        turn_id=turn_id,
-        spec=spec,
-        messages=_prompt_messages(branch),
-        allow_fallback=deepthink,
+    title = None if conversation.title else _provisional_title(content)
+    assistant, position, admitted = _queue_answer(
+        user=user, conversation=conversation, question=user_message, branch=branch, deepthink=deepthink, title=title
     )
-    try:
-        spec, deepthink = admitted.spec, deepthink and admitted.fallback is None
-        assistant = _create_assistant(
-            conversation=conversation, parent=user_message, spec=spec, deepthink=deepthink, turn_id=turn_id
-        )
-        is_new_title = not conversation.title
-        if is_new_title:
-            conversation.title = _provisional_title(content)
-        conversation.current_message = assistant
-        conversation.updated_at = now
-        conversation.save(update_fields=["title", "current_message", "updated_at"])
-        position = _enqueue(conversation=conversation, assistant=assistant, spec=spec, branch=branch, admitted=admitted)
-    except BaseException:
-        turn_release(turn_id=turn_id)
-        raise
-    _announce_queued(conversation, assistant, title_changed=is_new_title)
+    _announce_queued(conversation, assistant, title_changed=title is not None)
     questions = [message.id for message in tree.children.get(parent.id if parent else None, [])]
     siblings = {user_message.id: [*questions, user_message.id], assistant.id: [assistant.id]}
     return TurnCreated(conversation, user_message, assistant, position, admitted, siblings)
@@ -262,32 +241,55 @@ def turn_regenerate(*, user: User, message_id: Id, deepthink: bool | None = None
     conversation = Conversation.objects.select_for_update().get(id=original.conversation_id)
     tree = _tree_without_running_turn(conversation)
     question = tree.by_id[original.parent.id]
-    use_deepthink = original.deepthink if deepthink is None else deepthink
-    spec = model_for_turn(deepthink=use_deepthink)
-    branch = tree.branch_to(question)
+    assistant, position, admitted = _queue_answer(
+        user=user,
+        conversation=conversation,
+        question=question,
+        branch=tree.branch_to(question),
+        deepthink=original.deepthink if deepthink is None else deepthink,
+    )
+    _announce_queued(conversation, assistant, title_changed=False)
+    answers = [message.id for message in tree.children.get(question.id, [])]
+    return TurnCreated(conversation, None, assistant, position, admitted, {assistant.id: [*answers, assistant.id]})
+
+
+def _queue_answer(
+    *,
+    user: User,
+    conversation: Conversation,
+    question: Message,
+    branch: list[Message],
+    deepthink: bool,
+    title: str | None = None,
+) -> tuple[Message, int, Admitted]:
+    """Admits an answer to `question` (the last of `branch`), saves it queued as the conversation's
+    current message (with `title`, when given), and queues its generation."""
+    spec = model_for_turn(deepthink=deepthink)
     turn_id = uuid.uuid4()
     admitted = turn_admit(
         limits=limits_for_user(user=user),
         turn_id=turn_id,
         spec=spec,
         messages=_prompt_messages(branch),
-        allow_fallback=use_deepthink,
+        allow_fallback=deepthink,
     )
     try:
-        spec, use_deepthink = admitted.spec, use_deepthink and admitted.fallback is None
+        spec, deepthink = admitted.spec, deepthink and admitted.fallback is None
         assistant = _create_assistant(
-            conversation=conversation, parent=question, spec=spec, deepthink=use_deepthink, turn_id=turn_id
+            conversation=conversation, parent=question, spec=spec, deepthink=deepthink, turn_id=turn_id
         )
+        update_fields = ["current_message", "updated_at"]
+        if title is not None:
+            conversation.title = title
+            update_fields.append("title")
         conversation.current_message = assistant
         conversation.updated_at = assistant.created_at
-        conversation.save(update_fields=["current_message", "updated_at"])
+        conversation.save(update_fields=update_fields)
         position = _enqueue(conversation=conversation, assistant=assistant, spec=spec, branch=branch, admitted=admitted)
     except BaseException:
         turn_release(turn_id=turn_id)
         raise
-    _announce_queued(conversation, assistant, title_changed=False)
-    answers = [message.id for message in tree.children.get(question.id, [])]
-    return TurnCreated(conversation, None, assistant, position, admitted, {assistant.id: [*answers, assistant.id]})
+    return assistant, position, admitted
 
 
 def _announce_queued(conversation: Conversation, assistant: Message, *, title_changed: bool) -> None:
@@ -388,14 +390,11 @@ def turn_finalize(*, turn_id: Id) -> bool:
             finish_reason="error",
         )
     else:
-        usage = data.get("usage") or {}
         timings = data.get("timings") or {}
         fields.update(
             status=Message.Status.CANCELLED if data.get("status") == "cancelled" else Message.Status.DONE,
             finish_reason=str(data.get("finish_reason") or "")[:32],
-            prompt_tokens=int(usage.get("prompt_tokens") or 0),
-            completion_tokens=int(usage.get("completion_tokens") or 0),
-            reasoning_tokens=int(usage.get("reasoning_tokens") or 0),
+            **streams.usage_counts(data),
         )
         if timings.get("first_token_at"):
             fields["first_token_at"] = _parse_time(timings["first_token_at"])
@@ -423,12 +422,9 @@ def turn_finalize(*, turn_id: Id) -> bool:
 
 def _settle_limits(turn_id: Id, outcome: streams.TurnOutcome) -> None:
     """Frees the turn's slot and settles its reserved tokens against what it used (exactly once)."""
-    usage = outcome.terminal.get("usage") or {}
     turn_settle(
         turn_id=turn_id,
-        prompt_tokens=int(usage.get("prompt_tokens") or 0),
-        completion_tokens=int(usage.get("completion_tokens") or 0),
-        reasoning_tokens=int(usage.get("reasoning_tokens") or 0),
+        **streams.usage_counts(outcome.terminal),
         failed=outcome.terminal_type == protocol.EVENT_ERROR,
     )
 

@@ -36,6 +36,12 @@ class TurnOutcome:
         return self.terminal_type is not None
 
 
+def usage_counts(data: dict[str, Any]) -> dict[str, int]:
+    """A `done` event's token usage as the three counts every settlement saves (0 when missing)."""
+    usage = data.get("usage") or {}
+    return {name: int(usage.get(name) or 0) for name in ("prompt_tokens", "completion_tokens", "reasoning_tokens")}
+
+
 def fold_events(entries: list[tuple[str, dict[str, str]]]) -> TurnOutcome:
     outcome = TurnOutcome()
     reasoning: list[str] = []
@@ -96,11 +102,6 @@ def glance_many(turn_ids: list[Any]) -> list[StreamGlance]:
         last_type = protocol.decode_event(last[0][1])[0] if last else None
         glances.append(StreamGlance(exists=bool(last), last_type=last_type, lease=lease))
     return glances
-
-
-def lease_holder(turn_id: object) -> str | None:
-    value = get_redis().get(keys_for(turn_id).lease)
-    return str(value) if value is not None else None
 
 
 def end_turn_if_unowned(turn_id: object, event_type: str, data: dict[str, Any]) -> bool:
