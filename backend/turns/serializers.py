@@ -4,17 +4,19 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from chat.serializers import MessageSerializer
+from chat.serializers import MessageSerializer, StrictBooleanField, StrictCharField, reject_surrogates
 
 
 class SendMessageRequest(serializers.Serializer):
-    content = serializers.CharField(max_length=100_000, allow_blank=False, trim_whitespace=False)
+    content = StrictCharField(
+        max_length=100_000, allow_blank=False, trim_whitespace=False, validators=[reject_surrogates]
+    )
     parent_id = serializers.UUIDField(required=False, allow_null=True)
-    deepthink = serializers.BooleanField(default=False)
+    deepthink = StrictBooleanField(default=False)
 
 
 class RegenerateRequest(serializers.Serializer):
-    deepthink = serializers.BooleanField(required=False, allow_null=True, default=None)
+    deepthink = StrictBooleanField(required=False, allow_null=True, default=None)
 
 
 class StreamLinks(serializers.Serializer):

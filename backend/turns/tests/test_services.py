@@ -175,6 +175,23 @@ def test_redis_down_when_sending_is_a_503_and_leaves_no_half_written_turn(api, c
     assert conversation.current_message_id is None
 
 
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"content": "hi", "deepthink": "yes"},
+        {"content": "hi", "deepthink": 1},
+        {"content": 12, "deepthink": True},
+        {"content": "\ud800", "deepthink": True},
+    ],
+)
+def test_a_send_takes_json_types_as_they_are_or_refuses_with_400(api, conversation, body) -> None:
+    raw = json.dumps(body)  # escapes the lone surrogate, as a browser's JSON.stringify does
+    response = api.post(f"/api/v1/conversations/{conversation.id}/messages", raw, content_type="application/json")
+    assert response.status_code == 400, response.content
+    assert response.json()["error"]["code"] == "invalid"
+    assert not Message.objects.filter(conversation=conversation).exists()
+
+
 def test_an_edited_question_makes_a_sibling_branch(api, conversation) -> None:
     first = send(api, conversation, content="Why is the sky blue?").json()
     run_turn(first["assistant_message"]["id"], [], ["Scattering."])
