@@ -403,21 +403,27 @@ def turn_finalize(*, turn_id: Id) -> bool:
     _settle_limits(turn_id, outcome)
     with transaction.atomic():
         updated = Message.objects.filter(id=turn_id, status__in=ACTIVE_STATUSES).update(**fields)
-        if not updated:
-            from partners.services import completion_finalize  # a partner's turn has no Message
+        if updated:
+            _turn_settled(turn_id)
+            return True
+    from partners.services import completion_finalize  # a partner's turn has no Message
 
-            return completion_finalize(turn_id=turn_id, outcome=outcome)
-        turn = Message.objects.select_related("conversation").get(id=turn_id)
-        Conversation.objects.filter(id=turn.conversation_id).update(updated_at=timezone.now())
-        _turn_settled_record(turn)
-        events.user_event_publish(
-            user_id=turn.conversation.user_id,
-            event_type=events.TURN_FINISHED,
-            payload={"conversation_id": str(turn.conversation_id), "turn_id": str(turn.id), "status": turn.status},
-        )
-        if turn.status == Message.Status.DONE:
-            transaction.on_commit(lambda: _maybe_queue_title(turn))
-    return True
+    # Its own transaction: one settlement never holds locks on both tables.
+    return completion_finalize(turn_id=turn_id, outcome=outcome)
+
+
+def _turn_settled(turn_id: Id) -> None:
+    """After a turn's row is settled, inside that transaction: touch its conversation, record, announce."""
+    turn = Message.objects.select_related("conversation").get(id=turn_id)
+    Conversation.objects.filter(id=turn.conversation_id).update(updated_at=timezone.now())
+    _turn_settled_record(turn)
+    events.user_event_publish(
+        user_id=turn.conversation.user_id,
+        event_type=events.TURN_FINISHED,
+        payload={"conversation_id": str(turn.conversation_id), "turn_id": str(turn.id), "status": turn.status},
+    )
+    if turn.status == Message.Status.DONE:
+        transaction.on_commit(lambda: _maybe_queue_title(turn))
 
 
 def _settle_limits(turn_id: Id, outcome: streams.TurnOutcome) -> None:
