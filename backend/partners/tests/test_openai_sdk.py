@@ -14,7 +14,7 @@ import pytest
 import uvicorn
 from django.conf import settings as django_settings
 from turns import streams
-from turns.tests.stack import backend_worker, gpu_worker
+from turns.tests.stack import backend_worker, gpu_worker, quiet_before_flush  # noqa: F401 (a fixture)
 
 from common.redis import get_redis
 from partners.models import Completion
@@ -23,7 +23,11 @@ from ratelimits.tests.factories import make_user
 
 from .factories import make_key
 
-pytestmark = [pytest.mark.stack, pytest.mark.django_db(transaction=True)]
+pytestmark = [
+    pytest.mark.stack,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("quiet_before_flush"),
+]
 
 # 8 words of reasoning, then an answer of up to 200 words at 20 ms each: long enough to hang up mid-answer.
 ENGINE = {

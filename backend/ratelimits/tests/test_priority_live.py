@@ -10,7 +10,7 @@ import pytest
 from django.conf import settings as django_settings
 from turns import services
 from turns.streams import keys_for
-from turns.tests.stack import GpuWorker, gpu_worker
+from turns.tests.stack import GpuWorker, gpu_worker, quiet_before_flush  # noqa: F401 (a fixture)
 
 from chat.models import Conversation
 from common.redis import get_redis
@@ -18,7 +18,7 @@ from inference import protocol
 
 from .factories import make_user, set_limits
 
-pytestmark = [pytest.mark.stack, pytest.mark.django_db]
+pytestmark = [pytest.mark.stack, pytest.mark.django_db, pytest.mark.usefixtures("quiet_before_flush")]
 
 # One turn at a time, each about 3 s long: the first keeps the worker busy while the rest queue up.
 ENGINE = {

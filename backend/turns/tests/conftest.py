@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 import pytest
@@ -18,7 +19,9 @@ def gpu_queue(_private_gpu_queue: str) -> str:
     return _private_gpu_queue
 
 
-def make_user(email: str = "ada@example.com") -> User:
+def make_user(email: str | None = None) -> User:
+    """A new user; each gets its own email unless one is given, so no test depends on another's cleanup."""
+    email = email or f"ada-{uuid.uuid4().hex[:12]}@example.com"
     return User.objects.create_user(email=email, password="correct horse battery staple")
 
 

@@ -13,6 +13,7 @@ backend queue in threads of the test process, so it sees the test database (use 
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import signal
 import subprocess
@@ -23,6 +24,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import pytest
 from celery.contrib.testing.worker import start_worker
 from celery.signals import task_postrun
 from django import db
@@ -108,7 +110,8 @@ def gpu_worker(
             if time.monotonic() > deadline:
                 raise RuntimeError(f"the GPU worker did not start in {START_TIMEOUT_SECONDS} s:\n{worker.log_tail()}")
             time.sleep(0.5)
-        yield worker
+        with serving(queue):
+            yield worker
     finally:
         if process.poll() is None:
             with contextlib.suppress(ProcessLookupError):
@@ -118,6 +121,9 @@ def gpu_worker(
             except subprocess.TimeoutExpired:
                 worker.kill()
         log.close()
+        # A worker that was killed left what it had taken unacknowledged (kombu would hand it out again only
+        # after its visibility timeout, an hour): nobody will run it in this test run.
+        forget_unacked(queue)
 
 
 def _consuming(worker: GpuWorker) -> bool:
@@ -132,7 +138,7 @@ def backend_worker(concurrency: int = 4) -> Iterator[Any]:
     # initialised like that, and an open connection would keep the test database from being dropped.
     task_postrun.connect(_close_connections, weak=False)
     try:
-        with _started_worker(concurrency) as worker:
+        with _started_worker(concurrency) as worker, serving(settings.WHALE_BACKEND_QUEUE):
             yield worker
     finally:
         task_postrun.disconnect(_close_connections)
@@ -154,3 +160,111 @@ def _started_worker(concurrency: int) -> Iterator[Any]:
         loglevel="WARNING",
     ) as worker:
         yield worker
+
+
+# --- quiet before the database flush -----------------------------------------------------------
+# A test's turn leaves work behind it: a title the GPU worker is still generating, the backend's
+# save of it, a "not committed yet" notice coming back in 250 ms. Run against the next test's
+# database flush (TRUNCATE), such a write deadlocks it, and the next test starts with the last
+# one's rows. Before a stack test's database is flushed, these wait until this run's queues are
+# empty and nothing is delivered-but-unacknowledged (every worker acks late, after a task's own
+# follow-up tasks are published, so "nothing queued and nothing unacked" means nothing in flight).
+# Only queues that a worker of this process serves count: what waits in any other queue waits for
+# nobody, and is dropped.
+QUIET_TIMEOUT_SECONDS = 30.0
+QUIET_FOR_SECONDS = 0.3
+
+
+_PRIORITY_SEP = "\x06\x16"  # kombu's Redis transport: a queue's list for priority step N is f"{queue}{sep}{N}"
+
+
+def _run_queue_keys() -> list[str]:
+    """This run's Celery queues in Redis (kombu keeps one list per priority step of a queue)."""
+    client = get_redis()
+    prefix = settings.WHALE_REDIS_PREFIX
+    keys = [settings.WHALE_BACKEND_QUEUE, *client.scan_iter(match=f"{prefix}:*", count=1000)]
+    return [key for key in dict.fromkeys(keys) if client.type(key) == "list"]
+
+
+def _ours(routing_key: str) -> bool:
+    queue = routing_key.split(_PRIORITY_SEP)[0]
+    return queue == settings.WHALE_BACKEND_QUEUE or queue.startswith(f"{settings.WHALE_REDIS_PREFIX}:")
+
+
+UNACKED_KEY = "unacked"  # kombu's Redis transport: delivery tag -> [message, exchange, routing key]
+UNACKED_INDEX_KEY = "unacked_index"
+
+
+def _unacked_tags(queue: str | None = None) -> list[str]:
+    """Delivery tags of this run's tasks that a worker took and has not acknowledged (of one queue, if given)."""
+    tags = []
+    for tag, raw in get_redis().hgetall(UNACKED_KEY).items():
+        try:
+            _message, _exchange, routing_key = json.loads(raw)
+        except (ValueError, TypeError):
+            continue
+        if (routing_key == queue) if queue is not None else _ours(str(routing_key)):
+            tags.append(tag)
+    return tags
+
+
+def forget_unacked(queue: str | None = None) -> None:
+    """Drops the unacknowledged deliveries of a worker that is gone (SIGKILLed), so they are not in flight."""
+    tags = _unacked_tags(queue)
+    if tags:
+        get_redis().pipeline().hdel(UNACKED_KEY, *tags).zrem(UNACKED_INDEX_KEY, *tags).execute()
+
+
+# The queues the workers started here consume, while they run.
+_served_queues: list[str] = []
+
+
+@contextlib.contextmanager
+def serving(queue: str) -> Iterator[None]:
+    """Marks `queue` as consumed by a worker of this test process while the block runs."""
+    _served_queues.append(queue)
+    try:
+        yield
+    finally:
+        _served_queues.remove(queue)
+
+
+def run_tasks_in_flight() -> int:
+    """Tasks of this test run that a worker is running or will run: delivered and not yet acknowledged,
+    or waiting in a queue that a running worker consumes."""
+    client = get_redis()
+    served = set(_served_queues)
+    queued = sum(int(client.llen(key)) for key in _run_queue_keys() if key.split(_PRIORITY_SEP)[0] in served)
+    return queued + len(_unacked_tags())
+
+
+def wait_until_quiet(timeout: float = QUIET_TIMEOUT_SECONDS) -> bool:
+    """Waits until this run has had no task queued or in flight for a moment; False on timeout."""
+    deadline = time.monotonic() + timeout
+    quiet_since: float | None = None
+    while time.monotonic() < deadline:
+        if run_tasks_in_flight() == 0:
+            quiet_since = quiet_since or time.monotonic()
+            if time.monotonic() - quiet_since >= QUIET_FOR_SECONDS:
+                return True
+        else:
+            quiet_since = None
+        time.sleep(0.05)
+    return False
+
+
+def purge_run_queues() -> None:
+    """Drops whatever this run still has queued or undelivered (a notice for a turn whose test is over)."""
+    client = get_redis()
+    keys = _run_queue_keys()
+    if keys:
+        client.delete(*keys)
+    forget_unacked()
+
+
+@pytest.fixture
+def quiet_before_flush(_django_db_helper: None) -> Iterator[None]:
+    """Set up after the test database, so torn down before it is flushed: leftovers settle first."""
+    yield
+    wait_until_quiet()
+    purge_run_queues()

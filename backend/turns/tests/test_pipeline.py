@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+import uuid
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
@@ -30,9 +31,14 @@ from inference import protocol
 from turns import services, streams
 
 from .conftest import access_token, make_user
-from .stack import GpuWorker, backend_worker, gpu_worker
+from .stack import GpuWorker, backend_worker, gpu_worker, quiet_before_flush  # noqa: F401 (a fixture)
 
-pytestmark = [pytest.mark.vllm, pytest.mark.stack, pytest.mark.django_db(transaction=True)]
+pytestmark = [
+    pytest.mark.vllm,
+    pytest.mark.stack,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("quiet_before_flush"),
+]
 
 TERMINAL = {"done", "error"}
 # The simulated engine's answer: 16 words of reasoning, then 400 words at 50 ms each (about 20 s),
@@ -360,7 +366,9 @@ async def test_a_task_delivered_twice_is_generated_once_and_saved_once(
 
 
 async def test_concurrent_turns_run_in_the_engine_together(stack: GpuWorker, user: User, settings: Any) -> None:
-    clients = [await connect(await sync_to_async(make_user)(f"user{i}@example.com")) for i in range(8)]
+    clients = [
+        await connect(await sync_to_async(make_user)(f"user{i}-{uuid.uuid4().hex[:8]}@example.com")) for i in range(8)
+    ]
     conversations = [await client.new_conversation() for client in clients]
     # Eight people press send at the same instant: their tasks are held back, then released at once.
     served = settings.WHALE_MODELS

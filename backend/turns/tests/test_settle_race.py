@@ -14,10 +14,10 @@ from config.celery import app as backend_celery
 from inference import protocol
 from turns import services
 
-from .stack import backend_worker
+from .stack import backend_worker, quiet_before_flush  # noqa: F401 (a fixture)
 from .worker_double import run_turn
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("quiet_before_flush")]
 
 
 def _notify(name: str, *args: object) -> None:
