@@ -200,11 +200,27 @@ class ConversationDetailSerializer(ConversationSerializer):
         return MessageSerializer(self.context.get("messages", []), many=True, context=self.context).data
 
 
+NO_USAGE = {"prompt_tokens": 0, "completion_tokens": 0, "reasoning_tokens": 0}
+
+
 class SnapshotMessageSerializer(serializers.Serializer):
+    """A message of a snapshot; snapshots saved before timings were kept read as null timings and zero usage."""
+
     role = serializers.ChoiceField(choices=Message.Role.choices)
     content = serializers.CharField()
     reasoning_content = serializers.CharField()
     created_at = serializers.DateTimeField()
+    queued_at = serializers.DateTimeField(allow_null=True, default=None)
+    started_at = serializers.DateTimeField(allow_null=True, default=None)
+    first_token_at = serializers.DateTimeField(allow_null=True, default=None)
+    finished_at = serializers.DateTimeField(allow_null=True, default=None)
+    usage = UsageSerializer(default=NO_USAGE)
+
+    def to_representation(self, instance: Any) -> Any:
+        # A stored snapshot is a dict; fill what older ones lack (DRF would raise KeyError on a missing key).
+        filled = {name: None for name in ("queued_at", "started_at", "first_token_at", "finished_at")}
+        filled["usage"] = NO_USAGE
+        return super().to_representation({**filled, **instance})
 
 
 class SharedConversationSerializer(serializers.Serializer):
