@@ -165,7 +165,9 @@ def test_a_snapshot_carries_each_answers_timings_and_usage(api, anon, user):
 def test_a_snapshot_saved_before_timings_were_kept_still_reads(anon, user):
     link = ShareLinkFactory.create(
         conversation__user=user,
-        snapshot=[{"role": "assistant", "content": "Hi.", "reasoning_content": "", "created_at": "2026-01-01T00:00:00Z"}],
+        snapshot=[
+            {"role": "assistant", "content": "Hi.", "reasoning_content": "", "created_at": "2026-01-01T00:00:00Z"}
+        ],
     )
 
     message = anon.get(f"/api/v1/shared/{link.token}").json()["messages"][0]
