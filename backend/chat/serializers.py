@@ -218,7 +218,7 @@ class SnapshotMessageSerializer(serializers.Serializer):
 
     def to_representation(self, instance: Any) -> Any:
         # A stored snapshot is a dict; fill what older ones lack (DRF would raise KeyError on a missing key).
-        filled = {name: None for name in ("queued_at", "started_at", "first_token_at", "finished_at")}
+        filled: dict[str, Any] = {name: None for name in ("queued_at", "started_at", "first_token_at", "finished_at")}
         filled["usage"] = NO_USAGE
         return super().to_representation({**filled, **instance})
 
