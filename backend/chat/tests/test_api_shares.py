@@ -23,7 +23,7 @@ def test_sharing_creates_a_link_with_its_urls(api, user):
     assert response.status_code == 201
     body = response.json()
     token = body["token"]
-    assert body["url"] == f"/share/{token}"
+    assert body["url"] == f"http://testserver/share/{token}"  # WHALE_PUBLIC_URL unset: from the request
     assert body["api_url"] == f"/api/v1/shared/{token}"
     assert body["conversation_id"] == str(conversation.id)
     assert body["title"] == "Sky"
@@ -102,7 +102,7 @@ def test_listing_shows_only_my_live_links_newest_first(api, user, other_user):
     assert response.status_code == 200
     body = response.json()
     assert [s["id"] for s in body["results"]] == [str(second.id), str(first.id)]
-    assert body["results"][0]["url"] == f"/share/{second.token}"
+    assert body["results"][0]["url"] == f"http://testserver/share/{second.token}"
     assert body["next"] is None
 
 
@@ -174,3 +174,24 @@ def test_a_snapshot_saved_before_timings_were_kept_still_reads(anon, user):
 
     assert message["first_token_at"] is None and message["finished_at"] is None
     assert message["usage"] == {"prompt_tokens": 0, "completion_tokens": 0, "reasoning_tokens": 0}
+
+
+def test_the_share_url_is_absolute_from_the_request_when_no_public_url_is_set(api, user, settings):
+    settings.WHALE_PUBLIC_URL = ""
+    conversation = ConversationFactory.create(user=user)
+    add_turn(conversation)
+
+    response = api.post(share_url(conversation.id), HTTP_HOST="localhost:8000", secure=True)
+
+    assert response.json()["url"] == f"https://localhost:8000/share/{response.json()['token']}"
+
+
+def test_the_share_url_uses_the_public_url_setting_in_every_answer(api, user, settings):
+    settings.WHALE_PUBLIC_URL = "https://chat.example.com/"
+    conversation = ConversationFactory.create(user=user)
+    add_turn(conversation)
+
+    token = api.post(share_url(conversation.id)).json()["token"]
+    listed = api.get("/api/v1/shares").json()["results"]
+
+    assert listed[0]["url"] == f"https://chat.example.com/share/{token}"
