@@ -165,11 +165,12 @@ def _speed_percentiles(turns: list[dict[str, Any]]) -> dict[str, float | None]:
 def latency_percentiles(window: Window) -> dict[str, Any]:
     """First-token latency (seconds from queueing) and tokens/s, p50/p90/p99 per day, per chart bucket (hour or
     day, as the turns chart) and over the window, over turns that finished normally (their saved timings)."""
-    rows = list(
-        _turns(window)
+    rows: list[dict[str, Any]] = [
+        dict(row)
+        for row in _turns(window)
         .filter(status=Message.Status.DONE)
         .values("created_at", "queued_at", "first_token_at", "finished_at", "completion_tokens")
-    )
+    ]
     by_day: dict[date, list[dict[str, Any]]] = defaultdict(list)
     by_bucket: dict[datetime, list[dict[str, Any]]] = defaultdict(list)
     for row in rows:
