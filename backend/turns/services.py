@@ -265,9 +265,13 @@ def turn_regenerate(*, user: User, message_id: Id, deepthink: bool | None = None
         raise NotFound("Message not found.")
     if original.role != Message.Role.ASSISTANT or original.parent is None:
         raise ValidationFailed("Only an answer can be regenerated.", code="not_an_answer")
-    conversation = Conversation.objects.select_for_update().get(id=original.conversation_id)
+    conversation = Conversation.objects.select_for_update().filter(id=original.conversation_id).first()
+    if conversation is None:  # deleted since the message was looked up
+        raise NotFound("Message not found.")
     tree = _tree_without_running_turn(conversation)
-    question = tree.by_id[original.parent.id]
+    question = tree.by_id.get(original.parent.id)
+    if question is None or original.id not in tree.by_id:
+        raise NotFound("Message not found.")
     branch = tree.branch_to(question)
     with _admitted_answer(
         user=user, branch=branch, deepthink=original.deepthink if deepthink is None else deepthink
