@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 import os
 import re
+import stat
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -44,6 +45,7 @@ def _write_atomically(path: Path, data: bytes, *, like: os.stat_result) -> None:
     try:
         with os.fdopen(handle, "wb") as out:
             out.write(data)
+        os.chmod(temporary, stat.S_IMODE(like.st_mode))  # readable by whoever may read the source (mkstemp: 0600)
         os.utime(temporary, ns=(like.st_atime_ns, like.st_mtime_ns))
         os.replace(temporary, path)
     except BaseException:
@@ -54,9 +56,10 @@ def _write_atomically(path: Path, data: bytes, *, like: os.stat_result) -> None:
 def _fresh(variant: Path, source: os.stat_result) -> bool:
     """A compressed copy carries its source's mtime (WhiteNoise's CLI sets it as a float: allow 1 ms)."""
     try:
-        return abs(variant.stat().st_mtime_ns - source.st_mtime_ns) < 1_000_000
+        copy = variant.stat()
     except FileNotFoundError:
         return False
+    return abs(copy.st_mtime_ns - source.st_mtime_ns) < 1_000_000 and copy.st_mode == source.st_mode
 
 
 def compress_web_build(root: Path) -> int:
