@@ -9,7 +9,7 @@ import type { AnswerView } from '@/state/stream/view';
 import { useTheme } from '@/theme/ThemeProvider';
 import { BranchSwitcher } from './BranchSwitcher';
 import { Button, IconButton } from './Button';
-import { Markdown } from './Markdown';
+import { LazyMarkdown as Markdown } from './LazyMarkdown';
 import { ReasoningBlock } from './ReasoningBlock';
 
 interface UserMessageProps {

@@ -6,8 +6,9 @@ import { shareUrl } from '../HistoryPanel';
 import { AssistantMessage } from '../MessageItems';
 
 jest.mock('../Markdown', () => {
-  const { Text } = require('react-native');
-  return { Markdown: ({ text }: { text: string }) => <Text>{text}</Text> };
+  const { Text } = jest.requireActual<typeof import('react-native')>('react-native');
+  const Markdown = ({ text }: { text: string }) => <Text>{text}</Text>;
+  return { __esModule: true, Markdown, default: Markdown };
 });
 
 const answer = (extra: Partial<Message>): Message => ({
@@ -28,15 +29,16 @@ describe('AssistantMessage', () => {
     expect(screen.getByText('The model gave an empty answer. Try Regenerate.')).toBeTruthy();
   });
 
-  it('marks an answer the chat model gave instead of DeepThink', () => {
+  it('marks an answer the chat model gave instead of DeepThink', async () => {
     const message = answer({ content: 'Blue light scatters.' });
     const view = answerView(message, undefined, { from: 'whale-r1', to: 'whale-chat', reason: 'reasoning_turns_per_day_exceeded' });
     render(<AssistantMessage message={message} view={view} readOnly />);
+    await screen.findByText('Blue light scatters.');
     expect(screen.getByText('Answered by the chat model: the DeepThink limit for today is reached.')).toBeTruthy();
     expect(screen.queryByText('The model gave an empty answer. Try Regenerate.')).toBeNull();
   });
 
-  it('shows "Thought for N seconds" from saved timings (the shared page)', () => {
+  it('shows "Thought for N seconds" from saved timings (the shared page)', async () => {
     const message = answer({
       content: 'Answer',
       reasoning_content: 'Reasoning',
@@ -45,6 +47,7 @@ describe('AssistantMessage', () => {
       usage: { prompt_tokens: 10, completion_tokens: 100, reasoning_tokens: 80 },
     });
     render(<AssistantMessage message={message} view={answerView(message, undefined)} readOnly />);
+    await screen.findByText('Answer');
     expect(screen.getByRole('button', { name: 'Thought for 4 seconds' })).toBeTruthy();
   });
 });

@@ -1,4 +1,4 @@
-import { act, render, screen } from '@testing-library/react-native';
+import { render, screen } from '@testing-library/react-native';
 
 import type { UsageInfo } from '@/api/types';
 import { usePreferences } from '@/state/preferences';
