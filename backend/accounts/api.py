@@ -131,12 +131,13 @@ class LoginView(PublicView):
         tags=[AUTH_TAG],
         summary="Sign in",
         description=(
-            "A wrong password and an unknown email get the same `401 invalid_credentials`. Too many failures for "
+            "A wrong password and an unknown email get the same `401 invalid_credentials`, whatever the account's "
+            "state. The right password for a suspended account gets `403 account_suspended`. Too many failures for "
             "the account or from the IP get `429 too_many_attempts` with `Retry-After`, even with the right password."
         ),
         parameters=[WEB_CLIENT_PARAMETER],
         request=serializers.LoginSerializer,
-        responses={200: serializers.AuthResponse, **error_responses(400, 401, 429)},
+        responses={200: serializers.AuthResponse, **error_responses(400, 401, 403, 429)},
     )
     def post(self, request: Request) -> Response:
         data = _parse(serializers.LoginSerializer, request)
@@ -307,8 +308,8 @@ class DeleteAccountView(APIView):
         tags=[ME_TAG],
         summary="Delete the account for good",
         description=(
-            "Needs the password. Removes the account with every conversation, message and share link. "
-            "This cannot be undone."
+            "Needs the password (a wrong one: `400 wrong_password` with `error.fields.password`). Removes the "
+            "account with every conversation, message and share link. This cannot be undone."
         ),
         request=serializers.DeleteAccountSerializer,
         responses={204: None, **error_responses(400, 401, 429)},

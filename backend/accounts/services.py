@@ -25,6 +25,7 @@ from common import events
 from common.errors import Conflict, NotAuthenticated, RateLimited, ServiceUnavailable, ValidationFailed
 
 from . import limits, selectors
+from .authentication import AccountSuspended
 from .models import SUSPENDED_REASON_MAX_LENGTH, EmailCode, User, normalize_email
 from .tasks import send_email_code
 
@@ -34,7 +35,7 @@ CODE_DIGITS = 6
 INVALID_CREDENTIALS = "The email or password is not correct."
 INVALID_CODE = "This code is wrong or has expired. Ask for a new one."
 INVALID_REFRESH = "This refresh token is invalid, expired or revoked. Sign in again."
-WRONG_PASSWORD = "Your password is not correct."  # noqa: S105 - a message, not a secret
+WRONG_PASSWORD = "The password is not correct."  # noqa: S105 - a message, not a secret
 
 
 @dataclass(frozen=True)
@@ -64,7 +65,7 @@ def _password_confirm(*, user: User, password: str, ip: str, field: str) -> None
     limits.login_failures_check(email=user.email, ip=ip)
     if not user.check_password(password):
         limits.login_failure_record(email=user.email, ip=ip)
-        raise ValidationFailed(fields={field: [WRONG_PASSWORD]})
+        raise ValidationFailed(WRONG_PASSWORD, code="wrong_password", fields={field: [WRONG_PASSWORD]})
 
 
 # Emailed codes
@@ -213,11 +214,16 @@ def user_login(*, email: str, password: str, ip: str) -> SignedIn:
     user = selectors.user_get_by_email(email=email)
     if user is None:
         User().set_password(password)  # run the hasher anyway, so timing does not tell unknown emails apart
-        valid = False
+        password_ok = False
     else:
-        valid = user.check_password(password) and user.is_active
-    if not valid or user is None:
+        password_ok = user.check_password(password)
+    if not password_ok or user is None:
         limits.login_failure_record(email=email, ip=ip)
+        raise NotAuthenticated(INVALID_CREDENTIALS, code="invalid_credentials")
+    # Only whoever knows the password learns why the account is refused.
+    if user.is_suspended:
+        raise AccountSuspended()
+    if not selectors.user_may_authenticate(user):
         raise NotAuthenticated(INVALID_CREDENTIALS, code="invalid_credentials")
     limits.login_failures_clear(email=email)
     user.last_login = timezone.now()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import smtplib
+import sys
 
 from celery import shared_task
 from django.conf import settings
@@ -12,6 +13,9 @@ SUBJECTS = {
     "verify_email": "Your Whale verification code",
     "reset_password": "Your Whale password reset code",
 }
+# Development: the console backend's email lands among the worker's log lines; this line stands out.
+CONSOLE_EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+DEV_LABELS = {"verify_email": "verification code", "reset_password": "password reset code"}
 BODIES = {
     "verify_email": "Your code to verify this email address for Whale is {code}.\n\nIt expires in {minutes} minutes.",
     "reset_password": (
@@ -37,3 +41,9 @@ def send_email_code(*, email: str, purpose: str, code: str) -> None:
         from_email=None,
         recipient_list=[email],
     )
+    if settings.EMAIL_BACKEND == CONSOLE_EMAIL_BACKEND:
+        # Straight to the process's stderr (var/log/backend-worker.log under `make run`), past Celery's
+        # redirect of stdout into JSON log records: `grep '==> ' var/log/backend-worker.log` finds it.
+        stream = sys.__stderr__ or sys.stderr
+        stream.write(f"==> {DEV_LABELS[purpose]} for {email}: {code}\n")
+        stream.flush()

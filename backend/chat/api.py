@@ -189,7 +189,9 @@ class ConversationShareApi(APIView):
         user = _user(request)
         conversation = selectors.conversation_get(user=user, conversation_id=conversation_id)
         share_link = services.share_link_create(user=user, conversation=conversation)
-        return Response(ShareLinkSerializer(share_link).data, status=status.HTTP_201_CREATED)
+        return Response(
+            ShareLinkSerializer(share_link, context={"request": request}).data, status=status.HTTP_201_CREATED
+        )
 
 
 class ShareLinkListApi(GenericAPIView):
@@ -204,7 +206,7 @@ class ShareLinkListApi(GenericAPIView):
     )
     def get(self, request: Request) -> Response:
         page = self.paginate_queryset(selectors.share_link_list(user=_user(request)))
-        return self.get_paginated_response(ShareLinkSerializer(page, many=True).data)
+        return self.get_paginated_response(ShareLinkSerializer(page, many=True, context={"request": request}).data)
 
 
 class ShareLinkDetailApi(APIView):

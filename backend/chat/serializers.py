@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from django.conf import settings
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -200,11 +201,27 @@ class ConversationDetailSerializer(ConversationSerializer):
         return MessageSerializer(self.context.get("messages", []), many=True, context=self.context).data
 
 
+NO_USAGE = {"prompt_tokens": 0, "completion_tokens": 0, "reasoning_tokens": 0}
+
+
 class SnapshotMessageSerializer(serializers.Serializer):
+    """A message of a snapshot; snapshots saved before timings were kept read as null timings and zero usage."""
+
     role = serializers.ChoiceField(choices=Message.Role.choices)
     content = serializers.CharField()
     reasoning_content = serializers.CharField()
     created_at = serializers.DateTimeField()
+    queued_at = serializers.DateTimeField(allow_null=True, default=None)
+    started_at = serializers.DateTimeField(allow_null=True, default=None)
+    first_token_at = serializers.DateTimeField(allow_null=True, default=None)
+    finished_at = serializers.DateTimeField(allow_null=True, default=None)
+    usage = UsageSerializer(default=NO_USAGE)
+
+    def to_representation(self, instance: Any) -> Any:
+        # A stored snapshot is a dict; fill what older ones lack (DRF would raise KeyError on a missing key).
+        filled: dict[str, Any] = {name: None for name in ("queued_at", "started_at", "first_token_at", "finished_at")}
+        filled["usage"] = NO_USAGE
+        return super().to_representation({**filled, **instance})
 
 
 class SharedConversationSerializer(serializers.Serializer):
@@ -217,7 +234,9 @@ class SharedConversationSerializer(serializers.Serializer):
 
 class ShareLinkSerializer(serializers.ModelSerializer):
     conversation_id = serializers.UUIDField(read_only=True)
-    url = serializers.SerializerMethodField(help_text="Path of the public web page.")
+    url = serializers.SerializerMethodField(
+        help_text="Absolute URL of the public web page (WHALE_PUBLIC_URL, else the request's origin)."
+    )
     api_url = serializers.SerializerMethodField(help_text="Path of the public JSON snapshot.")
 
     class Meta:
@@ -225,8 +244,15 @@ class ShareLinkSerializer(serializers.ModelSerializer):
         fields = ["id", "token", "conversation_id", "title", "url", "api_url", "created_at"]
         read_only_fields = fields
 
+    # Pass {"request": request} in the context: without WHALE_PUBLIC_URL the URL takes the request's origin.
+
     def get_url(self, share_link: ShareLink) -> str:
-        return f"/share/{share_link.token}"
+        path = f"/share/{share_link.token}"
+        public_url = settings.WHALE_PUBLIC_URL.rstrip("/")
+        if public_url:
+            return public_url + path
+        request = self.context.get("request")
+        return request.build_absolute_uri(path) if request is not None else path
 
     def get_api_url(self, share_link: ShareLink) -> str:
         return f"/api/v1/shared/{share_link.token}"

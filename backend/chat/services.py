@@ -121,13 +121,23 @@ def _iso(value: datetime | None) -> str | None:
 
 
 def share_snapshot(*, conversation: Conversation) -> list[dict[str, Any]]:
-    """The finished messages of the current branch, as they are now (later edits do not change it)."""
+    """The finished messages of the current branch, as they are now (later edits do not change it), with each
+    answer's timings and usage (the shared page shows "Thought for N seconds")."""
     return [
         {
             "role": message.role,
             "content": message.content,
             "reasoning_content": message.reasoning_content,
             "created_at": _iso(message.created_at),
+            "queued_at": _iso(message.queued_at),
+            "started_at": _iso(message.started_at),
+            "first_token_at": _iso(message.first_token_at),
+            "finished_at": _iso(message.finished_at),
+            "usage": {
+                "prompt_tokens": message.prompt_tokens,
+                "completion_tokens": message.completion_tokens,
+                "reasoning_tokens": message.reasoning_tokens,
+            },
         }
         for message in message_branch(conversation=conversation)
         if message.status == Message.Status.DONE

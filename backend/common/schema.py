@@ -25,11 +25,18 @@ class ErrorDetailSerializer(serializers.Serializer):
         required=False,
         help_text="Messages per field; only on validation errors.",
     )
-    retry_after = serializers.IntegerField(required=False, help_text="Seconds to wait; only on 429.")
+    retry_after = serializers.IntegerField(required=False, help_text="Seconds to wait; on 429 and 503.")
+    limit = serializers.CharField(
+        required=False,
+        help_text="The limit that refused the request, e.g. `requests_per_minute` (429) or `max_message_chars` (400).",
+    )
+    limit_value = serializers.IntegerField(
+        required=False, allow_null=True, help_text="That limit's value, e.g. 8000 characters or 20 requests."
+    )
 
 
 class ErrorResponseSerializer(serializers.Serializer):
-    """The one error shape: {"error": {code, message, fields?, retry_after?}}."""
+    """The one error shape: {"error": {code, message, fields?, retry_after?, limit?, limit_value?}}."""
 
     error = ErrorDetailSerializer()
 

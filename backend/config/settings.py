@@ -38,6 +38,11 @@ SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
 SILENCED_SYSTEM_CHECKS = [] if SECURE_SSL_REDIRECT else ["security.W008"]
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "testserver", "[::1]"])
+# The origin users reach the web chat at (https://chat.example.com), for links the backend hands out
+# (a share link's `url`); empty: the origin of the request that asked for the link.
+WHALE_PUBLIC_URL = env_str("WHALE_PUBLIC_URL", "").rstrip("/")
+if WHALE_PUBLIC_URL and not WHALE_PUBLIC_URL.startswith(("http://", "https://")):
+    raise ImproperlyConfigured("WHALE_PUBLIC_URL must start with http:// or https://.")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", ["http://127.0.0.1:8000", "http://localhost:8000"])
 
 INSTALLED_APPS = [

@@ -108,12 +108,7 @@ def turns_by_status(window: Window) -> dict[str, list[tuple[datetime, int]]]:
     """Turns created per hour (ranges of up to 7 days) or per day, by status, zero-filled."""
     trunc = TruncHour("created_at", tzinfo=UTC) if window.hourly else TruncDate("created_at", tzinfo=UTC)
     rows = _turns(window).annotate(bucket=trunc).values("bucket", "status").annotate(n=Count("id"))
-    step = timedelta(hours=1) if window.hourly else timedelta(days=1)
-    buckets = []
-    moment = window.start
-    while moment < window.end:
-        buckets.append(moment)
-        moment += step
+    buckets = _buckets(window)
     counts: dict[str, dict[datetime, int]] = {status: {} for status in Message.Status.values}
     for row in rows:
         bucket = row["bucket"]
@@ -148,37 +143,44 @@ def _speeds(turns: Iterable[dict[str, Any]]) -> tuple[list[float], list[float]]:
     return first_token, per_second
 
 
-def latency_percentiles(window: Window) -> dict[str, Any]:
-    """First-token latency (seconds from queueing) and tokens/s, p50/p90/p99 per day and over the window,
-    over turns that finished normally."""
-    rows = (
-        _turns(window)
-        .filter(status=Message.Status.DONE)
-        .annotate(day=TruncDate("created_at", tzinfo=UTC))
-        .values("day", "queued_at", "first_token_at", "finished_at", "completion_tokens")
-    )
-    by_day: dict[date, list[dict[str, Any]]] = defaultdict(list)
-    for row in rows:
-        by_day[row["day"]].append(row)
-    daily = []
-    everything: list[dict[str, Any]] = []
-    for day in window.dates:
-        turns = by_day.get(day, [])
-        everything.extend(turns)
-        first_token, per_second = _speeds(turns)
-        daily.append(
-            {
-                "day": day,
-                **{f"first_token_p{p}": _percentile(first_token, p) for p in (50, 90, 99)},
-                **{f"tokens_per_second_p{p}": _percentile(per_second, p) for p in (50, 90, 99)},
-            }
-        )
-    first_token, per_second = _speeds(everything)
-    overall = {
+def _buckets(window: Window) -> list[datetime]:
+    """The window's hours (ranges of up to 7 days) or days, as the turns chart has them."""
+    step = timedelta(hours=1) if window.hourly else timedelta(days=1)
+    buckets = []
+    moment = window.start
+    while moment < window.end:
+        buckets.append(moment)
+        moment += step
+    return buckets
+
+
+def _speed_percentiles(turns: list[dict[str, Any]]) -> dict[str, float | None]:
+    first_token, per_second = _speeds(turns)
+    return {
         **{f"first_token_p{p}": _percentile(first_token, p) for p in (50, 90, 99)},
         **{f"tokens_per_second_p{p}": _percentile(per_second, p) for p in (50, 90, 99)},
     }
-    return {"daily": daily, "overall": overall}
+
+
+def latency_percentiles(window: Window) -> dict[str, Any]:
+    """First-token latency (seconds from queueing) and tokens/s, p50/p90/p99 per day, per chart bucket (hour or
+    day, as the turns chart) and over the window, over turns that finished normally (their saved timings)."""
+    rows: list[dict[str, Any]] = [
+        dict(row)
+        for row in _turns(window)
+        .filter(status=Message.Status.DONE)
+        .values("created_at", "queued_at", "first_token_at", "finished_at", "completion_tokens")
+    ]
+    by_day: dict[date, list[dict[str, Any]]] = defaultdict(list)
+    by_bucket: dict[datetime, list[dict[str, Any]]] = defaultdict(list)
+    for row in rows:
+        created = row["created_at"].astimezone(UTC)
+        by_day[created.date()].append(row)
+        bucket = created.replace(minute=0, second=0, microsecond=0)
+        by_bucket[bucket if window.hourly else bucket.replace(hour=0)].append(row)
+    daily = [{"day": day, **_speed_percentiles(by_day.get(day, []))} for day in window.dates]
+    series = [{"bucket": bucket, **_speed_percentiles(by_bucket.get(bucket, []))} for bucket in _buckets(window)]
+    return {"daily": daily, "series": series, "overall": _speed_percentiles(rows)}
 
 
 def error_rate_daily(window: Window) -> list[tuple[date, int, int]]:

@@ -59,6 +59,9 @@ def _options(*, stacked: bool = False) -> str:
 CHART_OPTIONS = _options()
 STACKED_CHART_OPTIONS = _options(stacked=True)
 PERCENTILE_COLOURS = {50: "#3b82f6", 90: "#f59e0b", 99: "#ef4444"}
+# Latency has no value where no turn finished (not zero): draw each value as a point and join them across
+# the gaps, else a lone busy hour or day (a fresh install) shows nothing at all.
+SPARSE_LINE: dict[str, Any] = {"pointStyle": "circle", "pointRadius": 3, "spanGaps": True}
 
 
 def _label(value: date | datetime, *, hourly: bool = False) -> str:
@@ -80,7 +83,8 @@ def charts(data: dict[str, Any], *, hourly: bool) -> dict[str, str]:
     days = [_label(day) for day, _ in data["active_users_daily"]]
     by_status = data["turns_by_status"]
     buckets = [_label(moment, hourly=hourly) for moment, _ in next(iter(by_status.values()))]
-    latency = data["latency"]["daily"]
+    latency = data["latency"]["series"]
+    latency_labels = [_label(row["bucket"], hourly=hourly) for row in latency]
     rejections = data["rejections"]["daily"]
     return {
         "active_users": _chart(
@@ -123,23 +127,25 @@ def charts(data: dict[str, Any], *, hourly: bool) -> dict[str, str]:
             ],
         ),
         "first_token": _chart(
-            days,
+            latency_labels,
             [
                 {
                     "label": f"p{p} first token (s)",
                     "data": [_round(row[f"first_token_p{p}"]) for row in latency],
                     "borderColor": PERCENTILE_COLOURS[p],
+                    **SPARSE_LINE,
                 }
                 for p in (50, 90, 99)
             ],
         ),
         "tokens_per_second": _chart(
-            days,
+            latency_labels,
             [
                 {
                     "label": f"p{p} tokens/s",
                     "data": [_round(row[f"tokens_per_second_p{p}"], 1) for row in latency],
                     "borderColor": PERCENTILE_COLOURS[p],
+                    **SPARSE_LINE,
                 }
                 for p in (50, 90)
             ],

@@ -51,7 +51,7 @@ class LimitExceeded(RateLimited):
             retry_after=retry_after,
             code=f"{limit}_exceeded",
             headers=rate_limit_headers(limits, counters, openai=openai),
-            extra={"limit": limit},
+            extra={"limit": limit, "limit_value": getattr(limits, limit, None)},
         )
         self.limit = limit
         self.limits = limits
@@ -92,21 +92,30 @@ def _redis_down(exc: Exception) -> ServiceUnavailable:
     )
 
 
+def message_too_long(*, max_chars: int) -> ValidationFailed:
+    """400 message_too_long: `error.limit` names the limit and `error.limit_value` is N, so a client can say
+    "shorten it to N characters"."""
+    text = f"A message can have at most {max_chars} characters."
+    return ValidationFailed(
+        text,
+        code="message_too_long",
+        fields={"content": [text]},
+        extra={"limit": "max_message_chars", "limit_value": max_chars},
+    )
+
+
 def _check_sizes(*, limits: Limits, messages: Sequence[Mapping[str, object]], prompt_tokens: int) -> None:
     if limits.max_message_chars is not None and messages:
         length = len(str(messages[-1].get("content") or ""))
         if length > limits.max_message_chars:
-            raise ValidationFailed(
-                f"A message can have at most {limits.max_message_chars} characters on your plan.",
-                code="message_too_long",
-                fields={"content": [f"At most {limits.max_message_chars} characters."]},
-            )
+            raise message_too_long(max_chars=limits.max_message_chars)
     if limits.max_context_tokens is not None and prompt_tokens > limits.max_context_tokens:
         raise ValidationFailed(
             f"The conversation is longer than your plan's context of {limits.max_context_tokens} tokens; "
             "start a new conversation or shorten the messages.",
             code="context_length_exceeded",
             fields={"messages": [f"About {prompt_tokens} tokens; at most {limits.max_context_tokens}."]},
+            extra={"limit": "max_context_tokens", "limit_value": limits.max_context_tokens},
         )
 
 

@@ -12,7 +12,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.permissions import CanChat
-from chat.serializers import MessageSerializer
+from chat.serializers import ConversationSerializer, MessageSerializer
 from common.schema import error_responses
 
 from . import serializers, services
@@ -84,6 +84,35 @@ class SendMessageView(APIView):
         return Response(
             _created_body(request, created), status=status.HTTP_202_ACCEPTED, headers=_limit_headers(created)
         )
+
+
+class FirstMessageView(APIView):
+    permission_classes = [IsAuthenticated, CanChat]
+
+    @extend_schema(
+        operation_id="messages_create_first",
+        tags=["turns"],
+        request=serializers.FirstMessageRequest,
+        responses={202: serializers.FirstMessageResponse, **error_responses(400, 401, 403, 429, 503)},
+        summary="Start a conversation with its first message and queue the answer",
+        description=(
+            "Creates the conversation together with its first message, or nothing at all: a refused message "
+            "(too long, a limit, a full queue, a suspended account) leaves no empty conversation behind. "
+            "Answers as sending a message does, plus the new `conversation`."
+        ),
+    )
+    def post(self, request: Request) -> Response:
+        body = serializers.FirstMessageRequest(data=request.data)
+        body.is_valid(raise_exception=True)
+        created = services.turn_send_first(
+            user=request.user,  # type: ignore[arg-type]
+            content=body.validated_data["content"],
+            deepthink=body.validated_data["deepthink"],
+        )
+        created.conversation.is_generating = True  # type: ignore[attr-defined]  # its answer is queued
+        answer = _created_body(request, created)
+        answer["conversation"] = ConversationSerializer(created.conversation).data
+        return Response(answer, status=status.HTTP_202_ACCEPTED, headers=_limit_headers(created))
 
 
 class RegenerateView(APIView):

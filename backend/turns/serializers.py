@@ -4,15 +4,30 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from chat.serializers import MessageSerializer, StrictBooleanField, StrictCharField, reject_surrogates
+from chat.serializers import (
+    ConversationSerializer,
+    MessageSerializer,
+    StrictBooleanField,
+    StrictCharField,
+    reject_surrogates,
+)
 
 
 class SendMessageRequest(serializers.Serializer):
-    content = StrictCharField(
-        max_length=100_000, allow_blank=False, trim_whitespace=False, validators=[reject_surrogates]
-    )
+    # The length limits (the server's and the plan's) are checked by the service: 400 message_too_long.
+    content = StrictCharField(allow_blank=False, trim_whitespace=False, validators=[reject_surrogates])
     parent_id = serializers.UUIDField(required=False, allow_null=True)
     deepthink = StrictBooleanField(default=False)
+
+
+class FirstMessageRequest(serializers.Serializer):
+    content = StrictCharField(allow_blank=False, trim_whitespace=False, validators=[reject_surrogates])
+    deepthink = StrictBooleanField(default=False)
+
+    def validate(self, attrs: dict[str, object]) -> dict[str, object]:
+        if "parent_id" in self.initial_data:
+            raise serializers.ValidationError({"parent_id": ["A new conversation's first message has no parent."]})
+        return attrs
 
 
 class RegenerateRequest(serializers.Serializer):
@@ -44,6 +59,12 @@ class TurnCreatedResponse(serializers.Serializer):
         help_text="Set when the DeepThink allowance was spent and the chat model answers instead.",
     )
     stream = StreamLinks()
+
+
+class FirstMessageResponse(TurnCreatedResponse):
+    conversation = ConversationSerializer(
+        help_text="The new conversation, as GET /conversations/{id} without messages."
+    )
 
 
 class CancelResponse(serializers.Serializer):

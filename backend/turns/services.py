@@ -5,6 +5,8 @@ from __future__ import annotations
 import logging
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -25,7 +27,7 @@ from config.celery import app as celery_app
 from inference import logs, protocol
 from ratelimits import admission
 from ratelimits.selectors import limits_for_user
-from ratelimits.services import Admitted, turn_admit, turn_release, turn_settle
+from ratelimits.services import Admitted, message_too_long, turn_admit, turn_release, turn_settle
 
 from . import streams
 from .registry import ModelSpec, model_for_turn
@@ -49,12 +51,11 @@ class TurnCreated:
 
 
 def _validate_content(content: str) -> str:
+    """The server's own checks; the plan's length limit is checked on admission (also before any write)."""
     if not isinstance(content, str) or not content.strip():
         raise ValidationFailed(fields={"content": ["A message cannot be empty."]})
     if len(content) > settings.WHALE_MAX_MESSAGE_CHARS:
-        raise ValidationFailed(
-            fields={"content": [f"A message can have at most {settings.WHALE_MAX_MESSAGE_CHARS} characters."]}
-        )
+        raise message_too_long(max_chars=settings.WHALE_MAX_MESSAGE_CHARS)
     return content
 
 
@@ -194,7 +195,8 @@ def turn_send(*, user: User, conversation_id: Id, content: str, deepthink: bool,
     """Saves the user's message and a queued answer, and queues the answer's generation.
 
     `parent_id` left out continues the branch on screen; given, the new question hangs under
-    that assistant message (None: a new first question), which makes an edit branch.
+    that assistant message (None: a new first question), which makes an edit branch. Every
+    check and every limit comes before the first write: a refused send writes nothing.
     """
     content = _validate_content(content)
     conversation = Conversation.objects.select_for_update().filter(id=conversation_id, user=user).first()
@@ -214,18 +216,43 @@ def turn_send(*, user: User, conversation_id: Id, content: str, deepthink: bool,
     if parent is not None and parent.role != Message.Role.ASSISTANT:
         raise ValidationFailed(fields={"parent_id": ["A question must follow an answer (an assistant message)."]})
 
-    user_message = Message.objects.create(
-        conversation=conversation, parent=parent, role=Message.Role.USER, content=content, created_at=timezone.now()
-    )
-    branch = [*(tree.branch_to(parent) if parent is not None else []), user_message]
+    question = _unsaved_question(content=content, parent=parent)
+    branch = [*(tree.branch_to(parent) if parent is not None else []), question]
     title = None if conversation.title else _provisional_title(content)
-    assistant, position, admitted = _queue_answer(
-        user=user, conversation=conversation, question=user_message, branch=branch, deepthink=deepthink, title=title
-    )
+    with _admitted_answer(user=user, branch=branch, deepthink=deepthink) as admission:
+        question.conversation = conversation
+        question.save(force_insert=True)
+        assistant, position = _queue_answer(
+            conversation=conversation, question=question, branch=branch, admission=admission, title=title
+        )
     _announce_queued(conversation, assistant, title_changed=title is not None)
     questions = [message.id for message in tree.children.get(parent.id if parent else None, [])]
-    siblings = {user_message.id: [*questions, user_message.id], assistant.id: [assistant.id]}
-    return TurnCreated(conversation, user_message, assistant, position, admitted, siblings)
+    siblings = {question.id: [*questions, question.id], assistant.id: [assistant.id]}
+    return TurnCreated(conversation, question, assistant, position, admission.admitted, siblings)
+
+
+@transaction.atomic
+def turn_send_first(*, user: User, content: str, deepthink: bool) -> TurnCreated:
+    """Starts a conversation with its first message and queues the answer, all or nothing.
+
+    The conversation is written only once the message passed every check and limit, so a refused
+    first message leaves no empty conversation behind.
+    """
+    from chat.services import conversation_create
+
+    content = _validate_content(content)
+    question = _unsaved_question(content=content, parent=None)
+    with _admitted_answer(user=user, branch=[question], deepthink=deepthink) as admission:
+        conversation = conversation_create(user=user, title=_provisional_title(content))  # announced after commit
+        question.conversation = conversation
+        question.created_at = conversation.created_at
+        question.save(force_insert=True)
+        assistant, position = _queue_answer(
+            conversation=conversation, question=question, branch=[question], admission=admission
+        )
+    _announce_queued(conversation, assistant, title_changed=False)
+    siblings = {question.id: [question.id], assistant.id: [assistant.id]}
+    return TurnCreated(conversation, question, assistant, position, admission.admitted, siblings)
 
 
 @transaction.atomic
@@ -241,29 +268,43 @@ def turn_regenerate(*, user: User, message_id: Id, deepthink: bool | None = None
     conversation = Conversation.objects.select_for_update().get(id=original.conversation_id)
     tree = _tree_without_running_turn(conversation)
     question = tree.by_id[original.parent.id]
-    assistant, position, admitted = _queue_answer(
-        user=user,
-        conversation=conversation,
-        question=question,
-        branch=tree.branch_to(question),
-        deepthink=original.deepthink if deepthink is None else deepthink,
-    )
+    branch = tree.branch_to(question)
+    with _admitted_answer(
+        user=user, branch=branch, deepthink=original.deepthink if deepthink is None else deepthink
+    ) as admission:
+        assistant, position = _queue_answer(
+            conversation=conversation, question=question, branch=branch, admission=admission
+        )
     _announce_queued(conversation, assistant, title_changed=False)
     answers = [message.id for message in tree.children.get(question.id, [])]
-    return TurnCreated(conversation, None, assistant, position, admitted, {assistant.id: [*answers, assistant.id]})
+    return TurnCreated(
+        conversation, None, assistant, position, admission.admitted, {assistant.id: [*answers, assistant.id]}
+    )
 
 
-def _queue_answer(
-    *,
-    user: User,
-    conversation: Conversation,
-    question: Message,
-    branch: list[Message],
-    deepthink: bool,
-    title: str | None = None,
-) -> tuple[Message, int, Admitted]:
-    """Admits an answer to `question` (the last of `branch`), saves it queued as the conversation's
-    current message (with `title`, when given), and queues its generation."""
+def _unsaved_question(*, content: str, parent: Message | None) -> Message:
+    """The user's message, built but not yet written: it is saved once its answer is admitted."""
+    return Message(parent=parent, role=Message.Role.USER, content=content, created_at=timezone.now())
+
+
+@dataclass
+class _Admission:
+    """An admitted answer not yet written: its id, the model it runs on, and the limits it passed."""
+
+    turn_id: uuid.UUID
+    admitted: Admitted
+    deepthink: bool  # False when the DeepThink allowance was spent and the chat model answers
+
+    @property
+    def spec(self) -> ModelSpec:
+        return self.admitted.spec
+
+
+@contextmanager
+def _admitted_answer(*, user: User, branch: list[Message], deepthink: bool) -> Iterator[_Admission]:
+    """Admits an answer to the last message of `branch` against the user's limits and the model's queue
+    (raising 400, 429 or 503 before anything is written), then runs the block that writes and queues it.
+    If that block fails, everything the admission took is given back."""
     spec = model_for_turn(deepthink=deepthink)
     turn_id = uuid.uuid4()
     admitted = turn_admit(
@@ -274,22 +315,40 @@ def _queue_answer(
         allow_fallback=deepthink,
     )
     try:
-        spec, deepthink = admitted.spec, deepthink and admitted.fallback is None
-        assistant = _create_assistant(
-            conversation=conversation, parent=question, spec=spec, deepthink=deepthink, turn_id=turn_id
-        )
-        update_fields = ["current_message", "updated_at"]
-        if title is not None:
-            conversation.title = title
-            update_fields.append("title")
-        conversation.current_message = assistant
-        conversation.updated_at = assistant.created_at
-        conversation.save(update_fields=update_fields)
-        position = _enqueue(conversation=conversation, assistant=assistant, spec=spec, branch=branch, admitted=admitted)
+        yield _Admission(turn_id=turn_id, admitted=admitted, deepthink=deepthink and admitted.fallback is None)
     except BaseException:
         turn_release(turn_id=turn_id)
         raise
-    return assistant, position, admitted
+
+
+def _queue_answer(
+    *,
+    conversation: Conversation,
+    question: Message,
+    branch: list[Message],
+    admission: _Admission,
+    title: str | None = None,
+) -> tuple[Message, int]:
+    """Saves the admitted answer to `question` (the last of `branch`) queued, as the conversation's current
+    message (with `title`, when given), and queues its generation."""
+    assistant = _create_assistant(
+        conversation=conversation,
+        parent=question,
+        spec=admission.spec,
+        deepthink=admission.deepthink,
+        turn_id=admission.turn_id,
+    )
+    update_fields = ["current_message", "updated_at"]
+    if title is not None:
+        conversation.title = title
+        update_fields.append("title")
+    conversation.current_message = assistant
+    conversation.updated_at = assistant.created_at
+    conversation.save(update_fields=update_fields)
+    position = _enqueue(
+        conversation=conversation, assistant=assistant, spec=admission.spec, branch=branch, admitted=admission.admitted
+    )
+    return assistant, position
 
 
 def _announce_queued(conversation: Conversation, assistant: Message, *, title_changed: bool) -> None:

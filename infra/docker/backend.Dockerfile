@@ -42,9 +42,11 @@ COPY backend/ /app/backend/
 COPY inference/ /app/inference/
 COPY --from=web /src/mobile/dist /app/mobile/dist
 # Static files are collected at build time into $WHALE_VAR_DIR/static (read-only at run time; the
-# writable places are /tmp and /app/var/prometheus, which the deployments mount as volumes).
+# writable places are /tmp and /app/var/prometheus, which the deployments mount as volumes). The web
+# build is compressed (.br and .gz beside each file) here too, so no process does it at startup.
 RUN mkdir -p /app/var/static /app/var/prometheus \
  && cd /app/backend && SECRET_KEY=build-only-not-a-secret-0123456789abcdef python manage.py collectstatic --no-input >/dev/null \
+ && SECRET_KEY=build-only-not-a-secret-0123456789abcdef python manage.py compress_web_build >/dev/null \
  && chown -R whale:whale /app/var
 USER 10001:10001
 WORKDIR /app/backend

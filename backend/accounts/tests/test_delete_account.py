@@ -62,7 +62,10 @@ def test_a_wrong_password_deletes_nothing(user: User, signed_in) -> None:
     response = signed_in(user).post("/api/v1/me/delete", {"password": "not-my-password"}, format="json")
 
     assert response.status_code == 400
-    assert list(response.json()["error"]["fields"]) == ["password"]
+    error = response.json()["error"]
+    assert error["code"] == "wrong_password"
+    assert error["message"] == "The password is not correct."
+    assert error["fields"] == {"password": ["The password is not correct."]}
     assert User.objects.filter(id=user.id).exists()
     assert Message.objects.filter(conversation__user=user).count() == 8
 

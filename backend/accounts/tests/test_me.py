@@ -66,7 +66,8 @@ def test_a_password_change_needs_the_current_password(user: User, signed_in) -> 
     )
 
     assert response.status_code == 400
-    assert list(response.json()["error"]["fields"]) == ["current_password"]
+    assert response.json()["error"]["code"] == "wrong_password"
+    assert response.json()["error"]["fields"] == {"current_password": ["The password is not correct."]}
     user.refresh_from_db()
     assert user.check_password(PASSWORD)
 

@@ -9,7 +9,7 @@ EXPECTED = {
     ("/api/v1/auth/register", "post"): ("auth_register", {"201", "400", "409"}),
     ("/api/v1/auth/verify-email", "post"): ("auth_verify_email", {"200", "400", "401"}),
     ("/api/v1/auth/verify-email/resend", "post"): ("auth_verify_email_resend", {"202", "401", "429"}),
-    ("/api/v1/auth/login", "post"): ("auth_login", {"200", "400", "401", "429"}),
+    ("/api/v1/auth/login", "post"): ("auth_login", {"200", "400", "401", "403", "429"}),
     ("/api/v1/auth/refresh", "post"): ("auth_refresh", {"200", "400", "401"}),
     ("/api/v1/auth/logout", "post"): ("auth_logout", {"204", "400"}),
     ("/api/v1/auth/password/reset", "post"): ("auth_password_reset", {"202", "400"}),

@@ -48,12 +48,40 @@ def test_a_refresh_token_issued_before_suspension_cannot_be_traded(api: APIClien
 
 
 @pytest.mark.django_db
-def test_a_suspended_user_cannot_sign_in_again(api: APIClient, user: User) -> None:
+def test_a_suspended_user_signing_in_with_the_right_password_is_told_the_account_is_suspended(
+    api: APIClient, user: User
+) -> None:
     services.user_suspend(user=user)
 
     response = api.post("/api/v1/auth/login", {"email": user.email, "password": PASSWORD}, format="json")
 
+    assert response.status_code == 403
+    error = response.json()["error"]
+    assert error["code"] == "account_suspended"
+    assert error["message"].startswith("This account is suspended")
+    assert "access" not in response.json() and "refresh" not in response.cookies
+
+
+@pytest.mark.django_db
+def test_a_wrong_password_for_a_suspended_account_reveals_nothing(api: APIClient, user: User) -> None:
+    services.user_suspend(user=user)
+
+    response = api.post("/api/v1/auth/login", {"email": user.email, "password": "not-the-password"}, format="json")
+    unknown = api.post("/api/v1/auth/login", {"email": "nobody@example.com", "password": PASSWORD}, format="json")
+
+    assert response.status_code == unknown.status_code == 401
+    assert response.json() == unknown.json()
+    assert response.json()["error"]["code"] == "invalid_credentials"
+
+
+@pytest.mark.django_db
+def test_an_inactive_account_that_is_not_suspended_still_gets_invalid_credentials(api: APIClient, user: User) -> None:
+    User.objects.filter(pk=user.pk).update(is_active=False)
+
+    response = api.post("/api/v1/auth/login", {"email": user.email, "password": PASSWORD}, format="json")
+
     assert response.status_code == 401
+    assert response.json()["error"]["code"] == "invalid_credentials"
 
 
 @pytest.mark.django_db

@@ -23,7 +23,7 @@ def test_sharing_creates_a_link_with_its_urls(api, user):
     assert response.status_code == 201
     body = response.json()
     token = body["token"]
-    assert body["url"] == f"/share/{token}"
+    assert body["url"] == f"http://testserver/share/{token}"  # WHALE_PUBLIC_URL unset: from the request
     assert body["api_url"] == f"/api/v1/shared/{token}"
     assert body["conversation_id"] == str(conversation.id)
     assert body["title"] == "Sky"
@@ -102,7 +102,7 @@ def test_listing_shows_only_my_live_links_newest_first(api, user, other_user):
     assert response.status_code == 200
     body = response.json()
     assert [s["id"] for s in body["results"]] == [str(second.id), str(first.id)]
-    assert body["results"][0]["url"] == f"/share/{second.token}"
+    assert body["results"][0]["url"] == f"http://testserver/share/{second.token}"
     assert body["next"] is None
 
 
@@ -132,3 +132,66 @@ def test_sharing_needs_an_account(anon, user):
     assert anon.post(share_url(conversation.id)).status_code == 401
     assert anon.get("/api/v1/shares").status_code == 401
     assert anon.delete(f"/api/v1/shares/{uuid.uuid4()}").status_code == 401
+
+
+def test_a_snapshot_carries_each_answers_timings_and_usage(api, anon, user):
+    from datetime import UTC, datetime, timedelta
+
+    queued = datetime(2026, 11, 1, 12, 0, 0, tzinfo=UTC)
+    conversation = ConversationFactory.create(user=user)
+    add_turn(
+        conversation,
+        queued_at=queued,
+        started_at=queued + timedelta(seconds=1),
+        first_token_at=queued + timedelta(seconds=2),
+        finished_at=queued + timedelta(seconds=14),
+        prompt_tokens=12,
+        completion_tokens=300,
+        reasoning_tokens=240,
+    )
+    token = api.post(share_url(conversation.id)).json()["token"]
+
+    question, answer = anon.get(f"/api/v1/shared/{token}").json()["messages"]
+
+    assert answer["queued_at"] == "2026-11-01T12:00:00Z"
+    assert answer["started_at"] == "2026-11-01T12:00:01Z"
+    assert answer["first_token_at"] == "2026-11-01T12:00:02Z"
+    assert answer["finished_at"] == "2026-11-01T12:00:14Z"
+    assert answer["usage"] == {"prompt_tokens": 12, "completion_tokens": 300, "reasoning_tokens": 240}
+    assert question["finished_at"] is None
+    assert question["usage"] == {"prompt_tokens": 0, "completion_tokens": 0, "reasoning_tokens": 0}
+
+
+def test_a_snapshot_saved_before_timings_were_kept_still_reads(anon, user):
+    link = ShareLinkFactory.create(
+        conversation__user=user,
+        snapshot=[
+            {"role": "assistant", "content": "Hi.", "reasoning_content": "", "created_at": "2026-01-01T00:00:00Z"}
+        ],
+    )
+
+    message = anon.get(f"/api/v1/shared/{link.token}").json()["messages"][0]
+
+    assert message["first_token_at"] is None and message["finished_at"] is None
+    assert message["usage"] == {"prompt_tokens": 0, "completion_tokens": 0, "reasoning_tokens": 0}
+
+
+def test_the_share_url_is_absolute_from_the_request_when_no_public_url_is_set(api, user, settings):
+    settings.WHALE_PUBLIC_URL = ""
+    conversation = ConversationFactory.create(user=user)
+    add_turn(conversation)
+
+    response = api.post(share_url(conversation.id), HTTP_HOST="localhost:8000", secure=True)
+
+    assert response.json()["url"] == f"https://localhost:8000/share/{response.json()['token']}"
+
+
+def test_the_share_url_uses_the_public_url_setting_in_every_answer(api, user, settings):
+    settings.WHALE_PUBLIC_URL = "https://chat.example.com/"
+    conversation = ConversationFactory.create(user=user)
+    add_turn(conversation)
+
+    token = api.post(share_url(conversation.id)).json()["token"]
+    listed = api.get("/api/v1/shares").json()["results"]
+
+    assert listed[0]["url"] == f"https://chat.example.com/share/{token}"

@@ -112,7 +112,17 @@ def test_a_share_snapshot_holds_the_finished_messages_of_the_current_branch(user
 
     assert share_link.title == "Sky"
     assert [m["content"] for m in share_link.snapshot] == ["Why is the sky blue?", "Scattering.", "And sunsets?"]
-    assert set(share_link.snapshot[1]) == {"role", "content", "reasoning_content", "created_at"}
+    assert set(share_link.snapshot[1]) == {
+        "role",
+        "content",
+        "reasoning_content",
+        "created_at",
+        "queued_at",
+        "started_at",
+        "first_token_at",
+        "finished_at",
+        "usage",
+    }
     assert share_link.snapshot[1]["reasoning_content"] == "Let me think."
     assert share_link.snapshot[0]["created_at"].endswith("Z")
     assert len(share_link.token) >= 32
