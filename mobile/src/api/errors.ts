@@ -11,7 +11,7 @@ export interface ApiErrorInit {
   kind?: ApiErrorKind;
 }
 
-/** Which limit refused a request: `{name, value}` for a size limit, a bare name for a rate limit. */
+/** Which limit refused a request and its value on the user's plan (`max_message_chars`, 8000). */
 export interface ErrorLimit {
   name: string;
   value?: number;
@@ -94,6 +94,7 @@ interface ErrorBody {
     fields?: unknown;
     retry_after?: unknown;
     limit?: unknown;
+    limit_value?: unknown;
   };
   detail?: unknown;
 }
@@ -122,12 +123,13 @@ export async function parseErrorResponse(response: Response): Promise<ApiError> 
           : `Request failed with status ${response.status}`,
     fields,
     retryAfter: headerRetry ?? bodyRetry,
-    limit: parseLimit(error?.limit),
+    limit: parseLimit(error?.limit, error?.limit_value),
   });
 }
 
-function parseLimit(value: unknown): ErrorLimit | undefined {
-  if (typeof value === 'string') return { name: value };
+/** `error.limit` names the limit and `error.limit_value` gives its value (docs/api.md). */
+function parseLimit(value: unknown, limitValue: unknown): ErrorLimit | undefined {
+  if (typeof value === 'string') return { name: value, value: typeof limitValue === 'number' ? limitValue : undefined };
   if (!value || typeof value !== 'object') return undefined;
   const { name, value: limit } = value as { name?: unknown; value?: unknown };
   if (typeof name !== 'string') return undefined;

@@ -60,11 +60,9 @@ export function ChatScreen({ conversationId }: { conversationId?: string }) {
 
   const lastAssistantId = chat.messages[chat.messages.length - 1]?.role === 'assistant' ? chat.messages[chat.messages.length - 1]?.id : undefined;
 
-  // Where the user goes is history (push), so the browser's Back and Forward walk it.
-  const openConversation = (id: string) => {
-    setDrawerOpen(false);
-    if (id !== conversationId) router.push(`/c/${id}`);
-  };
+  // Where the user goes is history (push), so the browser's Back and Forward walk it. A sidebar
+  // conversation is a link that navigates by itself (a modified click opens a new tab instead).
+  const conversationOpened = () => setDrawerOpen(false);
   const newChat = () => {
     setDrawerOpen(false);
     if (conversationId) router.push('/');
@@ -79,7 +77,7 @@ export function ChatScreen({ conversationId }: { conversationId?: string }) {
   };
 
   const history = (
-    <HistoryPanel activeId={conversationId} onOpen={openConversation} onNewChat={newChat} onOpenSettings={openSettings} onActiveGone={activeGone} />
+    <HistoryPanel activeId={conversationId} onOpen={conversationOpened} onNewChat={newChat} onOpenSettings={openSettings} onActiveGone={activeGone} />
   );
 
   const renderMessage = ({ item }: { item: Message }) => {

@@ -200,6 +200,7 @@ export function SettingsScreen() {
 
   return (
     <SafeAreaView style={[styles.root, { backgroundColor: colors.background }]}>
+      <View role="main" style={styles.root}>
       <View style={[styles.header, { borderBottomColor: colors.border }]}>
         <IconButton icon="arrow-back" size={22} label={t('common.back')} onPress={() => (router.canGoBack() ? router.back() : router.replace('/'))} />
         <Text accessibilityRole="header" style={{ color: colors.text, fontSize: fontSize.lg, fontWeight: '700' }}>{t('settings.title')}</Text>
@@ -299,6 +300,7 @@ export function SettingsScreen() {
           ) : null}
         </Section>
       </ScrollView>
+      </View>
 
       <Dialog
         visible={!!newKey}
