@@ -505,11 +505,11 @@ async function main() {
     assert.equal(other.status, 202, `POST /messages answered ${other.status}`);
     const otherId = other.body.conversation.id;
     await finishedAnswer(api, otherId);
-    assert.equal((await api(`/conversations/${otherId}`, { method: 'PATCH', body: { title: 'A second chat' } })).status, 200);
     await page.goto(conversationUrl);
-    const otherLink = page.getByRole('link', { name: 'A second chat' });
+    // Found by its address: a conversation in the sidebar is an <a href> (its title comes from the backend's worker).
+    const otherLink = page.getByRole('navigation').locator(`a[href="/c/${otherId}"]`);
     await otherLink.waitFor();
-    assert.equal(await otherLink.getAttribute('href'), `/c/${otherId}`, 'a conversation in the sidebar is an <a href>');
+    assert.equal(await otherLink.evaluate((el) => el.tagName), 'A');
     assert.equal(await page.getByRole('link', { name: 'Why the sky is blue' }).getAttribute('aria-current'), 'page');
     const [tab] = await Promise.all([context.waitForEvent('page'), otherLink.click({ modifiers: ['Control'] })]);
     await tab.waitForLoadState('domcontentloaded');
