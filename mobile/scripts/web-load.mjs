@@ -13,7 +13,7 @@ import { chromium } from 'playwright-core';
 
 const [baseUrl = 'http://127.0.0.1:8000', runsArg = '5'] = process.argv.slice(2);
 const runs = Number(runsArg);
-const dist = join(dirname(fileURLToPath(import.meta.url)), '..', 'dist');
+const dist = process.env.WEB_BUILD_DIR ?? join(dirname(fileURLToPath(import.meta.url)), '..', 'dist');
 const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 // The first screen a visitor sees: the login page (signed out), ready when its button is.
 const PAGE = '/login';
@@ -31,13 +31,17 @@ async function visit(context, page) {
   await cdp.send('Network.enable');
   let bytes = 0;
   let requests = 0;
-  let fromCache = 0;
+  let transferred = 0;
+  const scripts = new Set();
+  cdp.on('Network.requestWillBeSent', ({ request }) => {
+    const name = /\/_expo\/static\/js\/web\/([^/?]+)$/.exec(new URL(request.url).pathname)?.[1];
+    if (name) scripts.add(name);
+  });
   cdp.on('Network.loadingFinished', (event) => {
     bytes += event.encodedDataLength;
     requests += 1;
-  });
-  cdp.on('Network.requestServedFromCache', () => {
-    fromCache += 1;
+    // A response from the cache arrives with no bytes over the network.
+    if (event.encodedDataLength > 0) transferred += 1;
   });
   const start = Date.now();
   await page.goto(`${baseUrl}${PAGE}`, { waitUntil: 'load' });
@@ -49,7 +53,7 @@ async function visit(context, page) {
     return { domContentLoaded: entry.domContentLoadedEventEnd, load: entry.loadEventEnd };
   });
   await cdp.detach();
-  return { bytes, requests, fromCache, readyMs: ready, loadMs: Math.round(nav.load) };
+  return { bytes, requests, transferred, scripts: [...scripts], readyMs: ready, loadMs: Math.round(nav.load) };
 }
 
 async function main() {
@@ -74,6 +78,7 @@ async function main() {
   }
 
   // Every bundle as the server sends it to a browser (brotli when accepted) and its cache policy.
+  const firstScreen = new Set(cold.flatMap((v) => v.scripts));
   const bundles = [];
   const jsDir = join(dist, '_expo', 'static', 'js', 'web');
   for (const name of readdirSync(jsDir).filter((n) => n.endsWith('.js')).sort()) {
@@ -83,6 +88,7 @@ async function main() {
     const plain = await fetch(url, { headers: { 'Accept-Encoding': 'identity' } });
     bundles.push({
       name: name.replace(/-[0-9a-f]{32}\.js$/, '.js'),
+      firstScreen: firstScreen.has(name),
       bytes: (await plain.arrayBuffer()).byteLength,
       wireBytes: Number(sent.headers.get('content-length') ?? body.byteLength),
       encoding: sent.headers.get('content-encoding') ?? 'identity',
@@ -93,7 +99,7 @@ async function main() {
   const summary = (list) => ({
     bytes: median(list.map((v) => v.bytes)),
     requests: median(list.map((v) => v.requests)),
-    fromCache: median(list.map((v) => v.fromCache)),
+    transferred: median(list.map((v) => v.transferred)),
     readyMs: median(list.map((v) => v.readyMs)),
     loadMs: median(list.map((v) => v.loadMs)),
   });
