@@ -71,6 +71,7 @@ export const en = {
   'chat.previousBranch': 'Previous version',
   'chat.nextBranch': 'Next version',
   'chat.branch': 'Version {{index}} of {{count}}',
+  'chat.codeRegion': '{{language}} code',
   'chat.copyCode': 'Copy code',
   'chat.disclaimer': 'AI-generated, for reference only',
   'chat.openHistory': 'Open history',

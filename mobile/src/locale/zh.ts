@@ -73,6 +73,7 @@ export const zh: Messages = {
   'chat.previousBranch': '上一个版本',
   'chat.nextBranch': '下一个版本',
   'chat.branch': '第 {{index}} 个版本，共 {{count}} 个',
+  'chat.codeRegion': '{{language}} 代码',
   'chat.copyCode': '复制代码',
   'chat.disclaimer': '内容由 AI 生成，请仔细甄别',
   'chat.openHistory': '打开历史记录',

@@ -41,7 +41,8 @@ export function CodeBlock({ code, language }: { code: string; language?: string 
           <Text style={{ color: colors.textMuted, fontSize: fontSize.xs }}>{copied ? t('common.copied') : t('common.copy')}</Text>
         </Pressable>
       </View>
-      <ScrollView horizontal contentContainerStyle={styles.codeScroll}>
+      {/* Focusable, so a keyboard can scroll a long line sideways. */}
+      <ScrollView horizontal focusable accessibilityLabel={t('chat.codeRegion', { language: lang || 'text' })} contentContainerStyle={styles.codeScroll}>
         <Text
           selectable
           testID="code-text"

@@ -21,6 +21,8 @@ export function MathView({ tex, display, color, fontSize }: MathViewProps) {
   }
   return createElement(display ? 'div' : 'span', {
     'data-testid': display ? 'math-block' : 'math-inline',
+    // A wide formula scrolls sideways: focusable, so a keyboard can scroll it too.
+    ...(display ? { tabIndex: 0 } : {}),
     style: { color, fontSize: display ? fontSize * 1.15 : fontSize * 1.05, ...(display ? { overflowX: 'auto', margin: '6px 0', textAlign: 'center' } : {}) },
     dangerouslySetInnerHTML: { __html: html },
   });
