@@ -250,7 +250,7 @@ async function signUp(page, email, password, getVerificationCode) {
   await page.getByRole('button', { name: 'Sign up' }).waitFor();
   await axeEverywhere(page, 'sign-up page');
   await page.getByLabel('Email').fill(email);
-  await page.getByLabel('Password').fill(password);
+  await page.getByLabel('Password', { exact: true }).fill(password);
   await page.getByRole('button', { name: 'Sign up' }).click();
   await page.getByLabel('Verification code').waitFor();
   await axeEverywhere(page, 'verify page');
@@ -680,16 +680,17 @@ print(c.id)`).split('\n').pop();
     if (manage) {
       step('suspended by staff: the open tab says so at once, and so does the next login');
       await page.getByLabel('Email').fill(email);
-      await page.getByLabel('Password').fill(password);
+      await page.getByLabel('Password', { exact: true }).fill(password);
       await page.getByRole('button', { name: 'Log in' }).click();
-      await page.getByText("Hi, I'm Whale.").waitFor();
+      // The stack may keep the chat screen from before the logout mounted (hidden) under the new one.
+      await page.getByText("Hi, I'm Whale.").filter({ visible: true }).waitFor();
       await sleep(1_000); // the user event socket opens
       django(`from accounts.models import User; from accounts.services import user_suspend; user_suspend(user=User.objects.get(email='${email}'), reason='e2e')`);
       const suspended = 'This account is suspended. Contact support if you think this is a mistake.';
       await page.getByText(suspended).waitFor({ timeout: 15_000 });
       await page.getByRole('button', { name: 'Log in' }).waitFor();
       await page.getByLabel('Email').fill(email);
-      await page.getByLabel('Password').fill(password);
+      await page.getByLabel('Password', { exact: true }).fill(password);
       await page.getByRole('button', { name: 'Log in' }).click();
       await page.getByRole('alert').getByText(suspended).last().waitFor();
       assert.equal(new URL(page.url()).pathname, '/login');
