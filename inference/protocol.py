@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal, TypedDict
 
@@ -144,6 +145,16 @@ def decode_event(fields: dict[str, str]) -> tuple[str, dict[str, Any]]:
     return fields["type"], json.loads(fields.get("data") or "{}")
 
 
+CURSOR_RE = re.compile(r"(?:0|(\d{1,20})-(\d{1,20}))\.(\d{1,12})\.(\d{1,12})", re.ASCII)
+STREAM_ID_PART_MAX = 2**64 - 1
+CURSOR_OFFSET_MAX = 10**12 - 1
+
+
+def stream_id_position(stream_id: str) -> tuple[int, int]:
+    ms, _, seq = stream_id.partition("-")
+    return int(ms), int(seq or 0)
+
+
 @dataclass(frozen=True)
 class Cursor:
     """A client's resume position: the last stream entry seen and how much text it had by then.
@@ -161,20 +172,26 @@ class Cursor:
 
     @classmethod
     def parse(cls, raw: str | None) -> Cursor:
-        """Parses a cursor; raises ValueError on anything that is not one."""
+        """Parses a cursor; raises ValueError on anything that is not one, or that Redis could not take
+        (a stream id's two parts are unsigned 64-bit numbers)."""
         if raw is None or raw.strip() in {"", "0"}:
             return cls()
-        if len(raw) > 64:
+        if len(raw) > 80:
             raise ValueError("cursor is too long")
-        parts = raw.strip().split(".")
-        if len(parts) != 3:
+        match = CURSOR_RE.fullmatch(raw.strip())
+        if match is None:
             raise ValueError("cursor must look like '<stream id>.<n>.<n>'")
-        stream_id, reasoning, content = parts
-        ms, _, seq = stream_id.partition("-")
-        valid_id = stream_id == "0" or (ms.isdigit() and seq.isdigit())
-        if not (valid_id and reasoning.isdigit() and content.isdigit()):
-            raise ValueError("cursor must look like '<stream id>.<n>.<n>'")
-        return cls(stream_id, int(reasoning), int(content))
+        ms, seq, reasoning, content = match.groups()
+        if ms is not None and (int(ms) > STREAM_ID_PART_MAX or int(seq) > STREAM_ID_PART_MAX):
+            raise ValueError("cursor's stream id is out of range")
+        if int(reasoning) > CURSOR_OFFSET_MAX or int(content) > CURSOR_OFFSET_MAX:
+            raise ValueError("cursor's text offsets are out of range")
+        return cls(f"{ms}-{seq}" if ms is not None else "0", int(reasoning), int(content))
+
+    @property
+    def stream_position(self) -> tuple[int, int]:
+        """The stream id as numbers, for comparing with Redis ids ("0" is before everything)."""
+        return stream_id_position(self.stream_id)
 
     def advance(self, stream_id: str, event_type: str, data: dict[str, Any]) -> Cursor:
         reasoning, content = self.reasoning_chars, self.content_chars

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from common import events
-from common.errors import ValidationFailed
+from common.errors import NotFound, ValidationFailed
 
 from .models import Conversation, Message, ShareLink
 from .selectors import message_branch, message_tree
@@ -26,6 +26,15 @@ def conversation_create(*, user: User, title: str = "") -> Conversation:
     conversation = Conversation.objects.create(user=user, title=title.strip(), created_at=now, updated_at=now)
     _announce(conversation, events.CONVERSATION_CREATED)
     return conversation
+
+
+def _lock(conversation: Conversation) -> None:
+    """Locks the conversation's row until the transaction ends; NotFound when it was deleted meanwhile.
+
+    Every write that adds to a conversation or changes it takes this lock first, and so does the
+    delete: a write and a delete of the same conversation never interleave."""
+    if not Conversation.objects.select_for_update().filter(pk=conversation.pk).values_list("pk", flat=True):
+        raise NotFound("Conversation not found.")
 
 
 def _announce(conversation: Conversation, event_type: str) -> None:
@@ -56,6 +65,7 @@ def conversation_update(
     These do not move the conversation in the list: `updated_at` tracks new messages
     (conversation_touch), not housekeeping.
     """
+    _lock(conversation)
     changed: list[str] = []
     if title is not None:
         conversation.title = title.strip()
@@ -86,6 +96,9 @@ def conversation_delete(*, conversation: Conversation) -> None:
     from turns.services import active_turn_ids, turns_abandon
 
     user_id, conversation_id = conversation.user_id, str(conversation.id)
+    # Locked first, so a write holding the lock (a send, a share) lands before the delete gathers the
+    # rows to delete, and one that comes after finds nothing (404) instead of a row it cannot point at.
+    _lock(conversation)
     running = active_turn_ids(conversation=conversation)
     conversation.delete()
     if running:
@@ -108,9 +121,10 @@ def message_set_feedback(*, message: Message, feedback: str) -> Message:
         raise ValidationFailed(fields={"feedback": ["Only assistant messages take feedback."]})
     if feedback not in Message.Feedback.values:
         raise ValidationFailed(fields={"feedback": [f"Must be one of {', '.join(Message.Feedback.values)}."]})
-    if message.feedback != feedback:
-        message.feedback = feedback
-        message.save(update_fields=["feedback"])
+    # An update that finds no row: the message (its conversation) was deleted since it was looked up.
+    if not Message.objects.filter(pk=message.pk).update(feedback=feedback):
+        raise NotFound("Message not found.")
+    message.feedback = feedback
     return message
 
 
@@ -148,6 +162,7 @@ def share_snapshot(*, conversation: Conversation) -> list[dict[str, Any]]:
 def share_link_create(*, user: User, conversation: Conversation) -> ShareLink:
     if conversation.user_id != user.id:  # callers fetch through conversation_get; this is a backstop
         raise ValidationFailed("Not your conversation.")
+    _lock(conversation)
     return ShareLink.objects.create(
         token=secrets.token_urlsafe(SHARE_TOKEN_BYTES),
         user=user,

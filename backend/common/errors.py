@@ -58,6 +58,12 @@ class Conflict(ApplicationError):
     default_message = "The request conflicts with the current state."
 
 
+class RequestTooLarge(ApplicationError):
+    status_code = 413
+    code = "request_too_large"
+    default_message = "The request body is too large."
+
+
 class RateLimited(ApplicationError):
     status_code = 429
     code = "rate_limited"

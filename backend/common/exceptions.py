@@ -5,14 +5,16 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import OperationalError
 from django.http import Http404
 from rest_framework import exceptions as drf
 from rest_framework.response import Response
 
-from .errors import ApplicationError
+from .errors import ApplicationError, RequestTooLarge
 from .metrics import rejection_observed
 
 logger = logging.getLogger(__name__)
@@ -47,6 +49,10 @@ def _fields_from_detail(detail: Any) -> dict[str, list[str]]:
 
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    if isinstance(exc, RequestDataTooBig):  # over DATA_UPLOAD_MAX_MEMORY_SIZE: a clear 413, not a 500
+        exc = RequestTooLarge(
+            f"The request body is too large (at most {settings.DATA_UPLOAD_MAX_MEMORY_SIZE // 1024} KiB)."
+        )
     if isinstance(exc, ApplicationError):
         rejection_observed(status=exc.status_code, code=exc.code, extra=exc.extra)
         return Response(

@@ -99,7 +99,8 @@ class AsyncWhiteNoiseMiddleware(SyncAndAsyncMiddleware, WhiteNoiseMiddleware):
                 logger.info("compressed %d files of the web build in %s", compressed, root)
         except OSError as exc:  # a read-only build: served uncompressed rather than not at all
             logger.warning("could not compress the web build in %s: %s", root, exc)
-        self.web_root = str(root.resolve()).rstrip(os.path.sep) + os.path.sep
+        # As WhiteNoise names the files it adds (abspath, not realpath: a symlinked build still matches).
+        self.web_root = os.path.abspath(root).rstrip(os.path.sep) + os.path.sep
         self.index_file = WEB_INDEX  # "/" is index.html
         self.add_files(str(root))
 

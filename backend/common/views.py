@@ -7,6 +7,7 @@ from typing import Any
 from django.conf import settings
 from django.db import connection
 from django.http import HttpRequest, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
 
 from .exceptions import error_body
 from .redis import get_redis
@@ -37,6 +38,11 @@ def not_found(request: HttpRequest, exception: Exception | None = None) -> JsonR
     return JsonResponse(error_body("not_found", "Not found."), status=404)
 
 
+@csrf_exempt  # answers the same 404 to any method: there is nothing to protect
+def api_not_found(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
+    return not_found(request, exception)
+
+
 def server_error(request: HttpRequest, *args: Any, **kwargs: Any) -> JsonResponse:
     return JsonResponse(error_body("server_error", "Something went wrong on our side. Please try again."), status=500)
 
@@ -45,4 +51,4 @@ def bad_request(request: HttpRequest, exception: Exception | None = None) -> Jso
     return JsonResponse(error_body("bad_request", "The request could not be understood."), status=400)
 
 
-__all__ = ["bad_request", "healthz", "not_found", "readyz", "server_error", "settings"]
+__all__ = ["api_not_found", "bad_request", "healthz", "not_found", "readyz", "server_error", "settings"]

@@ -70,6 +70,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "common.logging.RequestIdMiddleware",
+    "common.api_errors.ApiErrorShapeMiddleware",  # /api/ and /v1/ errors in their JSON shape, DEBUG or not
     "common.metrics.MetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "common.staticfiles.AsyncWhiteNoiseMiddleware",
@@ -108,6 +109,18 @@ DATABASES = {
     )
 }
 DATABASE_IS_POSTGRES = DATABASES["default"]["ENGINE"].endswith("postgresql")
+# SQLite as a server's database (the one-command dev run): readers never wait for the writer (WAL),
+# a writer waits its turn instead of failing with "database is locked" at once (timeout, in seconds),
+# and a write transaction takes the write lock when it begins (IMMEDIATE), so two of them never both
+# read and then deadlock trying to write. Transactions stay short: limits are checked before them.
+if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {
+            "transaction_mode": "IMMEDIATE",
+            "timeout": env_int("SQLITE_BUSY_TIMEOUT_SECONDS", 20),
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        }
+    )
 # Under ASGI each request runs in its own thread, so persistent connections (DB_CONN_MAX_AGE > 0)
 # would leave one open connection behind per request until Postgres refuses clients. Postgres gets
 # a pool per process instead (DB_POOL_MAX_SIZE=0 turns it off); requests wait for a free connection.
@@ -189,7 +202,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["common.parsers.JsonParser"],  # depth and text checked at parse time
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "common.exceptions.exception_handler",
     "UNAUTHENTICATED_USER": None,

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from common import views as common_views
 from common.metrics import metrics_view
+from partners import v1 as partners_v1
 
 urlpatterns = [
     path("healthz", common_views.healthz, name="healthz"),
@@ -23,6 +24,9 @@ urlpatterns = [
     path("api/v1/", include("ratelimits.urls")),
     path("api/v1/", include("partners.urls")),
     path("v1/", include("partners.v1_urls")),
+    # Any other API path is a JSON 404 in every mode (with DEBUG on Django would render its HTML page).
+    re_path(r"^api(?:/.*)?$", common_views.api_not_found),
+    re_path(r"^v1$", partners_v1.not_found),
     path("", include("common.web_urls")),
 ]
 

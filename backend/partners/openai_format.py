@@ -10,6 +10,7 @@ from typing import Any
 from django.conf import settings
 
 from common.errors import ApplicationError, ValidationFailed
+from common.parsers import INVALID_TEXT_MESSAGE, InvalidText, json_loads
 
 MAX_MESSAGES = 512
 MAX_CONTENT_CHARS = 200_000
@@ -136,9 +137,10 @@ def _messages(raw: Any) -> list[dict[str, str]]:
 
 def parse_chat_request(raw_body: bytes) -> ChatRequest:
     try:
-        body = json.loads(raw_body or b"null")
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise InvalidRequest("The request body is not valid JSON.", param=None, code="invalid_json") from exc
+        body = json_loads(raw_body or b"null")  # 400 invalid_json or json_too_deep
+    except InvalidText as exc:
+        param = next(iter(exc.fields or {}), None)
+        raise InvalidRequest(INVALID_TEXT_MESSAGE, param=param, code="invalid_text") from exc
     if not isinstance(body, dict):
         raise InvalidRequest("The request body must be a JSON object.", param=None, code="invalid_json")
     for name, value in body.items():
@@ -269,6 +271,7 @@ ERROR_TYPES = {
     403: "permission_error",
     404: "invalid_request_error",
     409: "invalid_request_error",
+    413: "invalid_request_error",
     422: "invalid_request_error",
     429: "rate_limit_error",
     500: "server_error",

@@ -25,7 +25,7 @@ from turns import streams
 from turns.registry import model_list
 
 from common.db import release_connection
-from common.errors import ApplicationError, NotAuthenticated, NotFound, ServiceUnavailable
+from common.errors import ApplicationError, NotAuthenticated, NotFound, RequestTooLarge, ServiceUnavailable
 from inference import protocol
 from inference.protocol import Cursor
 from ratelimits.headers import rate_limit_headers
@@ -75,11 +75,15 @@ def _method_not_allowed(request: HttpRequest, allowed: str) -> JsonResponse:
     return response
 
 
+# Every view here is authenticated by an API key in a header, never a cookie: no CSRF token to check
+# (Django's check would answer an HTML 403 page to a POST from an SDK).
+@csrf_exempt
 def not_found(request: HttpRequest, path: str = "") -> JsonResponse:
     """Any other path under /v1/, in OpenAI's error shape (an SDK pointed at a wrong path says why)."""
     return error_response(NotFound(f"Unknown endpoint /v1/{path}.", code="unknown_url"))
 
 
+@csrf_exempt
 def models_list(request: HttpRequest) -> HttpResponse:
     if request.method != "GET":
         return _method_not_allowed(request, "GET")
@@ -114,7 +118,9 @@ def _admit(request: HttpRequest) -> tuple[wire.ChatRequest, StartedCompletion]:
     try:
         raw = request.body
     except RequestDataTooBig as exc:
-        raise wire.InvalidRequest("The request body is too large.", param=None, code="request_too_large") from exc
+        raise RequestTooLarge(
+            f"The request body is too large (at most {settings.DATA_UPLOAD_MAX_MEMORY_SIZE // 1024} KiB)."
+        ) from exc
     chat = wire.parse_chat_request(raw)
     started = completion_start(
         api_key=key,

@@ -8,6 +8,7 @@ import uuid
 from typing import Any
 from urllib.parse import parse_qs
 
+from asgiref.sync import sync_to_async
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
@@ -20,7 +21,7 @@ from inference.protocol import Cursor
 from . import streams
 from .auth import user_from_access_token
 from .services import turn_get
-from .sse import load_final_message
+from .sse import load_final_message, seen_the_end
 
 CLOSE_UNAUTHENTICATED = 4401
 CLOSE_FORBIDDEN = 4403
@@ -65,11 +66,15 @@ class TurnConsumer(AsyncJsonWebsocketConsumer):
                 user=user, turn_id=self.scope["url_route"]["kwargs"]["turn_id"]
             )
             cursor = Cursor.parse(query.get("after"))
+            at_the_end = await sync_to_async(seen_the_end, thread_sensitive=False)(turn.id, cursor)
         except NotFound:
             await self.close(code=CLOSE_NOT_FOUND)
             return
         except ValueError:
             await self.close(code=CLOSE_BAD_CURSOR)
+            return
+        if at_the_end:  # nothing comes after a finished turn's end
+            await self.close(code=1000)
             return
         self.tracker.open()
         self.pump = asyncio.create_task(self._pump(turn.id, cursor))

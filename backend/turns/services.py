@@ -231,18 +231,18 @@ def turn_send(*, user: User, conversation_id: Id, content: str, deepthink: bool,
     return TurnCreated(conversation, question, assistant, position, admission.admitted, siblings)
 
 
-@transaction.atomic
 def turn_send_first(*, user: User, content: str, deepthink: bool) -> TurnCreated:
     """Starts a conversation with its first message and queues the answer, all or nothing.
 
-    The conversation is written only once the message passed every check and limit, so a refused
-    first message leaves no empty conversation behind.
+    The limits are checked before the write transaction begins (a refused message never waits for,
+    or holds, the database's write lock), and the conversation is written only once the message
+    passed them, so a refused first message leaves no empty conversation behind.
     """
     from chat.services import conversation_create
 
     content = _validate_content(content)
     question = _unsaved_question(content=content, parent=None)
-    with _admitted_answer(user=user, branch=[question], deepthink=deepthink) as admission:
+    with _admitted_answer(user=user, branch=[question], deepthink=deepthink) as admission, transaction.atomic():
         conversation = conversation_create(user=user, title=_provisional_title(content))  # announced after commit
         question.conversation = conversation
         question.created_at = conversation.created_at
@@ -250,7 +250,7 @@ def turn_send_first(*, user: User, content: str, deepthink: bool) -> TurnCreated
         assistant, position = _queue_answer(
             conversation=conversation, question=question, branch=[question], admission=admission
         )
-    _announce_queued(conversation, assistant, title_changed=False)
+        _announce_queued(conversation, assistant, title_changed=False)
     siblings = {question.id: [question.id], assistant.id: [assistant.id]}
     return TurnCreated(conversation, question, assistant, position, admission.admitted, siblings)
 
@@ -265,9 +265,13 @@ def turn_regenerate(*, user: User, message_id: Id, deepthink: bool | None = None
         raise NotFound("Message not found.")
     if original.role != Message.Role.ASSISTANT or original.parent is None:
         raise ValidationFailed("Only an answer can be regenerated.", code="not_an_answer")
-    conversation = Conversation.objects.select_for_update().get(id=original.conversation_id)
+    conversation = Conversation.objects.select_for_update().filter(id=original.conversation_id).first()
+    if conversation is None:  # deleted since the message was looked up
+        raise NotFound("Message not found.")
     tree = _tree_without_running_turn(conversation)
-    question = tree.by_id[original.parent.id]
+    question = tree.by_id.get(original.parent.id)
+    if question is None or original.id not in tree.by_id:
+        raise NotFound("Message not found.")
     branch = tree.branch_to(question)
     with _admitted_answer(
         user=user, branch=branch, deepthink=original.deepthink if deepthink is None else deepthink

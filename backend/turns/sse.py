@@ -12,9 +12,10 @@ from typing import Any
 from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 from django.conf import settings
-from django.http import StreamingHttpResponse
+from django.http import HttpResponse, StreamingHttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from redis.exceptions import RedisError
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request
@@ -80,6 +81,14 @@ async def turn_event_frames(turn_id: uuid.UUID, cursor: Cursor) -> AsyncIterator
         tracker.close()
 
 
+def seen_the_end(turn_id: uuid.UUID, cursor: Cursor) -> bool:
+    """streams.cursor_past_end, leaving a Redis failure to the stream itself (tail_events handles those)."""
+    try:
+        return streams.cursor_past_end(turn_id, cursor)
+    except RedisError:
+        return False
+
+
 STREAM_AUTH = [WhaleJWTAuthentication, QueryTokenAuthentication]
 STREAM_RENDERERS = [JSONRenderer, EventStreamRenderer]
 SSE_RESPONSE = OpenApiResponse(
@@ -100,23 +109,32 @@ class TurnEventsView(APIView):
         description=(
             "Event types: queued, started, reasoning, content, done, error (see docs/api.md). Send the last seen "
             "`id` as `Last-Event-ID` (or `?after=`) to continue after it: every later event arrives exactly once, "
-            "also after the turn has finished. Browsers' EventSource may pass the access token as `?token=`."
+            "also after the turn has finished; a cursor at or past the end of a finished turn gets `204`. A malformed "
+            "cursor is `400 invalid_cursor`. Browsers' EventSource may pass the access token as `?token=`."
         ),
         parameters=[
             OpenApiParameter("after", str, description="Resume cursor (an event id)."),
             OpenApiParameter("token", str, description="Access token, for clients that cannot set headers."),
             OpenApiParameter("Last-Event-ID", str, location=OpenApiParameter.HEADER, required=False),
         ],
-        responses={(200, "text/event-stream"): SSE_RESPONSE, **error_responses(400, 401, 404)},
+        responses={
+            (200, "text/event-stream"): SSE_RESPONSE,
+            204: OpenApiResponse(description="The cursor is at or past the end of a finished turn: nothing more."),
+            **error_responses(400, 401, 404),
+        },
     )
-    def get(self, request: Request, turn_id: Any) -> StreamingHttpResponse:
+    def get(self, request: Request, turn_id: Any) -> HttpResponse | StreamingHttpResponse:
         turn = turn_get(user=request.user, turn_id=turn_id)  # type: ignore[arg-type]
         raw_cursor = request.headers.get("Last-Event-ID") or request.query_params.get("after")
         try:
             cursor = Cursor.parse(raw_cursor)
+            at_the_end = seen_the_end(turn.id, cursor)
         except ValueError as exc:
-            raise ValidationFailed(str(exc), fields={"after": [str(exc)]}) from exc
+            raise ValidationFailed(str(exc), code="invalid_cursor", fields={"after": [str(exc)]}) from exc
         release_connection()
+        if at_the_end:
+            # Nothing comes after the end. 204 also tells a browser's EventSource to stop reconnecting.
+            return HttpResponse(status=204, headers={"Cache-Control": "no-store"})
         return StreamingHttpResponse(
             turn_event_frames(turn.id, cursor), content_type="text/event-stream", headers=SSE_HEADERS
         )

@@ -124,6 +124,27 @@ def end_turn_if_unowned(turn_id: object, event_type: str, data: dict[str, Any]) 
     return True
 
 
+def cursor_past_end(turn_id: object, cursor: Cursor) -> bool:
+    """True when the turn's stream has ended at or before `cursor`: the client has seen everything, so
+    its stream should end at once rather than wait for events that never come. Raises ValueError for
+    a cursor ahead of a stream still running (no server handed it out). An expired stream is False:
+    the saved message answers the client (tail_events replays it)."""
+    if cursor.stream_id == "0":
+        return False
+    last = cast(list[tuple[str, dict[str, str]]], get_redis().xrevrange(keys_for(turn_id).events, count=1))
+    if not last:
+        return False
+    last_id, fields = last[0]
+    end = protocol.stream_id_position(last_id)
+    if cursor.stream_position < end:
+        return False
+    if protocol.decode_event(fields)[0] in protocol.TERMINAL_EVENTS:
+        return True
+    if cursor.stream_position > end:
+        raise ValueError("cursor is ahead of this turn's stream")
+    return False
+
+
 def request_cancel(turn_id: object) -> None:
     get_redis().set(keys_for(turn_id).cancel, "1", ex=protocol.STREAM_TTL_SECONDS)
 

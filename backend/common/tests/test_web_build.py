@@ -156,3 +156,15 @@ def test_the_image_compresses_the_build_at_build_time_with_the_same_rules(dist: 
 
     assert bundle.with_name(bundle.name + ".br").stat().st_ino == written  # rewritten files get a new inode
     assert out.getvalue().splitlines()[-1] == f"compressed 0 files in {dist}"
+
+
+def test_a_symlinked_build_gets_the_same_headers(dist: Path, settings: Any, tmp_path: Path) -> None:
+    link = tmp_path / "linked-dist"
+    link.symlink_to(dist, target_is_directory=True)
+    settings.WEB_BUILD_DIR = link
+    settings.DEBUG = False
+
+    response = Client().get(BUNDLE, HTTP_ACCEPT_ENCODING="gzip")
+
+    assert response["Cache-Control"] == IMMUTABLE
+    assert response["Content-Encoding"] == "gzip"

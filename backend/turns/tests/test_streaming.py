@@ -118,7 +118,7 @@ async def test_a_malformed_cursor_is_a_400(user) -> None:
         f"/api/v1/turns/{turn_id}/events?after=nonsense", headers={"Authorization": f"Bearer {await atoken(user)}"}
     )
     assert response.status_code == 400
-    assert response.json()["error"]["code"] == "invalid"
+    assert response.json()["error"]["code"] == "invalid_cursor"
 
 
 async def receive_until_closed(communicator: WebsocketCommunicator, timeout: float = 5) -> list[dict[str, Any]]:
