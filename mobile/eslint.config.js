@@ -8,7 +8,7 @@ module.exports = defineConfig([
     ignores: ['dist/*', 'node_modules/*', '.expo/*', 'coverage/*'],
   },
   {
-    files: ['e2e/**/*.mjs', 'jest.setup.js'],
+    files: ['e2e/**/*.mjs', 'scripts/**/*.mjs', 'jest.setup.js', 'metro.config.js'],
     languageOptions: {
       globals: { process: 'readonly', console: 'readonly', jest: 'readonly' },
     },

@@ -157,10 +157,12 @@ echo "==> e2e: stack ready at $BASE_URL after ${SECONDS} s"
 
 if [ "${WHALE_E2E_HOLD:-0}" = "1" ]; then
   echo "    WHALE_E2E_GPU_PGID=$GPU_PID WHALE_E2E_MAIL_DIR=$RUN_DIR/emails WHALE_E2E_BASE_URL=$BASE_URL"
+  echo "    WHALE_E2E_MANAGE=\"$PY $ROOT/backend/manage.py\" (and this shell's DATABASE_URL, REDIS_URL, WHALE_REDIS_PREFIX, DJANGO_SETTINGS_MODULE)"
   echo "    holding; Ctrl-C (or SIGTERM to $$) stops it"
   while kill -0 "${pids[0]}" 2>/dev/null; do sleep 1; done
   exit 1
 fi
 
-(cd mobile && WHALE_E2E_BASE_URL="$BASE_URL" WHALE_E2E_MAIL_DIR="$RUN_DIR/emails" WHALE_E2E_GPU_PGID="$GPU_PID" npm run --silent e2e)
+(cd mobile && WHALE_E2E_BASE_URL="$BASE_URL" WHALE_E2E_MAIL_DIR="$RUN_DIR/emails" WHALE_E2E_GPU_PGID="$GPU_PID" \
+  WHALE_E2E_MANAGE="$PY $ROOT/backend/manage.py" npm run --silent e2e)
 status=0

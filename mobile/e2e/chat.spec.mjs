@@ -8,13 +8,18 @@
 //   WHALE_E2E_GPU_PGID   the GPU worker's process group. With it the run slows the worker (SIGSTOP /
 //                        SIGCONT duty cycle) and freezes it mid-answer, so "reload mid-answer" is
 //                        certain; the tiny model otherwise answers in a third of a second.
+//   WHALE_E2E_MANAGE     how to run the stack's `manage.py` (e.g. "../.venv/bin/python ../backend/manage.py", with
+//                        the stack's environment): the run stores an answer with maths and code, lowers a limit
+//                        and suspends the account through it. Without it those checks are skipped.
 //   WHALE_E2E_SCREENSHOTS  where screenshots go (scripts/e2e.sh sets var/e2e/screenshots; make screenshots: docs/screenshots)
 //   CHROMIUM_PATH        default /usr/bin/chromium
 //   WHALE_E2E_DRY_RUN=1  only check that the browser starts and this file loads
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
+import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 import { chromium } from 'playwright-core';
@@ -25,6 +30,8 @@ const shotsDir = resolve(process.env.WHALE_E2E_SCREENSHOTS ?? join(here, '..', '
 const hookPath = resolve(process.env.WHALE_E2E_CODE_HOOK ?? join(here, 'verification-code.mjs'));
 const gpuPgid = Number(process.env.WHALE_E2E_GPU_PGID ?? '') || null;
 const dryRun = process.env.WHALE_E2E_DRY_RUN === '1';
+const manage = process.env.WHALE_E2E_MANAGE ? process.env.WHALE_E2E_MANAGE.split(' ') : null;
+const axePath = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
 
 const CHROMIUM_ARGS = [
   '--headless',
@@ -162,6 +169,49 @@ function watchTurnEvents(access, turnId, onEvent) {
   return { types, close: () => controller.abort(), reading };
 }
 
+/** Runs Python in the stack's Django (`manage.py shell -c`) and returns what it prints. */
+function django(code) {
+  assert.ok(manage, 'WHALE_E2E_MANAGE is not set');
+  const [python, ...args] = manage;
+  return execFileSync(python, [...args, 'shell', '-c', code], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim();
+}
+
+const VIEWS = [
+  ['desktop', DESKTOP, 'light'],
+  ['desktop', DESKTOP, 'dark'],
+  ['phone', PHONE, 'light'],
+  ['phone', PHONE, 'dark'],
+];
+/** Every axe-core violation seen, by impact, for the summary at the end. */
+const axeSeen = { critical: 0, serious: 0, moderate: 0, minor: 0 };
+const axePages = [];
+
+/** axe-core on the page as it is now: 0 critical and 0 serious violations, or the run fails. */
+async function axeCheck(page, name) {
+  if (!(await page.evaluate(() => typeof window.axe !== 'undefined'))) await page.addScriptTag({ path: axePath });
+  const violations = await page.evaluate(async () => {
+    const result = await window.axe.run(document, { resultTypes: ['violations'] });
+    return result.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, targets: v.nodes.slice(0, 4).map((n) => n.target.join(' ')) }));
+  });
+  for (const v of violations) axeSeen[v.impact] = (axeSeen[v.impact] ?? 0) + 1;
+  const blocking = violations.filter((v) => v.impact === 'critical' || v.impact === 'serious');
+  assert.deepEqual(blocking, [], `axe-core on ${name}: critical or serious violations\n${JSON.stringify(blocking, null, 2)}`);
+  axePages.push(name);
+}
+
+/** axe-core on one page at the desktop and phone sizes, light and dark; leaves it at desktop, light. */
+async function axeEverywhere(page, name) {
+  for (const [size, viewport, scheme] of VIEWS) {
+    await page.setViewportSize(viewport);
+    await page.emulateMedia({ colorScheme: scheme });
+    await sleep(250); // the layout and theme follow the size and scheme
+    await axeCheck(page, `${name} (${size}, ${scheme})`);
+  }
+  await page.setViewportSize(DESKTOP);
+  await page.emulateMedia({ colorScheme: 'light' });
+  step(`axe-core: ${name}: no critical or serious violation at 2 sizes x 2 themes`);
+}
+
 async function launch(viewport, colorScheme = 'light') {
   const userDataDir = mkdtempSync(join(tmpdir(), 'whale-e2e-'));
   const context = await chromium.launchPersistentContext(userDataDir, {
@@ -185,8 +235,9 @@ async function apiSession(email, password) {
   });
   assert.equal(login.status, 200, `API login answered ${login.status}`);
   const { access } = await login.json();
-  const api = async (path, { method = 'GET' } = {}) => {
-    const response = await fetch(`${baseUrl}/api/v1${path}`, { method, headers: { Authorization: `Bearer ${access}` } });
+  const api = async (path, { method = 'GET', body } = {}) => {
+    const headers = { Authorization: `Bearer ${access}`, ...(body ? { 'Content-Type': 'application/json' } : {}) };
+    const response = await fetch(`${baseUrl}/api/v1${path}`, { method, headers, body: body ? JSON.stringify(body) : undefined });
     return { status: response.status, body: response.status === 204 ? null : await response.json() };
   };
   api.access = access;
@@ -196,10 +247,13 @@ async function apiSession(email, password) {
 async function signUp(page, email, password, getVerificationCode) {
   step(`sign up as ${email}`);
   await page.goto(`${baseUrl}/signup`);
+  await page.getByRole('button', { name: 'Sign up' }).waitFor();
+  await axeEverywhere(page, 'sign-up page');
   await page.getByLabel('Email').fill(email);
-  await page.getByLabel('Password').fill(password);
+  await page.getByLabel('Password', { exact: true }).fill(password);
   await page.getByRole('button', { name: 'Sign up' }).click();
   await page.getByLabel('Verification code').waitFor();
+  await axeEverywhere(page, 'verify page');
   step('read the verification code from the email');
   const code = await getVerificationCode(email, baseUrl);
   assert.match(String(code), /^\d{6}$/);
@@ -304,6 +358,35 @@ async function main() {
     const password = 'e2e-password-123';
     await signUp(page, email, password, getVerificationCode);
     const api = await apiSession(email, password);
+    const sidebarChats = () => page.getByRole('navigation').getByRole('link');
+    await axeEverywhere(page, 'empty chat');
+
+    step('a message over the length limit: the counter says so before sending, and Send stays off');
+    const usage = (await api('/me/usage')).body;
+    const maxChars = usage.limits.max_message_chars;
+    assert.ok(maxChars > 0, 'the plan has a message length limit');
+    const composer = page.getByLabel('Message Whale');
+    await composer.fill('x'.repeat(maxChars + 1));
+    await page.getByText(`1 characters over the limit of ${maxChars.toLocaleString('en-US')}: shorten the message to send it`).waitFor();
+    assert.equal(await page.getByRole('button', { name: 'Send message' }).isDisabled(), true, 'Send is off over the limit');
+    if (manage) {
+      step('a send the server refuses (the limit lowered on the server after the page read it) keeps its text and leaves no chat');
+      django(`from accounts.models import User; from ratelimits.models import Tier, UserLimit; u = User.objects.get(email='${email}'); UserLimit.objects.update_or_create(user=u, defaults={'tier': Tier.objects.get(slug='free'), 'max_message_chars': 100})`);
+      const question = `${'A question that is far too long for a limit of one hundred characters. '.repeat(3)}`.trim();
+      await composer.fill(question);
+      await page.getByRole('button', { name: 'Send message' }).click();
+      await page.getByText('This message is too long: at most 100 characters on your plan. Shorten it and send again.').waitFor();
+      assert.equal(await composer.inputValue(), question, 'the refused question is still in the composer');
+      assert.equal(await page.getByRole('alert').getByRole('button', { name: 'Retry' }).count(), 0, 'no Retry for a send that cannot succeed');
+      assert.equal(new URL(page.url()).pathname, '/', 'still on the new chat');
+      assert.equal(await sidebarChats().count(), 0, 'no empty "New chat" in the sidebar');
+      assert.equal((await api('/conversations')).body.results.length, 0, 'the server has no conversation');
+      await page.getByText(/ characters over the limit of 100: shorten the message to send it$/).waitFor(); // the counter learnt the new limit
+      await shot('rejected-send-desktop-light');
+      django(`from ratelimits.models import UserLimit; UserLimit.objects.filter(user__email='${email}').delete()`);
+      await page.reload();
+      await page.getByText("Hi, I'm Whale.").waitFor();
+    }
 
     step('send a question with DeepThink on');
     const deepthink = page.getByRole('switch', { name: 'DeepThink (R1)' });
@@ -387,6 +470,8 @@ async function main() {
     assert.equal(finalReasoning, normalize(stored.reasoning_content));
     assert.ok(finalReasoning.startsWith(before.reasoning), 'the reasoning seen before the reload is the start of the final one');
 
+    await axeEverywhere(page, 'chat with an answer');
+
     step('regenerate twice: versions 2 / 2, then 3 / 3; the arrows go back to 2 / 3');
     await lastAnswer(page).getByRole('button', { name: 'Regenerate' }).click();
     await lastAnswer(page).getByText('2 / 2').waitFor({ timeout: ANSWER_TIMEOUT });
@@ -415,6 +500,48 @@ async function main() {
     await page.getByRole('link', { name: 'Why the sky is blue' }).waitFor();
     assert.equal((await api(`/conversations/${conversationId}`)).body.title, 'Why the sky is blue');
 
+    step('history is real navigation: sidebar links, Back and Forward between two chats and settings');
+    const other = await api('/messages', { method: 'POST', body: { content: 'Hello there', deepthink: false } });
+    assert.equal(other.status, 202, `POST /messages answered ${other.status}`);
+    const otherId = other.body.conversation.id;
+    await finishedAnswer(api, otherId);
+    await page.goto(conversationUrl);
+    // Found by its address: a conversation in the sidebar is an <a href> (its title comes from the backend's worker).
+    const otherLink = page.getByRole('navigation').locator(`a[href="/c/${otherId}"]`);
+    await otherLink.waitFor();
+    assert.equal(await otherLink.evaluate((el) => el.tagName), 'A');
+    assert.equal(await page.getByRole('link', { name: 'Why the sky is blue' }).getAttribute('aria-current'), 'page');
+    const [tab] = await Promise.all([context.waitForEvent('page'), otherLink.click({ modifiers: ['Control'] })]);
+    await tab.waitForLoadState('domcontentloaded');
+    assert.equal(new URL(tab.url()).pathname, `/c/${otherId}`, 'Ctrl+click opens the chat in a new tab');
+    await tab.close();
+    assert.equal(page.url(), conversationUrl, 'Ctrl+click left this tab where it was');
+    await otherLink.click();
+    await page.waitForURL(`${baseUrl}/c/${otherId}`);
+    await page.getByRole('main').getByText('Hello there').waitFor();
+    await page.getByRole('button', { name: /Settings$/ }).click();
+    await page.waitForURL(`${baseUrl}/settings`);
+    await page.getByRole('heading', { name: 'Usage and limits' }).waitFor();
+    await axeEverywhere(page, 'settings');
+    const at = async (url, what) => {
+      await page.waitForURL(url);
+      await what.waitFor();
+    };
+    await page.goBack();
+    await at(`${baseUrl}/c/${otherId}`, page.getByRole('main').getByText('Hello there'));
+    await page.goBack();
+    await at(conversationUrl, page.getByRole('main').getByText('Why is the sky blue? Explain briefly.'));
+    await page.goForward();
+    await at(`${baseUrl}/c/${otherId}`, page.getByRole('main').getByText('Hello there'));
+    await page.goForward();
+    await at(`${baseUrl}/settings`, page.getByRole('heading', { name: 'Usage and limits' }));
+    // Settings' own back arrow stays in the app (after the browser's Back and Forward the router
+    // knows only this page, so it opens a new chat rather than leave to whatever came before).
+    await page.getByRole('button', { name: 'Back' }).click();
+    await page.waitForURL((url) => url.origin === baseUrl && url.pathname !== '/settings');
+    await page.getByLabel('Message Whale').waitFor();
+    assert.equal((await api(`/conversations/${otherId}`, { method: 'DELETE' })).status, 204);
+
     for (const [name, viewport, scheme] of [
       ['chat-desktop-light', DESKTOP, 'light'],
       ['chat-desktop-dark', DESKTOP, 'dark'],
@@ -438,6 +565,97 @@ async function main() {
     await page.setViewportSize(DESKTOP);
     await page.emulateMedia({ colorScheme: 'light' });
 
+    if (manage) {
+      step('an answer with maths and code (stored through the ORM: the demo model cannot write one) renders TeX and highlighting');
+      const answer = [
+        'The roots of $ax^2 + bx + c = 0$ are',
+        '',
+        '$$x = \\frac{-b \\pm \\sqrt{b^2 - 4ac}}{2a}$$',
+        '',
+        "and Euler's identity is \\(e^{i\\pi} + 1 = 0\\); a sum in display form:",
+        '',
+        '\\[\\sum_{n=1}^{\\infty} \\frac{1}{n^2} = \\frac{\\pi^2}{6}\\]',
+        '',
+        'A coffee costs $5 and a cake $10.',
+        '',
+        '```python',
+        'def roots(a, b, c):',
+        '    d = (b * b - 4 * a * c) ** 0.5  # the discriminant',
+        '    return (-b + d) / (2 * a), (-b - d) / (2 * a)',
+        '```',
+      ].join('\n');
+      const mathId = django(`
+import datetime as dt
+from django.utils import timezone
+from accounts.models import User
+from chat.models import Conversation, Message
+u = User.objects.get(email=${JSON.stringify(email)})
+now = timezone.now()
+c = Conversation.objects.create(user=u, title='Maths and code')
+q = Message.objects.create(conversation=c, role='user', content='Solve a quadratic, then write it in Python.', status='done', created_at=now - dt.timedelta(seconds=9))
+a = Message.objects.create(conversation=c, parent=q, role='assistant', content=${JSON.stringify(answer)}, reasoning_content='The user wants the quadratic formula and code.', status='done', deepthink=True, model='whale-r1', finish_reason='stop', created_at=now - dt.timedelta(seconds=8), queued_at=now - dt.timedelta(seconds=8), started_at=now - dt.timedelta(seconds=7), first_token_at=now - dt.timedelta(seconds=6), finished_at=now, prompt_tokens=20, completion_tokens=100, reasoning_tokens=50)
+c.current_message = a
+c.save()
+print(c.id)`).split('\n').pop();
+      const mathUrl = `${baseUrl}/c/${mathId}`;
+      const checkRendering = async (where) => {
+        const body = lastAnswer(where);
+        await body.getByTestId('code-text').locator('span', { hasText: /^def$/ }).first().waitFor();
+        await body.locator('[data-testid="math-inline"] math').nth(1).waitFor();
+        assert.equal(await body.locator('[data-testid="math-inline"] math').count(), 2, 'two inline formulas: $…$ and \\(…\\)');
+        assert.equal(await body.locator('[data-testid="math-block"] math[display="block"]').count(), 2, 'two display formulas: $$…$$ and \\[…\\]');
+        assert.ok((await body.locator('math').first().textContent()).includes('a'), 'the formula is MathML text');
+        await body.getByText('A coffee costs $5 and a cake $10.').waitFor(); // prices stay text
+        const color = await body.getByTestId('code-text').locator('span', { hasText: /^def$/ }).first().evaluate((el) => getComputedStyle(el).color);
+        const plain = await body.getByTestId('code-text').evaluate((el) => getComputedStyle(el).color);
+        assert.notEqual(color, plain, `the keyword is highlighted (${color} against ${plain})`);
+      };
+      await page.goto(mathUrl);
+      await checkRendering(page);
+      await shot('answer-math-code-desktop-light');
+      await page.setViewportSize(PHONE);
+      await page.emulateMedia({ colorScheme: 'dark' });
+      await sleep(300);
+      await shot('answer-math-code-phone-dark');
+      await page.setViewportSize(DESKTOP);
+      await page.emulateMedia({ colorScheme: 'light' });
+      await axeEverywhere(page, 'chat with maths and code');
+
+      step('share it: the dialog shows an absolute link, and the shared page renders it with "Thought for N seconds"');
+      await page.getByRole('button', { name: 'Actions for Maths and code' }).click();
+      await page.getByRole('button', { name: 'Share link' }).click();
+      const shareDialog = page.getByRole('dialog', { name: 'Share link' });
+      await shareDialog.getByRole('button', { name: 'Create link' }).click();
+      const shownUrl = shareDialog.getByText(new RegExp(`^${baseUrl.replace(/[.]/g, '\\.')}/share/`));
+      await shownUrl.waitFor();
+      const shared = normalize(await shownUrl.innerText());
+      await page.goto(shared);
+      await page.getByText('Shared conversation · read only').waitFor();
+      await checkRendering(page);
+      await lastAnswer(page).getByRole('button', { name: /^Thought for \d+ seconds?$/ }).waitFor();
+      await axeEverywhere(page, 'shared page');
+      assert.equal((await api(`/conversations/${mathId}`, { method: 'DELETE' })).status, 204);
+
+      step('the DeepThink allowance spent: the chat model answers, and the answer and the button say so');
+      django(`from accounts.models import User; from ratelimits.models import Tier, UserLimit; u = User.objects.get(email='${email}'); UserLimit.objects.update_or_create(user=u, defaults={'tier': Tier.objects.get(slug='free'), 'reasoning_turns_per_day': 0})`);
+      await page.goto(`${baseUrl}/`);
+      await page.getByText("Hi, I'm Whale.").waitFor();
+      const think = page.getByRole('switch', { name: 'DeepThink (R1)' });
+      if ((await think.getAttribute('aria-checked')) !== 'true') await think.click();
+      await page.getByLabel('Message Whale').fill('Is the sky blue?');
+      await page.getByRole('button', { name: 'Send message' }).click();
+      await page.waitForURL(/\/c\/[0-9a-f-]{36}$/);
+      const fallbackId = page.url().split('/').pop();
+      await lastAnswer(page).getByText('Answered by the chat model: the DeepThink limit for today is reached.').waitFor({ timeout: ANSWER_TIMEOUT });
+      await page.getByText(/^DeepThink limit reached for today, answering with the chat model; resets in \d+ h$/).waitFor();
+      await waitForAnswerDone(page);
+      const fellBack = await finishedAnswer(api, fallbackId);
+      assert.equal(fellBack.deepthink, false, 'the chat model answered');
+      await shot('deepthink-fallback-desktop-light');
+      django(`from ratelimits.models import UserLimit; UserLimit.objects.filter(user__email='${email}').delete()`);
+      assert.equal((await api(`/conversations/${fallbackId}`, { method: 'DELETE' })).status, 204);
+    }
+
     step('delete the conversation (with confirm)');
     await page.goto(conversationUrl);
     await page.getByRole('button', { name: 'Actions for Why the sky is blue' }).click();
@@ -451,12 +669,32 @@ async function main() {
     await shot('empty-desktop-light');
 
     step('log out; the login screen');
-    await page.getByRole('button', { name: 'Settings' }).click();
+    await page.getByRole('button', { name: /Settings$/ }).click();
     await page.getByRole('button', { name: 'Log out' }).click();
     await page.getByRole('button', { name: 'Log in' }).waitFor();
     await shot('login-desktop-light');
     await page.setViewportSize(PHONE);
     await shot('login-phone-light');
+    await axeEverywhere(page, 'login page');
+
+    if (manage) {
+      step('suspended by staff: the open tab says so at once, and so does the next login');
+      await page.getByLabel('Email').fill(email);
+      await page.getByLabel('Password', { exact: true }).fill(password);
+      await page.getByRole('button', { name: 'Log in' }).click();
+      // The stack may keep the chat screen from before the logout mounted (hidden) under the new one.
+      await page.getByText("Hi, I'm Whale.").filter({ visible: true }).waitFor();
+      await sleep(1_000); // the user event socket opens
+      django(`from accounts.models import User; from accounts.services import user_suspend; user_suspend(user=User.objects.get(email='${email}'), reason='e2e')`);
+      const suspended = 'This account is suspended. Contact support if you think this is a mistake.';
+      await page.getByText(suspended).waitFor({ timeout: 15_000 });
+      await page.getByRole('button', { name: 'Log in' }).waitFor();
+      await page.getByLabel('Email').fill(email);
+      await page.getByLabel('Password', { exact: true }).fill(password);
+      await page.getByRole('button', { name: 'Log in' }).click();
+      await page.getByRole('alert').getByText(suspended).last().waitFor();
+      assert.equal(new URL(page.url()).pathname, '/login');
+    }
 
     assert.deepEqual(pageErrors, [], 'no uncaught errors in the page');
   } catch (error) {
@@ -468,6 +706,7 @@ async function main() {
     await context.close();
     context.removeProfile();
   }
+  console.log(`axe-core on ${axePages.length} page views: ${JSON.stringify(axeSeen)} violations by impact (critical and serious fail the run)`);
   console.log(`e2e passed in ${((Date.now() - started) / 1000).toFixed(0)} s; screenshots in ${shotsDir}`);
 }
 

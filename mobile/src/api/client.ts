@@ -1,5 +1,6 @@
 // A small fetch wrapper: JSON in and out, one error type, bearer auth with one refresh-and-retry.
 import { ApiError, networkError, parseErrorResponse } from './errors';
+export type { ApiError };
 
 export type Query = Record<string, string | number | boolean | null | undefined>;
 
@@ -22,6 +23,8 @@ export interface ApiClientDeps {
   refreshAccessToken: () => Promise<string | null>;
   /** Called when a request stays unauthorised after a refresh. */
   onSessionExpired: () => void;
+  /** Sees every error response, e.g. to end the session of a suspended account. */
+  onError?: (error: ApiError) => void;
   /** Web clients send cookies with every request and say who they are. */
   web: boolean;
   fetchImpl?: typeof fetch;
@@ -84,7 +87,11 @@ export function createApiClient(deps: ApiClientDeps): ApiClient {
       }
     }
 
-    if (!response.ok) throw await parseErrorResponse(response);
+    if (!response.ok) {
+      const error = await parseErrorResponse(response);
+      deps.onError?.(error);
+      throw error;
+    }
     if (options.raw) return response as unknown as T;
     if (response.status === 204) return undefined as T;
     const text = await response.text();

@@ -10,7 +10,9 @@ import type {
   Page,
   ShareLink,
   SharedConversation,
+  StartResponse,
   TurnResponse,
+  UsageInfo,
   User,
 } from './types';
 
@@ -36,7 +38,7 @@ export const meApi = {
   update: (body: { display_name: string }) => api.patch<{ user: User } | User>(`${V1}/me`, body),
   delete: (password: string) => api.post<void>(`${V1}/me/delete`, { password }),
   exportData: () => api.get<Response>(`${V1}/me/export`, { raw: true }),
-  usage: () => api.get<Record<string, unknown>>(`${V1}/me/usage`),
+  usage: () => api.get<UsageInfo>(`${V1}/me/usage`),
 };
 
 export const conversationsApi = {
@@ -46,7 +48,6 @@ export const conversationsApi = {
       : api.get<Page<Conversation>>(`${V1}/conversations`, {
           query: { q: params.q, archived: false, cursor: params.cursor, page_size: params.pageSize ?? 30 },
         }),
-  create: (title?: string) => api.post<Conversation>(`${V1}/conversations`, title ? { title } : {}),
   get: (id: string) => api.get<Conversation>(`${V1}/conversations/${id}`),
   update: (id: string, body: Partial<Pick<Conversation, 'title' | 'pinned' | 'archived' | 'current_message_id'>>) =>
     api.patch<Conversation>(`${V1}/conversations/${id}`, body),
@@ -63,6 +64,8 @@ export const sharesApi = {
 };
 
 export const turnsApi = {
+  /** The first message of a new chat: the server creates the conversation only if it accepts the message. */
+  start: (body: { content: string; deepthink: boolean }) => api.post<StartResponse>(`${V1}/messages`, body),
   send: (conversationId: string, body: { content: string; deepthink: boolean; parent_id?: string | null }) =>
     api.post<TurnResponse>(`${V1}/conversations/${conversationId}/messages`, body),
   regenerate: (assistantMessageId: string, deepthink?: boolean) =>

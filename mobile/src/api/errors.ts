@@ -7,7 +7,14 @@ export interface ApiErrorInit {
   message: string;
   fields?: Record<string, string[]>;
   retryAfter?: number;
+  limit?: ErrorLimit;
   kind?: ApiErrorKind;
+}
+
+/** Which limit refused a request and its value on the user's plan (`max_message_chars`, 8000). */
+export interface ErrorLimit {
+  name: string;
+  value?: number;
 }
 
 export class ApiError extends Error {
@@ -16,6 +23,7 @@ export class ApiError extends Error {
   readonly fields?: Record<string, string[]>;
   /** Seconds to wait before retrying, from `Retry-After` or `error.retry_after`. */
   readonly retryAfter?: number;
+  readonly limit?: ErrorLimit;
   readonly kind: ApiErrorKind;
 
   constructor(init: ApiErrorInit) {
@@ -25,6 +33,7 @@ export class ApiError extends Error {
     this.code = init.code;
     this.fields = init.fields;
     this.retryAfter = init.retryAfter;
+    this.limit = init.limit;
     this.kind = init.kind ?? 'http';
   }
 
@@ -84,6 +93,8 @@ interface ErrorBody {
     message?: unknown;
     fields?: unknown;
     retry_after?: unknown;
+    limit?: unknown;
+    limit_value?: unknown;
   };
   detail?: unknown;
 }
@@ -112,7 +123,17 @@ export async function parseErrorResponse(response: Response): Promise<ApiError> 
           : `Request failed with status ${response.status}`,
     fields,
     retryAfter: headerRetry ?? bodyRetry,
+    limit: parseLimit(error?.limit, error?.limit_value),
   });
+}
+
+/** `error.limit` names the limit and `error.limit_value` gives its value (docs/api.md). */
+function parseLimit(value: unknown, limitValue: unknown): ErrorLimit | undefined {
+  if (typeof value === 'string') return { name: value, value: typeof limitValue === 'number' ? limitValue : undefined };
+  if (!value || typeof value !== 'object') return undefined;
+  const { name, value: limit } = value as { name?: unknown; value?: unknown };
+  if (typeof name !== 'string') return undefined;
+  return { name, value: typeof limit === 'number' ? limit : undefined };
 }
 
 function isFieldMap(value: unknown): value is Record<string, string[]> {

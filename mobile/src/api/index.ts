@@ -53,6 +53,13 @@ export const api = createApiClient({
     void writeRefreshToken(null);
     if (useSession.getState().status === 'signedIn') useSession.getState().signOut('sessionExpired');
   },
+  onError: (error) => {
+    // Staff suspended the account: every request is refused from now on, so end the session and say why.
+    if (error.code === 'account_suspended' && useSession.getState().status === 'signedIn') {
+      void writeRefreshToken(null);
+      useSession.getState().signOut('suspended');
+    }
+  },
   web: isWeb,
 });
 

@@ -75,10 +75,25 @@ export interface StreamUrls {
   websocket_url: string;
 }
 
+/** The DeepThink allowance was spent: the chat model answers instead (`fallback` of a send and of `queued`). */
+export interface TurnFallback {
+  from?: string;
+  to: string;
+  reason: string;
+}
+
 export interface TurnResponse {
+  conversation_id?: string;
   user_message: Message;
   assistant_message: Message;
+  queue_position?: number;
+  fallback?: TurnFallback | null;
   stream: StreamUrls;
+}
+
+/** `POST /api/v1/messages`: a new conversation created together with its first accepted message. */
+export interface StartResponse extends TurnResponse {
+  conversation: Conversation;
 }
 
 export interface ShareLink {
@@ -94,6 +109,34 @@ export interface SharedConversation {
   title: string;
   created_at: string;
   messages: Message[];
+}
+
+type Limit = number | null;
+
+/** `GET /api/v1/me/usage`: today's counters and the user's limits (null is unlimited). */
+export interface UsageInfo {
+  tier: string;
+  date: string;
+  resets_at: string;
+  limits: {
+    requests_per_minute: Limit;
+    turns_per_day: Limit;
+    reasoning_turns_per_day: Limit;
+    tokens_per_day: Limit;
+    concurrent_turns: Limit;
+    max_message_chars: Limit;
+    max_context_tokens: Limit;
+  };
+  usage: {
+    requests_this_minute: number;
+    turns_today: number;
+    reasoning_turns_today: number;
+    tokens_today: number;
+    in_flight: number;
+  };
+  remaining: Partial<Record<'requests_this_minute' | 'turns_today' | 'reasoning_turns_today' | 'tokens_today' | 'in_flight', Limit>>;
+  settled?: { turns: number; reasoning_turns: number; prompt_tokens: number; completion_tokens: number; reasoning_tokens: number };
+  deepthink_fallback: boolean;
 }
 
 export interface ApiKey {
@@ -112,6 +155,11 @@ export interface ApiKey {
 export interface ModelInfo {
   id: string;
   name?: string;
+  display_name?: string;
+  reasoning?: boolean;
+  available?: boolean;
+  /** The worker serves the tiny offline demo model, not the real one. */
+  demo?: boolean;
   fallback?: boolean;
   [extra: string]: unknown;
 }

@@ -11,7 +11,7 @@ export function AuthCard({ title, subtitle, children }: { title: string; subtitl
     <SafeAreaView style={[styles.root, { backgroundColor: colors.background }]}>
       <KeyboardAvoidingView style={styles.root} behavior={Platform.OS === 'ios' ? 'padding' : undefined}>
         <ScrollView contentContainerStyle={styles.scroll} keyboardShouldPersistTaps="handled">
-          <View style={styles.card}>
+          <View role="main" style={styles.card}>
             <View style={styles.brand}>
               <View style={[styles.logo, { backgroundColor: colors.accent }]}>
                 <Text style={{ color: colors.onAccent, fontSize: 24, fontWeight: '800' }}>W</Text>

@@ -4,7 +4,8 @@ import { useEffect, useState } from 'react';
 import { StyleSheet, Text, View } from 'react-native';
 
 import { isApiError } from '@/api/errors';
-import { useT, type Translate } from '@/locale';
+import { useT } from '@/locale';
+import { describeError, formatWait } from '@/utils/errorText';
 import { useTheme } from '@/theme/ThemeProvider';
 import { Button, IconButton } from './Button';
 
@@ -19,18 +20,13 @@ export function useCountdown(until: number | null): number {
   return until ? Math.max(0, Math.ceil((until - now) / 1000)) : 0;
 }
 
-export function describeError(error: unknown, t: Translate): string {
-  if (!isApiError(error)) return t('error.generic');
-  if (error.isNetwork) return t('error.network');
-  if (error.isRateLimited) return `${t('error.rateLimited')} ${error.message}`.trim();
-  if (error.isServerBusy) return `${t('error.serverBusy')} ${error.message}`.trim();
-  return error.message || t('error.generic');
-}
+export { canRetry, describeError, formatWait } from '@/utils/errorText';
 
 interface ErrorBannerProps {
   error: unknown;
   /** When the error's Retry-After runs out (epoch ms). */
   retryAt: number | null;
+  /** Only for errors where retrying can succeed (see canRetry). */
   onRetry?: () => void;
   onDismiss: () => void;
 }
@@ -50,8 +46,8 @@ export function ErrorBanner({ error, retryAt, onRetry, onDismiss }: ErrorBannerP
         <Text style={{ color: busy ? colors.warningText : colors.danger, fontSize: fontSize.sm, fontWeight: '600' }}>
           {describeError(error, t)}
         </Text>
-        {seconds > 0 ? (
-          <Text style={{ color: busy ? colors.warningText : colors.danger, fontSize: fontSize.sm }}>{t('error.retryIn', { seconds })}</Text>
+        {seconds > 0 && onRetry ? (
+          <Text style={{ color: busy ? colors.warningText : colors.danger, fontSize: fontSize.sm }}>{t('error.retryIn', { wait: formatWait(seconds, t) })}</Text>
         ) : null}
       </View>
       {onRetry ? <Button label={t('common.retry')} variant="secondary" disabled={seconds > 0} onPress={onRetry} /> : null}

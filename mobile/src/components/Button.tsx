@@ -22,7 +22,7 @@ export function Button({ label, onPress, variant = 'primary', disabled, busy, ic
   const { colors, radius, fontSize } = useTheme();
   const inactive = disabled || busy;
   const background =
-    variant === 'primary' ? colors.accent : variant === 'danger' ? colors.danger : variant === 'secondary' ? colors.surface : 'transparent';
+    variant === 'primary' ? colors.accentStrong : variant === 'danger' ? colors.dangerStrong : variant === 'secondary' ? colors.surface : 'transparent';
   const foreground =
     variant === 'primary' || variant === 'danger' ? colors.onAccent : variant === 'ghost' ? colors.accentText : colors.text;
   return (

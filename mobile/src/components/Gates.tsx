@@ -9,7 +9,7 @@ import { useTheme } from '@/theme/ThemeProvider';
 function Splash() {
   const { colors } = useTheme();
   return (
-    <View style={{ flex: 1, alignItems: 'center', justifyContent: 'center', backgroundColor: colors.background }}>
+    <View role="main" aria-busy style={{ flex: 1, alignItems: 'center', justifyContent: 'center', backgroundColor: colors.background }}>
       <ActivityIndicator color={colors.accent} size="large" />
     </View>
   );

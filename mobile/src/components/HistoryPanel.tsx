@@ -1,15 +1,18 @@
 // The history drawer: new chat, search, conversations grouped by date, and per-chat actions.
 import Ionicons from '@expo/vector-icons/Ionicons';
 import * as Clipboard from 'expo-clipboard';
+import { Link } from 'expo-router';
 import { useEffect, useMemo, useState } from 'react';
 import { ActivityIndicator, FlatList, Platform, Pressable, StyleSheet, Text, TextInput, View } from 'react-native';
 
+import { apiBaseUrl } from '@/api/config';
 import { conversationsApi } from '@/api/endpoints';
 import type { Conversation, ShareLink } from '@/api/types';
 import { useT } from '@/locale';
 import { useConversationActions, useConversationList } from '@/state/conversations';
 import { useSession } from '@/state/session';
 import { useTheme } from '@/theme/ThemeProvider';
+import { focusRing } from '@/theme/tokens';
 import { DATE_GROUP_LABEL, groupByDate, type DateGroup } from '@/utils/dateGroups';
 import { saveResponse } from '@/utils/files';
 import { describeError } from './Banners';
@@ -21,6 +24,7 @@ type Row = { kind: 'header'; key: string; group: DateGroup } | { kind: 'item'; k
 
 interface HistoryPanelProps {
   activeId?: string;
+  /** Called as a conversation's link is followed (e.g. to close the drawer). */
   onOpen: (id: string) => void;
   onNewChat: () => void;
   onOpenSettings: () => void;
@@ -37,10 +41,15 @@ function useDebounced<T>(value: T, ms: number): T {
   return debounced;
 }
 
-export function shareUrl(link: ShareLink): string {
-  if (link.url) return link.url;
-  const origin = Platform.OS === 'web' && typeof window !== 'undefined' ? window.location.origin : '';
-  return `${origin}/share/${link.token}`;
+function appOrigin(): string {
+  return Platform.OS === 'web' && typeof window !== 'undefined' && window.location?.origin ? window.location.origin : apiBaseUrl();
+}
+
+/** The link to copy: the server's absolute `url`; a relative one (an older server) is made absolute here. */
+export function shareUrl(link: ShareLink, origin: string = appOrigin()): string {
+  const url = link.url || `/share/${link.token}`;
+  if (/^https?:\/\//.test(url)) return url;
+  return `${origin.replace(/\/+$/, '')}${url.startsWith('/') ? '' : '/'}${url}`;
 }
 
 export function HistoryPanel({ activeId, onOpen, onNewChat, onOpenSettings, onActiveGone }: HistoryPanelProps) {
@@ -48,6 +57,7 @@ export function HistoryPanel({ activeId, onOpen, onNewChat, onOpenSettings, onAc
   const { colors, fontSize, radius } = useTheme();
   const user = useSession((s) => s.user);
   const [search, setSearch] = useState('');
+  const [searchFocused, setSearchFocused] = useState(false);
   const q = useDebounced(search.trim(), 300);
   const list = useConversationList(q);
   const actions = useConversationActions();
@@ -74,18 +84,30 @@ export function HistoryPanel({ activeId, onOpen, onNewChat, onOpenSettings, onAc
 
   const renderRow = ({ item }: { item: Row }) => {
     if (item.kind === 'header') {
-      return <Text style={[styles.groupHeader, { color: colors.textSubtle, fontSize: fontSize.xs }]}>{t(DATE_GROUP_LABEL[item.group])}</Text>;
+      return (
+        <Text role="heading" aria-level={2} style={[styles.groupHeader, { color: colors.textSubtle, fontSize: fontSize.xs }]}>
+          {t(DATE_GROUP_LABEL[item.group])}
+        </Text>
+      );
     }
     const c = item.conversation;
     const active = c.id === activeId;
     return (
       <View style={[styles.row, { backgroundColor: active ? colors.accentSoft : 'transparent', borderRadius: radius.md }]}>
+        {/* A real link (an <a href> on the web): Back, Forward and "open in new tab" work. */}
+        <Link
+          href={`/c/${c.id}`}
+          push
+          asChild
+          onPress={(event) => {
+            // The open one is not pushed again; the drawer still closes.
+            if (active) event.preventDefault();
+            onOpen(c.id);
+          }}
+        >
         <Pressable
-          accessibilityRole="link"
           accessibilityLabel={titleOf(c)}
-          accessibilityState={{ selected: active }}
-          aria-selected={active}
-          onPress={() => onOpen(c.id)}
+          aria-current={active ? 'page' : undefined}
           onLongPress={() => setMenuFor(c)}
           style={styles.rowMain}
         >
@@ -99,6 +121,7 @@ export function HistoryPanel({ activeId, onOpen, onNewChat, onOpenSettings, onAc
             </View>
           ) : null}
         </Pressable>
+        </Link>
         <IconButton icon="ellipsis-horizontal" size={16} label={t('history.actions', { title: titleOf(c) })} onPress={() => setMenuFor(c)} />
       </View>
     );
@@ -111,6 +134,13 @@ export function HistoryPanel({ activeId, onOpen, onNewChat, onOpenSettings, onAc
     } catch (error) {
       setActionError(error);
     }
+  };
+
+  const saveRename = () => {
+    const target = renaming;
+    if (!target || !renameText.trim()) return;
+    setRenaming(null);
+    void runAction(() => actions.update.mutateAsync({ id: target.id, patch: { title: renameText.trim() } }));
   };
 
   const menuItems = menuFor
@@ -144,10 +174,10 @@ export function HistoryPanel({ activeId, onOpen, onNewChat, onOpenSettings, onAc
     : [];
 
   return (
-    <View style={[styles.panel, { backgroundColor: colors.sidebar, borderRightColor: colors.border }]}>
+    <View role="navigation" aria-label={t('history.title')} style={[styles.panel, { backgroundColor: colors.sidebar, borderRightColor: colors.border }]}>
       <View style={styles.top}>
         <View style={styles.brand}>
-          <View style={[styles.logo, { backgroundColor: colors.accent }]}>
+          <View style={[styles.logo, { backgroundColor: colors.accentStrong }]}>
             <Text style={{ color: colors.onAccent, fontWeight: '800' }}>W</Text>
           </View>
           <Text style={{ color: colors.text, fontSize: fontSize.lg, fontWeight: '700' }}>{t('app.name')}</Text>
@@ -161,7 +191,14 @@ export function HistoryPanel({ activeId, onOpen, onNewChat, onOpenSettings, onAc
           <Ionicons name="add-circle-outline" size={18} color={colors.accentText} />
           <Text style={{ color: colors.accentText, fontWeight: '600', fontSize: fontSize.md }}>{t('chat.newChat')}</Text>
         </Pressable>
-        <View style={[styles.search, { backgroundColor: colors.surface, borderRadius: radius.md, borderColor: colors.border }]}>
+        <View
+          style={[
+            styles.search,
+            // The focus ring of the search box (the bare input draws none).
+            { backgroundColor: colors.surface, borderRadius: radius.md, borderColor: searchFocused ? colors.accent : colors.border },
+            searchFocused ? focusRing(colors.accent) : null,
+          ]}
+        >
           <Ionicons name="search" size={16} color={colors.textSubtle} />
           <TextInput
             accessibilityLabel={t('history.search')}
@@ -170,6 +207,8 @@ export function HistoryPanel({ activeId, onOpen, onNewChat, onOpenSettings, onAc
             placeholderTextColor={colors.textSubtle}
             value={search}
             onChangeText={setSearch}
+            onFocus={() => setSearchFocused(true)}
+            onBlur={() => setSearchFocused(false)}
             style={[styles.searchInput, { color: colors.text, fontSize: fontSize.sm }]}
           />
         </View>
@@ -205,7 +244,7 @@ export function HistoryPanel({ activeId, onOpen, onNewChat, onOpenSettings, onAc
 
       <Pressable
         accessibilityRole="button"
-        accessibilityLabel={t('history.settings')}
+        accessibilityLabel={`${user?.display_name || user?.email || ''}, ${t('history.settings')}`}
         onPress={onOpenSettings}
         style={[styles.footer, { borderTopColor: colors.border }]}
       >
@@ -242,19 +281,19 @@ export function HistoryPanel({ activeId, onOpen, onNewChat, onOpenSettings, onAc
         actions={
           <>
             <Button label={t('common.cancel')} variant="secondary" onPress={() => setRenaming(null)} />
-            <Button
-              label={t('common.save')}
-              disabled={!renameText.trim()}
-              onPress={() => {
-                const target = renaming;
-                setRenaming(null);
-                if (target) void runAction(() => actions.update.mutateAsync({ id: target.id, patch: { title: renameText.trim() } }));
-              }}
-            />
+            <Button label={t('common.save')} disabled={!renameText.trim()} onPress={saveRename} />
           </>
         }
       >
-        <TextField label={t('history.renameTitle')} value={renameText} onChangeText={setRenameText} autoFocus maxLength={200} />
+        <TextField
+          label={t('history.renameTitle')}
+          value={renameText}
+          onChangeText={setRenameText}
+          autoFocus
+          maxLength={200}
+          returnKeyType="done"
+          onSubmitEditing={saveRename}
+        />
       </Dialog>
 
       <Dialog

@@ -1,61 +1,39 @@
-// Renders an answer's markdown the same way on phones and the web, with copyable code blocks.
-import Ionicons from '@expo/vector-icons/Ionicons';
-import * as Clipboard from 'expo-clipboard';
-import { memo, useMemo, useState } from 'react';
-import { Platform, Pressable, ScrollView, StyleSheet, Text, View } from 'react-native';
+// Renders an answer's markdown the same way on phones and the web: TeX formulas, highlighted
+// code blocks with a copy button, tables. On the web this module is its own bundle (see
+// LazyMarkdown), so the login and empty-chat screens do not download it.
+import { memo, useMemo } from 'react';
+import { StyleSheet } from 'react-native';
 import MarkdownDisplay, { MarkdownIt, type ASTNode, type RenderRules } from 'react-native-markdown-display';
 
-import { useT } from '@/locale';
 import { useTheme } from '@/theme/ThemeProvider';
+import { CodeBlock, MONO } from './rich/CodeBlock';
+import { BLOCK_MATH, INLINE_MATH, withMath } from './rich/math';
+import { MathView } from './rich/MathView';
 
-const markdownIt = MarkdownIt({ typographer: false, linkify: true });
-const MONO = Platform.select({ ios: 'Menlo', android: 'monospace', default: 'ui-monospace, SFMono-Regular, Menlo, Consolas, monospace' });
+const markdownIt = withMath(MarkdownIt({ typographer: false, linkify: true }));
 
-export function CodeBlock({ code, language }: { code: string; language?: string }) {
-  const t = useT();
-  const { colors, radius, fontSize } = useTheme();
-  const [copied, setCopied] = useState(false);
-  const text = code.replace(/\n$/, '');
-  return (
-    <View style={[styles.code, { backgroundColor: colors.codeBackground, borderRadius: radius.md, borderColor: colors.border }]}>
-      <View style={[styles.codeHeader, { borderBottomColor: colors.border }]}>
-        <Text style={[styles.codeLang, { color: colors.textMuted, fontSize: fontSize.xs }]}>{language || 'text'}</Text>
-        <Pressable
-          accessibilityRole="button"
-          accessibilityLabel={t('chat.copyCode')}
-          onPress={async () => {
-            await Clipboard.setStringAsync(text);
-            setCopied(true);
-            setTimeout(() => setCopied(false), 1500);
-          }}
-          style={styles.copy}
-        >
-          <Ionicons name={copied ? 'checkmark' : 'copy-outline'} size={14} color={colors.textMuted} />
-          <Text style={{ color: colors.textMuted, fontSize: fontSize.xs }}>{copied ? t('common.copied') : t('common.copy')}</Text>
-        </Pressable>
-      </View>
-      <ScrollView horizontal contentContainerStyle={styles.codeScroll}>
-        <Text selectable style={{ color: colors.codeText, fontFamily: MONO, fontSize: fontSize.sm, lineHeight: 20 }}>
-          {text}
-        </Text>
-      </ScrollView>
-    </View>
-  );
-}
+export { CodeBlock };
 
 export const Markdown = memo(function Markdown({ text }: { text: string }) {
   const theme = useTheme();
   const { colors, fontSize, radius } = theme;
 
-  const rules = useMemo<RenderRules>(
-    () => ({
+  const rules = useMemo<RenderRules>(() => {
+    const math: RenderRules = {};
+    for (const type of INLINE_MATH) {
+      math[type] = (node: ASTNode) => <MathView key={node.key} tex={node.content} display={false} color={colors.text} fontSize={fontSize.md} />;
+    }
+    for (const type of BLOCK_MATH) {
+      math[type] = (node: ASTNode) => <MathView key={node.key} tex={node.content} display color={colors.text} fontSize={fontSize.md} />;
+    }
+    return {
+      ...math,
       fence: (node: ASTNode) => (
         <CodeBlock key={node.key} code={node.content} language={(node as ASTNode & { sourceInfo?: string }).sourceInfo} />
       ),
       code_block: (node: ASTNode) => <CodeBlock key={node.key} code={node.content} />,
-    }),
-    [],
-  );
+    };
+  }, [colors.text, fontSize.md]);
 
   const style = useMemo(
     () =>
@@ -97,10 +75,4 @@ export const Markdown = memo(function Markdown({ text }: { text: string }) {
   );
 });
 
-const styles = StyleSheet.create({
-  code: { borderWidth: StyleSheet.hairlineWidth, marginVertical: 8, overflow: 'hidden' },
-  codeHeader: { flexDirection: 'row', alignItems: 'center', justifyContent: 'space-between', paddingHorizontal: 12, paddingVertical: 6, borderBottomWidth: StyleSheet.hairlineWidth },
-  codeLang: { fontWeight: '600' },
-  copy: { flexDirection: 'row', alignItems: 'center', gap: 4, padding: 2 },
-  codeScroll: { padding: 12 },
-});
+export default Markdown;

@@ -9,14 +9,15 @@ import type { AnswerView } from '@/state/stream/view';
 import { useTheme } from '@/theme/ThemeProvider';
 import { BranchSwitcher } from './BranchSwitcher';
 import { Button, IconButton } from './Button';
-import { Markdown } from './Markdown';
+import { LazyMarkdown as Markdown } from './LazyMarkdown';
 import { ReasoningBlock } from './ReasoningBlock';
 
 interface UserMessageProps {
   message: Message;
-  /** Editing is offered on the last question only, and not while an answer runs. */
+  /** Any question can be edited, but not while an answer runs. */
   editable: boolean;
-  onEdit?: (message: Message, text: string) => void;
+  /** Resolves to false when the server refused the edit: the editor opens again with the text. */
+  onEdit?: (message: Message, text: string) => Promise<boolean> | void;
   onSwitchBranch?: (siblingId: string) => void;
   busy?: boolean;
 }
@@ -44,9 +45,9 @@ export function UserMessage({ message, editable, onEdit, onSwitchBranch, busy }:
             <Button
               label={t('chat.editSave')}
               disabled={!draft.trim() || draft.trim() === message.content.trim()}
-              onPress={() => {
+              onPress={async () => {
                 setEditing(false);
-                onEdit?.(message, draft.trim());
+                if ((await onEdit?.(message, draft.trim())) === false) setEditing(true);
               }}
             />
           </View>
@@ -88,6 +89,8 @@ export function AssistantMessage({ message, view, readOnly, onRegenerate, onFeed
   const [copied, setCopied] = useState(false);
   const feedback = message.feedback ?? 'none';
   const waiting = view.generating && !view.content && !view.reasoning;
+  // The model ended without a word of answer: say so rather than show nothing.
+  const empty = view.status === 'done' && !view.generating && !view.content.trim();
 
   return (
     <View style={styles.assistant} testID="assistant-message">
@@ -95,6 +98,11 @@ export function AssistantMessage({ message, view, readOnly, onRegenerate, onFeed
         <Text style={{ color: colors.accentText, fontWeight: '800', fontSize: fontSize.sm }}>W</Text>
       </View>
       <View style={styles.assistantBody}>
+        {view.fallback ? (
+          <View style={[styles.notice, { backgroundColor: colors.warningSoft, borderRadius: radius.md }]}>
+            <Text style={{ color: colors.warningText, fontSize: fontSize.sm }}>{t('chat.fallbackAnswer')}</Text>
+          </View>
+        ) : null}
         {view.reasoning ? <ReasoningBlock reasoning={view.reasoning} thinking={view.thinking} seconds={view.thoughtSeconds} /> : null}
         {waiting ? (
           <View style={styles.statusRow} accessibilityLiveRegion="polite">
@@ -109,6 +117,7 @@ export function AssistantMessage({ message, view, readOnly, onRegenerate, onFeed
             <Markdown text={view.content} />
           </View>
         ) : null}
+        {empty ? <Text style={{ color: colors.textMuted, fontSize: fontSize.sm, fontStyle: 'italic' }}>{t('chat.emptyAnswer')}</Text> : null}
         {view.generating && view.streamStatus === 'reconnecting' && !waiting ? (
           <Text accessibilityLiveRegion="polite" style={{ color: colors.warningText, fontSize: fontSize.sm }}>{t('chat.reconnecting')}</Text>
         ) : null}
@@ -166,6 +175,7 @@ const styles = StyleSheet.create({
   avatar: { width: 30, height: 30, borderRadius: 15, alignItems: 'center', justifyContent: 'center', marginTop: 2 },
   assistantBody: { flex: 1, minWidth: 0 },
   statusRow: { flexDirection: 'row', alignItems: 'center', gap: 8, paddingVertical: 6 },
+  notice: { paddingHorizontal: 10, paddingVertical: 6, marginBottom: 8, alignSelf: 'flex-start' },
   failed: { flexDirection: 'row', alignItems: 'center', gap: 8, padding: 10, marginTop: 6 },
   actions: { flexDirection: 'row', alignItems: 'center', gap: 2, marginTop: 2, marginLeft: -6, flexWrap: 'wrap' },
 });

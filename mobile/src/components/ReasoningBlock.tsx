@@ -1,10 +1,12 @@
-// R1's visible reasoning: open while it streams ("Thinking…"), folded to "Thought for N seconds"
-// once the answer begins, and reopenable.
+// R1's visible reasoning: "Thinking…" while it streams, "Thought for N seconds" after. It stays
+// as the user left it when the answer finishes (never folds by itself), and the last choice is
+// remembered for the next answers.
 import Ionicons from '@expo/vector-icons/Ionicons';
-import { useEffect, useRef, useState } from 'react';
+import { useState } from 'react';
 import { Pressable, StyleSheet, Text, View } from 'react-native';
 
 import { useT } from '@/locale';
+import { usePreferences } from '@/state/preferences';
 import { useTheme } from '@/theme/ThemeProvider';
 
 interface ReasoningBlockProps {
@@ -17,15 +19,14 @@ interface ReasoningBlockProps {
 export function ReasoningBlock({ reasoning, thinking, seconds }: ReasoningBlockProps) {
   const t = useT();
   const { colors, fontSize } = useTheme();
-  const [open, setOpen] = useState(thinking);
-  const wasThinking = useRef(thinking);
+  const preferOpen = usePreferences((s) => s.reasoningOpen);
+  const setPreferOpen = usePreferences((s) => s.setReasoningOpen);
+  const [open, setOpen] = useState(preferOpen);
 
-  useEffect(() => {
-    // Fold exactly once, when thinking ends; after that the user decides.
-    if (wasThinking.current && !thinking) setOpen(false);
-    if (!wasThinking.current && thinking) setOpen(true);
-    wasThinking.current = thinking;
-  }, [thinking]);
+  const toggle = () => {
+    setOpen(!open);
+    setPreferOpen(!open);
+  };
 
   const title = thinking
     ? t('chat.thinking')
@@ -33,7 +34,7 @@ export function ReasoningBlock({ reasoning, thinking, seconds }: ReasoningBlockP
       ? t('chat.thoughtForOne')
       : seconds !== null
         ? t('chat.thoughtFor', { seconds })
-        : t('chat.thoughtFor', { seconds: '–' });
+        : t('chat.thought');
 
   return (
     <View style={styles.wrap}>
@@ -42,7 +43,7 @@ export function ReasoningBlock({ reasoning, thinking, seconds }: ReasoningBlockP
         accessibilityLabel={title}
         accessibilityState={{ expanded: open }}
         aria-expanded={open}
-        onPress={() => setOpen((value) => !value)}
+        onPress={toggle}
         style={[styles.header, { backgroundColor: colors.surface }]}
       >
         <Ionicons name="aperture-outline" size={14} color={colors.textMuted} />

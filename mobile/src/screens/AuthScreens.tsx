@@ -27,9 +27,9 @@ export function LoginScreen() {
   const notice = useSession((s) => s.notice);
   return (
     <AuthCard title={t('auth.login.title')} subtitle={t('auth.login.subtitle')}>
-      {notice === 'sessionExpired' ? (
-        <Text accessibilityRole="alert" style={{ color: colors.warningText, fontSize: fontSize.sm, textAlign: 'center' }}>
-          {t('error.sessionExpired')}
+      {notice ? (
+        <Text accessibilityRole="alert" style={{ color: notice === 'suspended' ? colors.danger : colors.warningText, fontSize: fontSize.sm, textAlign: 'center' }}>
+          {notice === 'suspended' ? t('error.suspended') : t('error.sessionExpired')}
         </Text>
       ) : null}
       <LoginForm
@@ -170,10 +170,12 @@ export function ForgotPasswordScreen() {
   };
 
   const serverField = (name: string) => fieldErrors[name] ?? (isApiError(error) ? error.fieldError(name) : undefined);
+  // A refusal that names its fields is shown on them, once; anything else above the form.
+  const shownOnFields = isApiError(error) && ['email', 'code', 'new_password'].some((name) => !!error.fieldError(name));
 
   return (
     <AuthCard title={t('auth.reset.title')} subtitle={step === 'email' ? t('auth.reset.subtitle') : undefined}>
-      <FormError error={error} retryAt={retryAtOf(error)} />
+      {shownOnFields ? null : <FormError error={error} retryAt={retryAtOf(error)} />}
       {step === 'email' ? (
         <>
           <TextField label={t('auth.email')} value={email} onChangeText={setEmail} autoCapitalize="none" keyboardType="email-address" inputMode="email" error={serverField('email')} onSubmitEditing={sendCode} />

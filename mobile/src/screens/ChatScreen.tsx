@@ -1,6 +1,7 @@
 // The chat: history (sidebar on wide screens, drawer on phones), the message list and the composer.
+import { useQuery } from '@tanstack/react-query';
 import { useRouter } from 'expo-router';
-import { useCallback, useMemo, useRef, useState } from 'react';
+import { useCallback, useRef, useState } from 'react';
 import {
   ActivityIndicator,
   FlatList,
@@ -17,6 +18,8 @@ import {
 } from 'react-native';
 import { SafeAreaView } from 'react-native-safe-area-context';
 
+import { modelsApi, resultsOf } from '@/api/endpoints';
+import { queryKeys } from '@/api/queryKeys';
 import type { Message } from '@/api/types';
 import { ErrorBanner, OfflineBanner, describeError } from '@/components/Banners';
 import { Button, IconButton } from '@/components/Button';
@@ -26,7 +29,9 @@ import { HistoryPanel } from '@/components/HistoryPanel';
 import { AssistantMessage, UserMessage } from '@/components/MessageItems';
 import { useT } from '@/locale';
 import { useChat } from '@/state/chat';
+import { useFallbacks } from '@/state/fallbacks';
 import { usePreferences } from '@/state/preferences';
+import { deepthinkSpent, hoursUntilReset, useUsage } from '@/state/usage';
 import { retryTurnStream, useTurnStreams } from '@/state/stream/turnStreams';
 import { answerView } from '@/state/stream/view';
 import { useTheme } from '@/theme/ThemeProvider';
@@ -42,20 +47,27 @@ export function ChatScreen({ conversationId }: { conversationId?: string }) {
   const deepthink = usePreferences((s) => s.deepthink);
   const setDeepthink = usePreferences((s) => s.setDeepthink);
   const streams = useTurnStreams((s) => s.streams);
+  const fallbacks = useFallbacks((s) => s.byTurn);
+  const usage = useUsage();
+  const models = useQuery({ queryKey: queryKeys.models(), queryFn: modelsApi.list, retry: false, staleTime: 5 * 60_000 });
+  const demo = resultsOf(models.data).some((m) => m.demo);
   const listRef = useRef<FlatList<Message>>(null);
   const atBottom = useRef(true);
 
+  // The new chat's address becomes the conversation's (replace: it is the same page, now saved).
   const onCreated = useCallback((id: string) => router.replace(`/c/${id}`), [router]);
   const chat = useChat(conversationId, onCreated);
 
-  const lastUserId = useMemo(() => [...chat.messages].reverse().find((m) => m.role === 'user')?.id, [chat.messages]);
   const lastAssistantId = chat.messages[chat.messages.length - 1]?.role === 'assistant' ? chat.messages[chat.messages.length - 1]?.id : undefined;
 
-  const openConversation = (id: string) => {
-    setDrawerOpen(false);
-    if (id !== conversationId) router.replace(`/c/${id}`);
-  };
+  // Where the user goes is history (push), so the browser's Back and Forward walk it. A sidebar
+  // conversation is a link that navigates by itself (a modified click opens a new tab instead).
+  const conversationOpened = () => setDrawerOpen(false);
   const newChat = () => {
+    setDrawerOpen(false);
+    if (conversationId) router.push('/');
+  };
+  const activeGone = () => {
     setDrawerOpen(false);
     router.replace('/');
   };
@@ -65,7 +77,7 @@ export function ChatScreen({ conversationId }: { conversationId?: string }) {
   };
 
   const history = (
-    <HistoryPanel activeId={conversationId} onOpen={openConversation} onNewChat={newChat} onOpenSettings={openSettings} onActiveGone={newChat} />
+    <HistoryPanel activeId={conversationId} onOpen={conversationOpened} onNewChat={newChat} onOpenSettings={openSettings} onActiveGone={activeGone} />
   );
 
   const renderMessage = ({ item }: { item: Message }) => {
@@ -73,9 +85,9 @@ export function ChatScreen({ conversationId }: { conversationId?: string }) {
       return (
         <UserMessage
           message={item}
-          editable={item.id === lastUserId && !chat.generating}
+          editable={!chat.generating}
           busy={chat.busy || chat.generating}
-          onEdit={(message, text) => void chat.editQuestion(message, text, deepthink)}
+          onEdit={(message, text) => chat.editQuestion(message, text, deepthink)}
           onSwitchBranch={(id) => void chat.switchBranch(id)}
         />
       );
@@ -83,7 +95,7 @@ export function ChatScreen({ conversationId }: { conversationId?: string }) {
     return (
       <AssistantMessage
         message={item}
-        view={answerView(item, streams[item.id])}
+        view={answerView(item, streams[item.id], fallbacks[item.id] ?? null)}
         busy={chat.busy || chat.generating}
         onRegenerate={item.id === lastAssistantId ? (message) => void chat.regenerate(message, deepthink) : undefined}
         onFeedback={(message, feedback) => void chat.setFeedback(message, feedback)}
@@ -98,11 +110,19 @@ export function ChatScreen({ conversationId }: { conversationId?: string }) {
     atBottom.current = contentSize.height - contentOffset.y - layoutMeasurement.height < 80;
   };
 
+  const limits = usage.data?.limits;
+  const lastError = chat.chatError?.error as { limit?: { name: string; value?: number } } | undefined;
+  const maxChars = limits?.max_message_chars ?? (lastError?.limit?.name === 'max_message_chars' ? lastError.limit.value : null);
+  const latestFallback = [...chat.messages].reverse().find((m) => m.role === 'assistant' && (fallbacks[m.id] || streams[m.id]?.fallback));
+  const hours = hoursUntilReset(usage.data);
+  const deepthinkNotice =
+    deepthinkSpent(usage.data) || latestFallback ? (hours ? t('chat.fallbackNotice', { hours }) : t('chat.fallbackNoticeNoTime')) : null;
+
   const notFound = chat.loadError && (chat.loadError as { status?: number }).status === 404;
   const title = chat.conversation?.title || t('chat.newChat');
 
   const main = (
-    <View style={[styles.main, { backgroundColor: colors.background }]}>
+    <View role="main" style={[styles.main, { backgroundColor: colors.background }]}>
       {!wide ? (
         <View style={[styles.header, { borderBottomColor: colors.border }]}>
           <IconButton icon="menu" size={22} label={t('chat.openHistory')} onPress={() => setDrawerOpen(true)} />
@@ -113,6 +133,11 @@ export function ChatScreen({ conversationId }: { conversationId?: string }) {
         </View>
       ) : null}
       <OfflineBanner />
+      {demo ? (
+        <View role="note" style={[styles.demo, { backgroundColor: colors.warningSoft }]}>
+          <Text style={{ color: colors.warningText, fontSize: fontSize.sm, textAlign: 'center' }}>{t('chat.demoBanner')}</Text>
+        </View>
+      ) : null}
       {chat.loading ? (
         <ActivityIndicator style={styles.center} color={colors.accent} />
       ) : notFound ? (
@@ -152,13 +177,15 @@ export function ChatScreen({ conversationId }: { conversationId?: string }) {
           />
         ) : null}
         <Composer
-          onSend={(text, think) => void chat.send(text, think)}
+          onSend={(text, think) => chat.send(text, think)}
           onStop={() => void chat.stop()}
           deepthink={deepthink}
           onToggleDeepthink={setDeepthink}
           generating={chat.generating}
           stopping={chat.activeTurn ? !!streams[chat.activeTurn.id]?.cancelRequested : false}
           sendDisabled={chat.busy || !!notFound}
+          maxChars={maxChars}
+          deepthinkNotice={deepthinkNotice}
         />
         <Text style={[styles.disclaimer, { color: colors.textSubtle, fontSize: fontSize.xs }]}>{t('chat.disclaimer')}</Text>
       </View>
@@ -201,6 +228,7 @@ const styles = StyleSheet.create({
   list: { flex: 1 },
   listContent: { width: '100%', maxWidth: CONTENT_MAX_WIDTH, alignSelf: 'center', paddingHorizontal: 16, paddingTop: 12, paddingBottom: 24 },
   bottom: { width: '100%', maxWidth: CONTENT_MAX_WIDTH, alignSelf: 'center', paddingHorizontal: 12, paddingBottom: 6 },
+  demo: { paddingHorizontal: 12, paddingVertical: 6 },
   disclaimer: { textAlign: 'center', marginTop: 6 },
   drawerRow: { flex: 1, flexDirection: 'row' },
   drawer: { width: '82%', maxWidth: 320 },

@@ -11,17 +11,20 @@ import { apiBaseUrl } from '@/api/config';
 import { keysApi, meApi, modelsApi, resultsOf } from '@/api/endpoints';
 import { isApiError } from '@/api/errors';
 import { queryKeys } from '@/api/queryKeys';
-import type { ApiKey } from '@/api/types';
-import { describeError } from '@/components/Banners';
+import type { ApiKey, UsageInfo } from '@/api/types';
+import { describeError, useCountdown } from '@/components/Banners';
 import { Button, IconButton } from '@/components/Button';
 import { Dialog } from '@/components/Dialog';
 import { FormError } from '@/components/FormError';
 import { TextField } from '@/components/TextField';
 import { LANGUAGES, useT } from '@/locale';
+import type { MessageKey } from '@/locale/en';
 import { forgetSession, logOut } from '@/state/auth';
 import { usePreferences, type ThemePreference } from '@/state/preferences';
 import { useSession } from '@/state/session';
+import { useUsage } from '@/state/usage';
 import { useTheme } from '@/theme/ThemeProvider';
+import { formatWait } from '@/utils/errorText';
 import { saveResponse } from '@/utils/files';
 
 function Section({ title, children }: { title: string; children: ReactNode }) {
@@ -73,23 +76,80 @@ function liveKeys(data: Parameters<typeof resultsOf<ApiKey>>[0]): ApiKey[] {
   return resultsOf(data).filter((key) => !key.status || key.status === 'active');
 }
 
-function humanize(key: string): string {
-  return key.replace(/_/g, ' ').replace(/^\w/, (c) => c.toUpperCase());
-}
+type Counter = 'turns_today' | 'reasoning_turns_today' | 'tokens_today' | 'requests_this_minute' | 'in_flight';
+type LimitName = 'turns_per_day' | 'reasoning_turns_per_day' | 'tokens_per_day' | 'requests_per_minute' | 'concurrent_turns';
 
-function UsageView({ value, depth = 0 }: { value: unknown; depth?: number }) {
-  const { colors, fontSize } = useTheme();
-  if (value === null || typeof value !== 'object') {
-    return <Text style={{ color: colors.text, fontSize: fontSize.sm }}>{String(value)}</Text>;
-  }
+const USAGE_ROWS: { counter: Counter; limit: LimitName; label: MessageKey }[] = [
+  { counter: 'turns_today', limit: 'turns_per_day', label: 'usage.turns' },
+  { counter: 'reasoning_turns_today', limit: 'reasoning_turns_per_day', label: 'usage.deepthink' },
+  { counter: 'tokens_today', limit: 'tokens_per_day', label: 'usage.tokens' },
+  { counter: 'requests_this_minute', limit: 'requests_per_minute', label: 'usage.minute' },
+  { counter: 'in_flight', limit: 'concurrent_turns', label: 'usage.inFlight' },
+];
+
+const TIER_LABEL: Record<string, MessageKey> = { free: 'usage.tier.free', pro: 'usage.tier.pro', partner: 'usage.tier.partner', staff: 'usage.tier.staff' };
+
+/** Today's usage against each limit: one row per limit with a bar, in the user's language. */
+export function UsagePanel({ usage }: { usage: UsageInfo }) {
+  const t = useT();
+  const language = usePreferences((s) => s.language);
+  const { colors, fontSize, radius } = useTheme();
+  const number = (n: number) => n.toLocaleString(language === 'zh' ? 'zh-CN' : 'en-US');
+  const resetsAt = Date.parse(usage.resets_at);
+  const resetsIn = useCountdown(Number.isNaN(resetsAt) ? null : resetsAt);
+  const tier = TIER_LABEL[usage.tier];
   return (
-    <View style={{ gap: 4, paddingLeft: depth ? 10 : 0 }}>
-      {Object.entries(value as Record<string, unknown>).map(([key, item]) => (
-        <View key={key} style={typeof item === 'object' && item !== null ? { gap: 4 } : styles.kv}>
-          <Text style={{ color: colors.textMuted, fontSize: fontSize.sm }}>{humanize(key)}</Text>
-          <UsageView value={item} depth={depth + 1} />
-        </View>
-      ))}
+    <View style={{ gap: 12 }}>
+      <View style={styles.kv}>
+        <Text style={{ color: colors.text, fontSize: fontSize.sm, fontWeight: '600' }}>
+          {t('usage.plan', { tier: tier ? t(tier) : usage.tier })}
+        </Text>
+        {resetsIn <= 0 ? null : (
+          <Text style={{ color: colors.textMuted, fontSize: fontSize.sm }}>{t('usage.resetsIn', { wait: formatWait(resetsIn, t) })}</Text>
+        )}
+      </View>
+      {USAGE_ROWS.map(({ counter, limit, label }) => {
+        const used = usage.usage[counter] ?? 0;
+        const max = usage.limits[limit];
+        const share = max ? Math.min(1, used / max) : 0;
+        const amount = max === null ? t('usage.ofUnlimited', { used: number(used) }) : t('usage.of', { used: number(used), limit: number(max) });
+        return (
+          <View key={counter} style={{ gap: 4 }}>
+            <View style={styles.kv}>
+              <Text style={{ color: colors.text, fontSize: fontSize.sm }}>{t(label)}</Text>
+              <Text style={{ color: colors.textMuted, fontSize: fontSize.sm }}>{amount}</Text>
+            </View>
+            {max !== null ? (
+              <View
+                role="progressbar"
+                aria-label={`${t(label)}: ${amount}`}
+                aria-valuemin={0}
+                aria-valuemax={max}
+                aria-valuenow={Math.min(used, max)}
+                style={[styles.bar, { backgroundColor: colors.surfaceAlt, borderRadius: radius.pill }]}
+              >
+                <View
+                  style={{
+                    width: `${Math.round(share * 100)}%`,
+                    height: '100%',
+                    borderRadius: radius.pill,
+                    backgroundColor: share >= 1 ? colors.danger : share >= 0.8 ? colors.warningText : colors.accent,
+                  }}
+                />
+              </View>
+            ) : null}
+          </View>
+        );
+      })}
+      <View style={{ gap: 2 }}>
+        {usage.limits.max_message_chars !== null ? (
+          <Text style={{ color: colors.textMuted, fontSize: fontSize.sm }}>{t('usage.messageChars', { limit: number(usage.limits.max_message_chars) })}</Text>
+        ) : null}
+        {usage.limits.max_context_tokens !== null ? (
+          <Text style={{ color: colors.textMuted, fontSize: fontSize.sm }}>{t('usage.context', { limit: number(usage.limits.max_context_tokens) })}</Text>
+        ) : null}
+        {usage.deepthink_fallback ? <Text style={{ color: colors.textMuted, fontSize: fontSize.sm }}>{t('usage.fallback')}</Text> : null}
+      </View>
     </View>
   );
 }
@@ -105,7 +165,7 @@ export function SettingsScreen() {
   const language = usePreferences((s) => s.language);
   const setLanguage = usePreferences((s) => s.setLanguage);
 
-  const usage = useQuery({ queryKey: queryKeys.usage(), queryFn: meApi.usage, retry: false });
+  const usage = useUsage();
   const keys = useQuery({ queryKey: queryKeys.apiKeys(), queryFn: keysApi.list, retry: false });
   const models = useQuery({ queryKey: queryKeys.models(), queryFn: modelsApi.list, retry: false });
 
@@ -134,10 +194,13 @@ export function SettingsScreen() {
       router.replace('/login');
     },
   });
+  // A wrong password is said on the field, not as "Some fields are invalid".
+  const passwordError = isApiError(deleteAccount.error) ? deleteAccount.error.fieldError('password') : undefined;
   const [exportError, setExportError] = useState<unknown>(null);
 
   return (
     <SafeAreaView style={[styles.root, { backgroundColor: colors.background }]}>
+      <View role="main" style={styles.root}>
       <View style={[styles.header, { borderBottomColor: colors.border }]}>
         <IconButton icon="arrow-back" size={22} label={t('common.back')} onPress={() => (router.canGoBack() ? router.back() : router.replace('/'))} />
         <Text accessibilityRole="header" style={{ color: colors.text, fontSize: fontSize.lg, fontWeight: '700' }}>{t('settings.title')}</Text>
@@ -170,7 +233,16 @@ export function SettingsScreen() {
                 router.replace('/login');
               }}
             />
-            <Button label={t('settings.deleteAccount')} variant="danger" icon="trash-outline" onPress={() => setDeleteOpen(true)} />
+            <Button
+              label={t('settings.deleteAccount')}
+              variant="danger"
+              icon="trash-outline"
+              onPress={() => {
+                deleteAccount.reset();
+                setPassword('');
+                setDeleteOpen(true);
+              }}
+            />
           </View>
         </Section>
 
@@ -191,7 +263,7 @@ export function SettingsScreen() {
         </Section>
 
         <Section title={t('settings.usage')}>
-          {usage.isLoading ? <ActivityIndicator color={colors.accent} /> : usage.isError ? <Unavailable error={usage.error} /> : <UsageView value={usage.data} />}
+          {usage.isLoading ? <ActivityIndicator color={colors.accent} /> : usage.isError ? <Unavailable error={usage.error} /> : usage.data ? <UsagePanel usage={usage.data} /> : null}
         </Section>
 
         <Section title={t('settings.apiKeys')}>
@@ -228,6 +300,7 @@ export function SettingsScreen() {
           ) : null}
         </Section>
       </ScrollView>
+      </View>
 
       <Dialog
         visible={!!newKey}
@@ -258,8 +331,19 @@ export function SettingsScreen() {
         }
       >
         <Text style={{ color: colors.textMuted, fontSize: fontSize.sm }}>{t('settings.deleteAccountBody')}</Text>
-        {deleteAccount.error ? <FormError error={deleteAccount.error} retryAt={null} /> : null}
-        <TextField label={t('auth.password')} value={password} onChangeText={setPassword} secureTextEntry autoComplete="current-password" />
+        {deleteAccount.error && !passwordError ? <FormError error={deleteAccount.error} retryAt={null} /> : null}
+        <TextField
+          label={t('auth.password')}
+          value={password}
+          onChangeText={(value) => {
+            setPassword(value);
+            deleteAccount.reset();
+          }}
+          secureTextEntry
+          autoComplete="current-password"
+          error={passwordError}
+          onSubmitEditing={() => password && deleteAccount.mutate(password)}
+        />
       </Dialog>
     </SafeAreaView>
   );
@@ -275,5 +359,6 @@ const styles = StyleSheet.create({
   buttons: { flexDirection: 'row', flexWrap: 'wrap', gap: 8 },
   segment: { flexDirection: 'row', padding: 3, gap: 3 },
   segmentItem: { flex: 1, alignItems: 'center', paddingVertical: 8 },
+  bar: { height: 6, overflow: 'hidden' },
   kv: { flexDirection: 'row', justifyContent: 'space-between', alignItems: 'center', gap: 12 },
 });

@@ -23,6 +23,7 @@ export function SharedScreen({ token }: { token: string }) {
 
   return (
     <SafeAreaView style={[styles.root, { backgroundColor: colors.background }]}>
+      <View role="main" style={styles.root}>
       <View style={[styles.header, { borderBottomColor: colors.border }]}>
         <Text accessibilityRole="header" numberOfLines={1} style={{ color: colors.text, fontSize: fontSize.lg, fontWeight: '700' }}>
           {shared.data?.title ?? t('app.name')}
@@ -40,7 +41,7 @@ export function SharedScreen({ token }: { token: string }) {
       ) : (
         <FlatList
           data={shared.data?.messages ?? []}
-          keyExtractor={(m) => m.id}
+          keyExtractor={(m, index) => m.id ?? `${index}`}
           contentContainerStyle={styles.list}
           renderItem={({ item }) =>
             item.role === 'user' ? (
@@ -52,6 +53,7 @@ export function SharedScreen({ token }: { token: string }) {
           ListFooterComponent={<Button label={t('share.openApp')} variant="ghost" onPress={() => router.replace('/')} />}
         />
       )}
+      </View>
     </SafeAreaView>
   );
 }

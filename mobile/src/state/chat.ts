@@ -5,8 +5,10 @@ import { useCallback, useEffect, useMemo, useState } from 'react';
 
 import { conversationsApi, turnsApi } from '@/api/endpoints';
 import { isApiError } from '@/api/errors';
+import { canRetry } from '@/utils/errorText';
 import { queryKeys } from '@/api/queryKeys';
 import type { Conversation, Feedback, Message, TurnResponse } from '@/api/types';
+import { noteFallback } from './fallbacks';
 import { isTerminal } from './stream/machine';
 import { attachTurn, markCancelRequested, useTurnStreams } from './stream/turnStreams';
 import { isUnsettled } from './stream/view';
@@ -15,6 +17,7 @@ export interface ChatError {
   error: unknown;
   /** When sending is allowed again (epoch ms), from Retry-After. */
   retryAt: number | null;
+  /** Only when retrying can succeed (a lost connection, a busy server, a short rate limit). */
   retry?: () => void;
 }
 
@@ -53,8 +56,12 @@ export function useChat(conversationId: string | undefined, onCreated: (id: stri
 
   const fail = useCallback((error: unknown, retry?: () => void) => {
     const retryAfter = isApiError(error) ? error.retryAfter : undefined;
-    setChatError({ error, retryAt: retryAfter ? Date.now() + retryAfter * 1000 : null, retry });
-  }, []);
+    setChatError({ error, retryAt: retryAfter ? Date.now() + retryAfter * 1000 : null, retry: canRetry(error) ? retry : undefined });
+    // A refusal may have taught us a limit (message length) or changed what is left today.
+    if (isApiError(error) && (error.status === 400 || error.status === 429)) {
+      void queryClient.invalidateQueries({ queryKey: queryKeys.usage() });
+    }
+  }, [queryClient]);
 
   const applyTurn = useCallback(
     (conversation: string, turn: TurnResponse, keepBefore: string | null, includeUser: boolean) => {
@@ -72,43 +79,54 @@ export function useChat(conversationId: string | undefined, onCreated: (id: stri
             }
           : current,
       );
+      noteFallback(turn.assistant_message.id, turn.fallback);
       attachTurn(turn.assistant_message.id);
       void queryClient.invalidateQueries({ queryKey: queryKeys.conversations.lists() });
+      if (turn.fallback) void queryClient.invalidateQueries({ queryKey: queryKeys.usage() });
     },
     [queryClient],
   );
 
-  async function send(content: string, deepthink: boolean) {
+  /**
+   * Sends a question; true once the server accepted it. A refused send writes nothing on the server
+   * (a new chat's conversation is created together with its first accepted message), so the caller
+   * keeps the text for the user to change and send again.
+   */
+  async function send(content: string, deepthink: boolean): Promise<boolean> {
     setChatError(null);
     setBusy(true);
-    let target = id;
     try {
-      if (!target) {
-        const created = await conversationsApi.create();
-        target = created.id;
-        setPendingId(created.id);
+      if (!id) {
+        const started = await turnsApi.start({ content, deepthink });
+        const created = started.conversation;
         queryClient.setQueryData<Conversation>(queryKeys.conversations.detail(created.id), { ...created, messages: [] });
+        setPendingId(created.id);
+        applyTurn(created.id, started, null, true);
+        onCreated(created.id);
+      } else {
+        applyTurn(id, await turnsApi.send(id, { content, deepthink }), null, true);
       }
-      const turn = await turnsApi.send(target, { content, deepthink });
-      applyTurn(target, turn, null, true);
-      if (!conversationId) onCreated(target);
+      return true;
     } catch (error) {
       fail(error, () => void send(content, deepthink));
+      return false;
     } finally {
       setBusy(false);
     }
   }
 
-  async function editQuestion(message: Message, content: string, deepthink: boolean) {
-    if (!id) return;
+  /** Any question can be edited: the edit becomes a sibling of it (same parent, null at the root). */
+  async function editQuestion(message: Message, content: string, deepthink: boolean): Promise<boolean> {
+    if (!id) return false;
     setChatError(null);
     setBusy(true);
     try {
-      // The edited question becomes a sibling of the old one: same parent (null at the root).
       const turn = await turnsApi.send(id, { content, deepthink, parent_id: message.parent_id });
       applyTurn(id, turn, message.id, true);
+      return true;
     } catch (error) {
       fail(error, () => void editQuestion(message, content, deepthink));
+      return false;
     } finally {
       setBusy(false);
     }

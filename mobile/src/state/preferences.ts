@@ -1,4 +1,5 @@
-// The user's preferences, kept on the device: theme, language and the DeepThink default.
+// The user's preferences, kept on the device: theme, language, the DeepThink default and whether
+// reasoning shows open.
 import { create } from 'zustand';
 import { createJSONStorage, persist } from 'zustand/middleware';
 
@@ -11,9 +12,12 @@ interface PreferencesState {
   theme: ThemePreference;
   language: Language;
   deepthink: boolean;
+  /** Reasoning blocks start open (the default, as DeepSeek's) or folded: the user's last choice. */
+  reasoningOpen: boolean;
   setTheme: (theme: ThemePreference) => void;
   setLanguage: (language: Language) => void;
   setDeepthink: (on: boolean) => void;
+  setReasoningOpen: (open: boolean) => void;
 }
 
 export const usePreferences = create<PreferencesState>()(
@@ -22,14 +26,16 @@ export const usePreferences = create<PreferencesState>()(
       theme: 'system',
       language: deviceLanguage(),
       deepthink: true,
+      reasoningOpen: true,
       setTheme: (theme) => set({ theme }),
       setLanguage: (language) => set({ language }),
       setDeepthink: (deepthink) => set({ deepthink }),
+      setReasoningOpen: (reasoningOpen) => set({ reasoningOpen }),
     }),
     {
       name: 'whale.preferences',
       storage: createJSONStorage(() => preferenceStorage),
-      partialize: ({ theme, language, deepthink }) => ({ theme, language, deepthink }),
+      partialize: ({ theme, language, deepthink, reasoningOpen }) => ({ theme, language, deepthink, reasoningOpen }),
     },
   ),
 );

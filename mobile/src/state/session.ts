@@ -4,17 +4,18 @@ import { create } from 'zustand';
 import type { User } from '@/api/types';
 
 export type SessionStatus = 'booting' | 'signedOut' | 'signedIn';
+export type SessionNotice = 'sessionExpired' | 'suspended';
 
 interface SessionState {
   status: SessionStatus;
   user: User | null;
   accessToken: string | null;
   /** Why the last session ended, shown once on the login screen. */
-  notice: 'sessionExpired' | null;
+  notice: SessionNotice | null;
   signIn: (user: User, accessToken: string) => void;
   setAccessToken: (accessToken: string) => void;
   setUser: (user: User) => void;
-  signOut: (notice?: 'sessionExpired') => void;
+  signOut: (notice?: SessionNotice) => void;
   clearNotice: () => void;
 }
 

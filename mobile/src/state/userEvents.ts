@@ -7,6 +7,7 @@ import { currentAccessToken } from '@/api';
 import { buildUrl } from '@/api/client';
 import { apiBaseUrl, websocketBaseUrl } from '@/api/config';
 import { queryKeys } from '@/api/queryKeys';
+import { forgetSession } from './auth';
 import { backoffDelay } from './stream/machine';
 import { useSession } from './session';
 import { onTurnSettled } from './stream/turnStreams';
@@ -16,6 +17,9 @@ interface UserEvent {
   conversation_id?: string;
   data?: { conversation_id?: string };
 }
+
+/** The user event socket closes with this code when the account is suspended (docs/api.md). */
+export const SUSPENDED_CLOSE_CODE = 4403;
 
 export function useUserEvents(): void {
   const queryClient = useQueryClient();
@@ -35,6 +39,12 @@ export function useUserEvents(): void {
     let timer: ReturnType<typeof setTimeout> | null = null;
     let attempt = 0;
     let stopped = false;
+    // Staff suspended the account: this tab learns it at once, not at its next send.
+    const suspended = () => {
+      stopped = true;
+      socket?.close();
+      void forgetSession(queryClient).then(() => useSession.getState().signOut('suspended'));
+    };
 
     const handle = (raw: unknown) => {
       if (typeof raw !== 'string') return;
@@ -42,6 +52,10 @@ export function useUserEvents(): void {
       try {
         event = JSON.parse(raw) as UserEvent;
       } catch {
+        return;
+      }
+      if (event.type === 'account.suspended') {
+        suspended();
         return;
       }
       const conversationId = event.conversation_id ?? event.data?.conversation_id;
@@ -59,8 +73,12 @@ export function useUserEvents(): void {
         attempt = 0;
       };
       socket.onmessage = (message) => handle(message.data);
-      socket.onclose = () => {
+      socket.onclose = (event) => {
         if (stopped) return;
+        if (event?.code === SUSPENDED_CLOSE_CODE) {
+          suspended();
+          return;
+        }
         attempt += 1;
         timer = setTimeout(() => void connect(), backoffDelay(Math.min(attempt, 6), Math.random()));
       };

@@ -49,6 +49,16 @@ describe('API error parsing', () => {
     expect(fromBody.retryAfter).toBe(13);
   });
 
+  it('reads which limit refused a message and its value', async () => {
+    const error = await parseErrorResponse(
+      response(400, {
+        error: { code: 'message_too_long', message: 'A message can have at most 8000 characters.', fields: { content: ['At most 8000.'] }, limit: 'max_message_chars', limit_value: 8000 },
+      }),
+    );
+    expect(error.limit).toEqual({ name: 'max_message_chars', value: 8000 });
+    expect(error.fieldError('content')).toBe('At most 8000.');
+  });
+
   it('recognises a busy server', async () => {
     const error = await parseErrorResponse(response(503, { error: { code: 'server_busy', message: 'All workers are busy.' } }, { 'Retry-After': '5' }));
     expect(error.isServerBusy).toBe(true);

@@ -3,7 +3,7 @@
 //   idle → connecting → streaming → done | error
 //              ↑    ↘        ↓
 //              └── reconnecting (backoff with jitter, resumes from lastEventId)
-import type { Usage } from '@/api/types';
+import type { TurnFallback, Usage } from '@/api/types';
 
 export type StreamStatus = 'idle' | 'connecting' | 'streaming' | 'reconnecting' | 'done' | 'error';
 
@@ -37,6 +37,8 @@ export interface TurnStreamState {
   lastEventId: string | null;
   seenIds: ReadonlySet<string>;
   queuePosition: number | null;
+  /** Set when the DeepThink allowance was spent and the chat model answers instead (`queued`). */
+  fallback: TurnFallback | null;
   started: boolean;
   model: string | null;
   /** Consecutive connection failures since the last event; drives the backoff. */
@@ -84,6 +86,7 @@ export function initialStreamState(turnId: string): TurnStreamState {
     lastEventId: null,
     seenIds: new Set(),
     queuePosition: null,
+    fallback: null,
     started: false,
     model: null,
     attempt: 0,
@@ -167,7 +170,11 @@ function applyEvent(state: TurnStreamState, event: TurnEvent, at: number): TurnS
 
   switch (event.type) {
     case 'queued':
-      return { ...base, queuePosition: typeof data.position === 'number' ? data.position : base.queuePosition };
+      return {
+        ...base,
+        queuePosition: typeof data.position === 'number' ? data.position : base.queuePosition,
+        fallback: isFallback(data.fallback) ? data.fallback : base.fallback,
+      };
 
     case 'started':
       return {
@@ -231,6 +238,10 @@ function applyEvent(state: TurnStreamState, event: TurnEvent, at: number): TurnS
       // Unknown event types (a newer server) still move the cursor, and change nothing else.
       return base;
   }
+}
+
+function isFallback(value: unknown): value is TurnFallback {
+  return !!value && typeof value === 'object' && typeof (value as TurnFallback).to === 'string';
 }
 
 /** Whole seconds spent reasoning, as measured on this client; null when unknown. */

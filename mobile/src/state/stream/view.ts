@@ -1,5 +1,5 @@
 // What to show for one assistant message: the saved message, or its live stream while it runs.
-import type { Message, MessageStatus } from '@/api/types';
+import type { Message, MessageStatus, TurnFallback } from '@/api/types';
 import { estimateThoughtSeconds } from '@/utils/thought';
 import { thoughtSeconds, type StreamStatus, type TurnStreamState } from './machine';
 
@@ -16,6 +16,8 @@ export interface AnswerView {
   thoughtSeconds: number | null;
   errorMessage: string | null;
   cancelRequested: boolean;
+  /** The chat model answered instead of DeepThink. */
+  fallback: TurnFallback | null;
 }
 
 const UNSETTLED: MessageStatus[] = ['queued', 'streaming'];
@@ -24,7 +26,8 @@ export function isUnsettled(message: Pick<Message, 'role' | 'status'>): boolean 
   return message.role === 'assistant' && UNSETTLED.includes(message.status);
 }
 
-export function answerView(message: Message, stream: TurnStreamState | undefined): AnswerView {
+export function answerView(message: Message, stream: TurnStreamState | undefined, noted: TurnFallback | null = null): AnswerView {
+  const fallback = stream?.fallback ?? noted;
   // The saved message wins once the server has settled it; until then the stream is the truth.
   if (stream && isUnsettled(message)) {
     const streamDone = stream.status === 'done';
@@ -50,6 +53,7 @@ export function answerView(message: Message, stream: TurnStreamState | undefined
       thoughtSeconds: thoughtSeconds(stream) ?? liveSeconds(stream),
       errorMessage: stream.error?.message ?? null,
       cancelRequested: stream.cancelRequested,
+      fallback,
     };
   }
   return {
@@ -63,6 +67,7 @@ export function answerView(message: Message, stream: TurnStreamState | undefined
     thoughtSeconds: stream ? thoughtSeconds(stream) ?? estimateThoughtSeconds(message) : estimateThoughtSeconds(message),
     errorMessage: message.status === 'failed' ? message.error || null : null,
     cancelRequested: false,
+    fallback,
   };
 }
 
