@@ -111,6 +111,10 @@ DATABASE_IS_POSTGRES = DATABASES["default"]["ENGINE"].endswith("postgresql")
 DB_POOL_MAX_SIZE = env_int("DB_POOL_MAX_SIZE", 8)
 if DATABASE_IS_POSTGRES and DB_POOL_MAX_SIZE > 0:
     DATABASES["default"]["CONN_MAX_AGE"] = 0
+    # Django then gives the pool psycopg_pool's check: each checkout is tested first (an empty
+    # query), so after a Postgres restart the pool hands out fresh connections instead of dead ones
+    # ("terminating connection due to administrator command").
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
     DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
         "min_size": 1,
         "max_size": DB_POOL_MAX_SIZE,
