@@ -74,7 +74,8 @@ def send_task(name: str, args: list[Any], queue: str) -> None:
         name,
         args=args,
         queue=queue,
+        # Through a Redis restart (about 15 s of tries); the backend's reaper settles what still does not arrive.
         retry=True,
-        retry_policy={"max_retries": 3, "interval_start": 0.2},
+        retry_policy={"max_retries": 10, "interval_start": 0.2, "interval_step": 0.5, "interval_max": 2},
         headers=logs.current_headers(),  # the request and turn ids, for the backend's log lines
     )
