@@ -46,6 +46,7 @@ cmd_gpu_worker() {
 }
 cmd_backend_worker() {
   cd backend && exec "$ROOT/.venv/bin/celery" -A config worker -B -Q "$BACKEND_QUEUE" --pool threads --concurrency 8 \
+    --without-gossip --without-mingle \
     --loglevel INFO --schedule "$VAR/celerybeat-schedule"
 }
 cmd_asgi() {

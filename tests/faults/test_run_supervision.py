@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import signal
 import subprocess
 import tempfile
@@ -97,8 +98,8 @@ def run_script(redis: RedisServer, tmp_path: Path) -> Iterator[RunningScript]:
     )
     console = tmp_path / "console.log"
     with console.open("wb") as out:
-        parent = subprocess.Popen(
-            ["bash", "-c", "scripts/run.sh; echo 'run.sh ended'"],
+        parent = subprocess.Popen(  # noqa: S603 - our own script
+            [shutil.which("bash") or "/bin/bash", "-c", "scripts/run.sh; echo 'run.sh ended'"],
             cwd=processes.REPO_ROOT,
             env=env,
             stdout=out,
@@ -131,7 +132,9 @@ def test_a_killed_gpu_worker_is_restarted_and_the_stack_stops_when_make_is_kille
         assert "==> the GPU worker (engine: simulated, queues: gpu.default) exited (status 137); restarting in 1 s" in (
             script.output()
         )
-        _until(lambda: script.pids().get("gpu-worker") not in (None, before["gpu-worker"]), 15, "a new GPU worker", script)
+        _until(
+            lambda: script.pids().get("gpu-worker") not in (None, before["gpu-worker"]), 15, "a new GPU worker", script
+        )
         _until(lambda: script.log("gpu-worker").count(" ready.") >= 2, 60, "the new GPU worker consumed", script)
         assert script.healthy()  # the others kept serving
         after = script.pids()
