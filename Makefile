@@ -24,16 +24,16 @@ test: setup
 	@scripts/test.sh
 
 lint: setup
-	$(VENV)/bin/ruff check backend inference bench infra conftest.py
-	$(VENV)/bin/ruff format --check backend inference bench infra conftest.py
-	$(VENV)/bin/mypy backend inference bench infra
+	$(VENV)/bin/ruff check backend inference bench infra tests conftest.py
+	$(VENV)/bin/ruff format --check backend inference bench infra tests conftest.py
+	$(VENV)/bin/mypy backend inference bench infra tests
 
 typecheck: setup
-	$(VENV)/bin/mypy backend inference bench infra
+	$(VENV)/bin/mypy backend inference bench infra tests
 
 fmt: setup
-	$(VENV)/bin/ruff check --fix backend inference bench infra conftest.py
-	$(VENV)/bin/ruff format backend inference bench infra conftest.py
+	$(VENV)/bin/ruff check --fix backend inference bench infra tests conftest.py
+	$(VENV)/bin/ruff format backend inference bench infra tests conftest.py
 
 # The browser end-to-end run, writing its screenshots over the committed ones in docs/screenshots.
 screenshots: setup

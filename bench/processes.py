@@ -23,10 +23,27 @@ START_TIMEOUT_SECONDS = 300.0
 
 
 class Process:
-    def __init__(self, name: str, popen: subprocess.Popen[bytes], log_path: Path) -> None:
+    def __init__(
+        self,
+        name: str,
+        popen: subprocess.Popen[bytes],
+        log_path: Path,
+        *,
+        argv: list[str] | None = None,
+        env: dict[str, str] | None = None,
+        cwd: Path | None = None,
+    ) -> None:
         self.name = name
         self.popen = popen
         self.log_path = log_path
+        self.argv, self.env, self.cwd = argv, env, cwd
+
+    def restart(self) -> None:
+        """Starts the same command again (after it died or was killed), appending to its log."""
+        if self.argv is None or self.env is None or self.cwd is None:
+            raise RuntimeError(f"{self.name} was not started by processes.start()")
+        self.stop()
+        self.popen = _popen(self.argv, env=self.env, cwd=self.cwd, log_path=self.log_path, mode="ab")
 
     def log_tail(self, lines: int = 30) -> str:
         try:
@@ -52,11 +69,9 @@ class Process:
             self.popen.wait(timeout=10)
 
 
-def start(name: str, argv: list[str], *, env: dict[str, str], cwd: Path, log_dir: Path) -> Process:
-    log_dir.mkdir(parents=True, exist_ok=True)
-    log_path = log_dir / f"{name}.log"
-    with log_path.open("wb") as log:
-        popen = subprocess.Popen(
+def _popen(argv: list[str], *, env: dict[str, str], cwd: Path, log_path: Path, mode: str) -> subprocess.Popen[bytes]:
+    with log_path.open(mode) as log:
+        return subprocess.Popen(
             argv,
             cwd=cwd,
             env=env,
@@ -65,7 +80,13 @@ def start(name: str, argv: list[str], *, env: dict[str, str], cwd: Path, log_dir
             stdin=subprocess.DEVNULL,
             start_new_session=True,
         )
-    return Process(name, popen, log_path)
+
+
+def start(name: str, argv: list[str], *, env: dict[str, str], cwd: Path, log_dir: Path) -> Process:
+    log_dir.mkdir(parents=True, exist_ok=True)
+    log_path = log_dir / f"{name}.log"
+    popen = _popen(argv, env=env, cwd=cwd, log_path=log_path, mode="wb")
+    return Process(name, popen, log_path, argv=argv, env=env, cwd=cwd)
 
 
 @contextlib.contextmanager

@@ -62,6 +62,10 @@ class StackSettings:
     transports: tuple[str, ...] = TRANSPORTS
     backend_env: dict[str, str] = field(default_factory=dict)  # extra settings, for experiments
     arrivals: str = "staggered"  # measure.ARRIVALS
+    # More GPU workers with the simulated engine, each on `<prefix>:<name>` with these engine settings
+    # (the fault suite's long answers), and the models they serve: model name -> worker name.
+    simulated_workers: dict[str, dict[str, str]] = field(default_factory=dict)
+    model_workers: dict[str, str] = field(default_factory=dict)
 
 
 def postgres_free_connections(postgres_url: str) -> int | None:
@@ -90,10 +94,14 @@ def _database(postgres_url: str, name: str) -> Iterator[str]:
 
 
 def _backend_env(settings: StackSettings, database_url: str, prefix: str, var_dir: Path) -> dict[str, str]:
-    gpu_queue = f"{prefix}:gpu"
     # `capacity`: the worker runs this many turns at once, so admission control must not hold them back.
     models = {
-        name: {"display_name": name, "queue": gpu_queue, "reasoning": reasoning, "capacity": settings.gpu_concurrency}
+        name: {
+            "display_name": name,
+            "queue": f"{prefix}:{settings.model_workers.get(name, 'gpu')}",
+            "reasoning": reasoning,
+            "capacity": settings.gpu_concurrency,
+        }
         for name, reasoning in (("whale-r1", True), ("whale-chat", False))
     }
     env = processes.base_env()
@@ -120,7 +128,7 @@ def _backend_env(settings: StackSettings, database_url: str, prefix: str, var_di
     return env
 
 
-def _gpu_env(settings: StackSettings, prefix: str) -> dict[str, str]:
+def _gpu_env(settings: StackSettings, prefix: str, engine_env: dict[str, str] | None = None) -> dict[str, str]:
     env = processes.base_env()  # no DJANGO_SETTINGS_MODULE: the GPU worker never loads Django
     env.update(
         REDIS_URL=settings.redis_url,
@@ -129,9 +137,31 @@ def _gpu_env(settings: StackSettings, prefix: str) -> dict[str, str]:
         WHALE_MODEL_PATH=str(processes.DEMO_MODEL),
         WHALE_ALLOW_MODEL_DOWNLOAD="false",
     )
-    if settings.engine == "simulated":
+    if engine_env is not None:
+        env.update(engine_env)
+    elif settings.engine == "simulated":
         env.update(SIMULATED_ENV)
     return env
+
+
+def _start_gpu_worker(
+    settings: StackSettings, prefix: str, *, name: str, engine: str, queue: str, engine_env: dict[str, str] | None
+) -> processes.Process:
+    return processes.start(
+        name,
+        [
+            processes.PYTHON,
+            "-m",
+            "inference.worker",
+            f"--engine={engine}",
+            f"--queues={prefix}:{queue}",
+            f"--concurrency={settings.gpu_concurrency}",
+            "--loglevel=INFO",
+        ],
+        env=_gpu_env(settings, prefix, engine_env),
+        cwd=processes.REPO_ROOT,
+        log_dir=settings.log_dir,
+    )
 
 
 # Bench users get the staff tier (no per-minute, per-day or token limits): the benchmark measures
@@ -188,7 +218,8 @@ class RunningStack:
     base_url: str
     start_seconds: float
     env: dict[str, str]  # the backend's
-    processes: dict[str, processes.Process]  # "asgi", "backend-worker", "gpu-worker"
+    processes: dict[str, processes.Process]  # "asgi", "backend-worker", "gpu-worker", "gpu-worker-<name>"
+    prefix: str = ""  # of every Redis key, queue and channel of this run
 
     def cpu_seconds(self) -> dict[str, float]:
         """CPU seconds used so far by each process group, and by this benchmark client."""
@@ -218,21 +249,20 @@ def running_stack(settings: StackSettings) -> Iterator[RunningStack]:
                 stdout=subprocess.DEVNULL,
             )
             port = processes.free_port()
-            gpu = processes.start(
-                f"gpu-worker-{settings.engine}",
-                [
-                    processes.PYTHON,
-                    "-m",
-                    "inference.worker",
-                    f"--engine={settings.engine}",
-                    f"--queues={prefix}:gpu",
-                    f"--concurrency={settings.gpu_concurrency}",
-                    "--loglevel=INFO",
-                ],
-                env=_gpu_env(settings, prefix),
-                cwd=processes.REPO_ROOT,
-                log_dir=settings.log_dir,
+            gpu = _start_gpu_worker(
+                settings,
+                prefix,
+                name=f"gpu-worker-{settings.engine}",
+                engine=settings.engine,
+                queue="gpu",
+                engine_env=None,
             )
+            extra_gpu = {
+                name: _start_gpu_worker(
+                    settings, prefix, name=f"gpu-worker-{name}", engine="simulated", queue=name, engine_env=engine_env
+                )
+                for name, engine_env in settings.simulated_workers.items()
+            }
             backend_worker = processes.start(
                 f"backend-worker-{settings.engine}",
                 [
@@ -247,6 +277,8 @@ def running_stack(settings: StackSettings) -> Iterator[RunningStack]:
                     "threads",
                     "--concurrency",
                     str(BACKEND_WORKER_THREADS),
+                    "--without-gossip",  # nothing here uses it, and Celery 5.7 logs an error restarting it after a broker loss
+                    "--without-mingle",
                     "--loglevel",
                     "INFO",
                     "--schedule",
@@ -274,7 +306,7 @@ def running_stack(settings: StackSettings) -> Iterator[RunningStack]:
                 cwd=backend_dir,
                 log_dir=settings.log_dir,
             )
-            everything = [gpu, backend_worker, asgi]
+            everything = [gpu, *extra_gpu.values(), backend_worker, asgi]
             with processes.running(everything):
                 base_url = f"http://127.0.0.1:{port}"
                 processes.wait_until(
@@ -283,16 +315,23 @@ def running_stack(settings: StackSettings) -> Iterator[RunningStack]:
                 processes.wait_until(
                     lambda: _logged_ready(backend_worker), processes=everything, what="the backend worker"
                 )
-                processes.wait_until(
-                    lambda: _heartbeat_sent(redis, prefix) and _logged_ready(gpu),
-                    processes=everything,
-                    what="the GPU worker",
-                )
+                for worker in (gpu, *extra_gpu.values()):
+                    processes.wait_until(
+                        lambda worker=worker: _heartbeat_sent(redis, prefix) and _logged_ready(worker),  # type: ignore[misc]
+                        processes=everything,
+                        what=worker.name,
+                    )
                 yield RunningStack(
                     base_url=base_url,
                     start_seconds=time.perf_counter() - started,
                     env=env,
-                    processes={"asgi": asgi, "backend-worker": backend_worker, "gpu-worker": gpu},
+                    processes={
+                        "asgi": asgi,
+                        "backend-worker": backend_worker,
+                        "gpu-worker": gpu,
+                        **{f"gpu-worker-{name}": worker for name, worker in extra_gpu.items()},
+                    },
+                    prefix=prefix,
                 )
     finally:
         with contextlib.suppress(Exception):

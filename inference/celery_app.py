@@ -8,7 +8,7 @@ from typing import Any, Protocol
 
 from celery import Celery
 
-from inference import logs, protocol
+from inference import broker, logs, protocol
 
 logger = logging.getLogger(__name__)
 
@@ -20,6 +20,8 @@ def broker_url() -> str:
 # Not the process-wide current app: in a shared test process the backend app owns shared_task.
 app = Celery("whale-inference", broker=broker_url(), set_as_current=False)
 app.conf.update(
+    broker_transport=broker.transport_for(broker_url()),  # kombu's Redis transport, mended (inference/broker.py)
+    broker_transport_options={"socket_connect_timeout": 2, "socket_timeout": 10},
     task_acks_late=True,  # a worker that dies mid-turn leaves the message for another; the lease makes that safe
     task_reject_on_worker_lost=True,
     worker_prefetch_multiplier=1,
@@ -72,7 +74,8 @@ def send_task(name: str, args: list[Any], queue: str) -> None:
         name,
         args=args,
         queue=queue,
+        # Through a Redis restart (about 15 s of tries); the backend's reaper settles what still does not arrive.
         retry=True,
-        retry_policy={"max_retries": 3, "interval_start": 0.2},
+        retry_policy={"max_retries": 10, "interval_start": 0.2, "interval_step": 0.5, "interval_max": 2},
         headers=logs.current_headers(),  # the request and turn ids, for the backend's log lines
     )

@@ -8,10 +8,10 @@ import logging
 import re
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
@@ -23,6 +23,8 @@ from inference.protocol import TitleTask, TurnKeys, TurnTask
 
 logger = logging.getLogger(__name__)
 
+T = TypeVar("T")
+
 # (task name, args, queue): sends a Celery task by name to the backend. Blocking; called off the loop.
 TaskSender = Callable[[str, list[Any], str], None]
 
@@ -31,11 +33,32 @@ TITLE_MAX_TOKENS = 16
 # After asking the engine to abort, how long to wait for its stream to end before dropping it.
 ABORT_GRACE_SECONDS = 2.0
 
+# Redis gone for a moment (a restart, a failover): a turn's writes are retried, 0.1 s doubling to 2 s,
+# for as long as its lease would still be alive. A turn that can finish in that window finishes;
+# one whose lease lapsed is left to the backend's reaper, which ends it `worker_lost`.
+RETRY_FIRST_SECONDS = 0.1
+RETRY_MAX_SECONDS = 2.0
+
 # Deletes the lease only while this worker still holds it.
 _RELEASE_LEASE = """
 if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end
 return 0
 """
+
+# The terminal event, the stream's expiry and the lease released, only while this worker holds the
+# lease: after an outage longer than the lease, the reaper may have ended the turn already.
+# KEYS: lease, events; ARGV: worker id, type, data, stream TTL.
+_FINISH = """
+if redis.call('get', KEYS[1]) ~= ARGV[1] then return 0 end
+redis.call('xadd', KEYS[2], '*', 'type', ARGV[2], 'data', ARGV[3])
+redis.call('expire', KEYS[2], tonumber(ARGV[4]))
+redis.call('del', KEYS[1])
+return 1
+"""
+
+
+class LeaseLapsed(Exception):
+    """Redis was unreachable for longer than the turn's lease lives: another party may own the turn now."""
 
 
 def iso_now() -> str:
@@ -68,6 +91,36 @@ class _Progress:
         return reasoning, content
 
 
+@dataclass
+class _Lease:
+    """Until when this worker's lease on a turn surely lives (renewals push it out)."""
+
+    valid_until: float
+
+    def renewed(self, now: float) -> None:
+        self.valid_until = now + protocol.LEASE_TTL_SECONDS
+
+
+@dataclass
+class _Outage:
+    """Backoff while Redis is unreachable, logged once when it starts and once when it ends."""
+
+    failures: int = 0
+    delay: float = RETRY_FIRST_SECONDS
+
+    async def wait(self, turn_id: str, exc: BaseException, *, what: str = "writing") -> None:
+        if self.failures == 0:
+            logger.warning("turn %s: Redis unreachable while %s (%s); retrying", turn_id, what, exc)
+        self.failures += 1
+        await asyncio.sleep(self.delay)
+        self.delay = min(self.delay * 2, RETRY_MAX_SECONDS)
+
+    def ended(self, turn_id: str) -> None:
+        if self.failures:
+            logger.info("turn %s: Redis is back after %d failed tries", turn_id, self.failures)
+            self.failures, self.delay = 0, RETRY_FIRST_SECONDS
+
+
 class TurnRunner:
     """Runs turns on one event loop: any number at once, each writing coalesced events to its stream."""
 
@@ -89,6 +142,7 @@ class TurnRunner:
         self.lease_renew_interval = lease_renew_interval
         self.in_flight = 0
         self._release_lease = redis.register_script(_RELEASE_LEASE)
+        self._finish_script = redis.register_script(_FINISH)
 
     # --- turns ------------------------------------------------------------------------------
 
@@ -113,6 +167,7 @@ class TurnRunner:
 
     async def _run_leased(self, task: TurnTask, first: Any, last: Any, cancel_requested: bool) -> str:
         keys = task.keys
+        lease = _Lease(asyncio.get_running_loop().time() + protocol.LEASE_TTL_SECONDS)
         if last and protocol.decode_event(last[0][1])[0] in protocol.TERMINAL_EVENTS:
             logger.info("turn %s already ended: skipping this delivery", task.turn_id)
             await self._release_lease(keys=[keys.lease], args=[self.worker_id])
@@ -120,13 +175,16 @@ class TurnRunner:
         timings: dict[str, Any] = {}
         if first and protocol.decode_event(first[0][1])[0] == protocol.EVENT_QUEUED:
             timings["queued_at"] = _stream_id_time(first[0][0])
-        if cancel_requested:
-            timings["finished_at"] = iso_now()
-            await self._finish(task, protocol.EVENT_DONE, _done("cancelled", "cancelled", None, timings))
-            return "cancelled"
-        if time.time() > task.deadline:
-            await self._finish(task, protocol.EVENT_ERROR, _deadline_error())
-            return "deadline_exceeded"
+        try:
+            if cancel_requested:
+                timings["finished_at"] = iso_now()
+                await self._finish(task, lease, protocol.EVENT_DONE, _done("cancelled", "cancelled", None, timings))
+                return "cancelled"
+            if time.time() > task.deadline:
+                await self._finish(task, lease, protocol.EVENT_ERROR, _deadline_error())
+                return "deadline_exceeded"
+        except LeaseLapsed:
+            return "lease_lost"
 
         timings["started_at"] = iso_now()
         # The backend marks the turn started meanwhile: the answer does not wait for the broker.
@@ -135,11 +193,14 @@ class TurnRunner:
         )
         started = {"model": task.model, "served_model": self.engine.info.model, "started_at": timings["started_at"]}
         try:
-            return await self._generate(task, timings, started)
+            return await self._generate(task, lease, timings, started)
+        except LeaseLapsed:
+            logger.warning("turn %s: Redis was unreachable past the lease; leaving it to the reaper", task.turn_id)
+            return "lease_lost"
         finally:
             await notice  # never raises: _send logs what it could not send
 
-    async def _generate(self, task: TurnTask, timings: dict[str, Any], started: dict[str, Any]) -> str:
+    async def _generate(self, task: TurnTask, lease: _Lease, timings: dict[str, Any], started: dict[str, Any]) -> str:
         keys = task.keys
         request_id = task.request_id or f"turn-{task.turn_id}-{uuid.uuid4().hex[:8]}"
         request = GenerationRequest(
@@ -152,23 +213,35 @@ class TurnRunner:
         # The engine starts on the prompt while `started` is written; every delta is written after it.
         producer = asyncio.create_task(self._pump(request, progress))
         try:
-            await self.redis.xadd(keys.events, _event(protocol.EVENT_STARTED, started))
+            await self._retrying(
+                task,
+                lease,
+                "writing started",
+                lambda: self.redis.xadd(keys.events, _event(protocol.EVENT_STARTED, started)),
+            )
         except BaseException:
             await self._stop(request_id, producer)
             raise
         loop = asyncio.get_running_loop()
         next_renewal = loop.time() + self.lease_renew_interval
         stopped: str | None = None  # "cancelled", "deadline" or "lease_lost"
+        outage = _Outage()
         while not producer.done():
             await self._wait_for_output(producer, progress)
-            renew = loop.time() >= next_renewal
-            if renew:
-                next_renewal = loop.time() + self.lease_renew_interval
+            renew = loop.time() >= next_renewal or outage.failures > 0
             try:
                 cancel_requested, lease_holder = await self._flush(keys, progress, renew=renew)
-            except RedisError:
-                logger.warning("turn %s: could not write to Redis; retrying", task.turn_id, exc_info=True)
+            except RedisError as exc:
+                if loop.time() + outage.delay > lease.valid_until:
+                    await self._stop(request_id, producer)
+                    raise LeaseLapsed from exc
+                await outage.wait(task.turn_id, exc)
                 continue
+            outage.ended(task.turn_id)
+            if renew:
+                next_renewal = loop.time() + self.lease_renew_interval
+                if lease_holder == self.worker_id:
+                    lease.renewed(loop.time())
             if renew and lease_holder != self.worker_id:
                 stopped = "lease_lost"
             elif cancel_requested:
@@ -185,27 +258,54 @@ class TurnRunner:
         error: BaseException | None = None
         if producer.done() and not producer.cancelled():
             error = producer.exception()
-        await self._flush(keys, progress, renew=False)
+        # The last text, with the lease renewed: retried while Redis is away, for as long as the lease lives.
+        _, lease_holder = await self._retrying(
+            task, lease, "writing the last text", lambda: self._flush(keys, progress, renew=True)
+        )
+        if lease_holder != self.worker_id:
+            logger.warning("turn %s: lost its lease before its end; stopping silently", task.turn_id)
+            return "lease_lost"
+        lease.renewed(loop.time())
         timings["first_token_at"] = progress.first_token_at
         timings["finished_at"] = iso_now()
         if stopped == "deadline":
-            await self._finish(task, protocol.EVENT_ERROR, _deadline_error())
+            await self._finish(task, lease, protocol.EVENT_ERROR, _deadline_error())
             return "deadline_exceeded"
         if stopped == "cancelled":
-            await self._finish(task, protocol.EVENT_DONE, _done("cancelled", "cancelled", progress.last, timings))
+            await self._finish(
+                task, lease, protocol.EVENT_DONE, _done("cancelled", "cancelled", progress.last, timings)
+            )
             return "cancelled"
         if error is not None or progress.last is None or progress.last.finish_reason in {None, "abort"}:
             if error is not None and not isinstance(error, EngineError):
                 logger.error("turn %s failed", task.turn_id, exc_info=error)
             code = error.code if isinstance(error, EngineError) else "engine_error"
             await self._finish(
-                task, protocol.EVENT_ERROR, {"code": code, "message": "The model could not finish this answer."}
+                task, lease, protocol.EVENT_ERROR, {"code": code, "message": "The model could not finish this answer."}
             )
             return "error"
         await self._finish(
-            task, protocol.EVENT_DONE, _done("done", progress.last.finish_reason or "stop", progress.last, timings)
+            task,
+            lease,
+            protocol.EVENT_DONE,
+            _done("done", progress.last.finish_reason or "stop", progress.last, timings),
         )
         return "done"
+
+    async def _retrying(self, task: TurnTask, lease: _Lease, what: str, operation: Callable[[], Awaitable[T]]) -> T:
+        """Runs one Redis write, again with backoff while Redis is unreachable, until the lease would lapse."""
+        loop = asyncio.get_running_loop()
+        outage = _Outage()
+        while True:
+            try:
+                result = await operation()
+            except RedisError as exc:
+                if loop.time() + outage.delay > lease.valid_until:
+                    raise LeaseLapsed(what) from exc
+                await outage.wait(task.turn_id, exc, what=what)
+                continue
+            outage.ended(task.turn_id)
+            return result
 
     async def _wait_for_output(self, producer: asyncio.Task[None], progress: _Progress) -> None:
         """Waits one coalescing interval; until the first token is out, returns as soon as it arrives."""
@@ -264,14 +364,23 @@ class TurnRunner:
         lease_holder = results[-3] if renew else self.worker_id
         return results[-1] is not None, lease_holder
 
-    async def _finish(self, task: TurnTask, event_type: str, data: dict[str, Any]) -> None:
-        """The terminal event, the stream's expiry, the lease released, then the backend told to save the turn."""
+    async def _finish(self, task: TurnTask, lease: _Lease, event_type: str, data: dict[str, Any]) -> None:
+        """The terminal event, the stream's expiry and the lease released (while the lease is ours, in one
+        step, retried while Redis is away), then the backend told to save the turn."""
         keys = task.keys
-        async with self.redis.pipeline(transaction=False) as pipe:
-            pipe.xadd(keys.events, _event(event_type, data))
-            pipe.expire(keys.events, protocol.STREAM_TTL_SECONDS)
-            await pipe.execute()
-        await self._release_lease(keys=[keys.lease], args=[self.worker_id])
+        fields = _event(event_type, data)
+        written = await self._retrying(
+            task,
+            lease,
+            "writing the end",
+            lambda: self._finish_script(
+                keys=[keys.lease, keys.events],
+                args=[self.worker_id, fields["type"], fields["data"], protocol.STREAM_TTL_SECONDS],
+            ),
+        )
+        if not written:
+            logger.warning("turn %s: its lease was gone at the end (the reaper ended it); not writing", task.turn_id)
+            raise LeaseLapsed("the lease was gone at the end")
         await self._send(protocol.TASK_FINALIZE_TURN, [task.turn_id], task.finalize_queue)
 
     async def _send(self, name: str, args: list[Any], queue: str) -> None:

@@ -99,7 +99,8 @@ class WorkerRuntime:
 
     async def _start(self) -> None:
         await self.engine.start()
-        self._redis = Redis.from_url(self.url, decode_responses=True)
+        # Timeouts: a Redis that stops answering (not only one that refuses) fails a write, which is retried.
+        self._redis = Redis.from_url(self.url, decode_responses=True, socket_connect_timeout=2, socket_timeout=10)
         self.runner = TurnRunner(
             engine=self.engine,
             redis=self._redis,

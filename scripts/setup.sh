@@ -9,6 +9,23 @@ REQS=(inference/requirements.txt backend/requirements.txt requirements-dev.txt)
 stamp_value=$(cat "${REQS[@]}" requirements.lock | sha256sum | cut -c1-16)
 stamp=.venv/.deps-$stamp_value
 
+# Debian packages the test suites run for real: redis-server (every suite; the fault suite also starts
+# private ones) and Postgres's server binaries (the fault suite's private clusters: initdb, pg_ctl).
+missing=()
+command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
+compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || command -v initdb >/dev/null 2>&1 || missing+=(postgresql)
+if [ ${#missing[@]} -gt 0 ]; then
+  if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+    echo "==> installing Debian packages: ${missing[*]}"
+    mkdir -p var/log
+    { DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}" ||
+      { apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}"; }; } \
+      >var/log/apt.log 2>&1 || echo "    could not install ${missing[*]} (see var/log/apt.log); the tests that need them will fail"
+  else
+    echo "==> missing ${missing[*]}: install them (Debian/Ubuntu: sudo apt-get install ${missing[*]}) to run every test suite"
+  fi
+fi
+
 if [ -f "$stamp" ]; then
   exit 0
 fi

@@ -1,8 +1,8 @@
-"""Database connection hygiene for long responses under ASGI."""
+"""Database connection hygiene for long responses under ASGI, and the readiness probe's ping."""
 
 from __future__ import annotations
 
-from django.db import connection
+from django.db import connection, connections
 
 
 def release_connection() -> None:
@@ -14,3 +14,19 @@ def release_connection() -> None:
     """
     if not connection.in_atomic_block:
         connection.close()
+
+
+def database_ping(*, timeout: float) -> None:
+    """`SELECT 1` on a connection of this thread's own, waiting at most `timeout` for the pool to give one."""
+    conn = connections.create_connection("default")
+    pool = getattr(conn, "pool", None)
+    try:
+        if pool is not None:
+            pool.open()
+            with pool.connection(timeout=timeout) as raw:
+                raw.execute("SELECT 1")
+            return
+        with conn.cursor() as cursor:
+            cursor.execute("SELECT 1")
+    finally:
+        conn.close()

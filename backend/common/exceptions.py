@@ -9,8 +9,9 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import OperationalError
+from django.db import InterfaceError, OperationalError
 from django.http import Http404
+from redis.exceptions import RedisError
 from rest_framework import exceptions as drf
 from rest_framework.response import Response
 
@@ -80,9 +81,10 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         detail = exc.detail
         message = str(detail) if not isinstance(detail, (dict, list)) else "; ".join(_flatten(detail))
         return Response(error_body(str(code_str), message), status=exc.status_code, headers=headers)
-    if isinstance(exc, OperationalError):
-        # The database is down or every pooled connection is busy: a brief overload, not a bug.
-        logger.warning("database unavailable: %s", exc)
+    if isinstance(exc, (OperationalError, InterfaceError, RedisError)):
+        # The database or Redis is down (a restart, a failover) or every pooled connection is busy:
+        # a brief outage or overload, not a bug. The client retries.
+        logger.warning("%s unavailable: %s", "Redis" if isinstance(exc, RedisError) else "database", exc)
         return Response(
             error_body("service_unavailable", "The service is busy right now. Please try again in a moment."),
             status=503,

@@ -8,6 +8,8 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
+from inference.broker import transport_for as broker_transport_for
+
 from .env import env_bool, env_float, env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -127,6 +129,10 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
 DB_POOL_MAX_SIZE = env_int("DB_POOL_MAX_SIZE", 8)
 if DATABASE_IS_POSTGRES and DB_POOL_MAX_SIZE > 0:
     DATABASES["default"]["CONN_MAX_AGE"] = 0
+    # Django then gives the pool psycopg_pool's check: each checkout is tested first (an empty
+    # query), so after a Postgres restart the pool hands out fresh connections instead of dead ones
+    # ("terminating connection due to administrator command").
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
     DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
         "min_size": 1,
         "max_size": DB_POOL_MAX_SIZE,
@@ -170,6 +176,8 @@ CHANNEL_LAYERS = {
 }
 
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", REDIS_URL)
+# kombu's Redis transport with the fix that lets a worker survive a Redis restart mid-task (inference/broker.py).
+CELERY_BROKER_TRANSPORT = broker_transport_for(CELERY_BROKER_URL)
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_IGNORE_RESULT = True
 # The queue the backend's own worker consumes (GPU workers send results back to it).

@@ -20,7 +20,8 @@ from turns.registry import ModelSpec, model_get
 from common.errors import NotFound, ValidationFailed
 from inference import protocol
 from ratelimits.selectors import limits_for_api_key, usage_days
-from ratelimits.services import Admitted, turn_admit, turn_release
+from ratelimits.services import Admitted, UsageSubject, turn_admit, turn_release, turn_usage_record
+from ratelimits.store import Reservation
 
 from .models import ApiKey, Completion
 from .selectors import PREFIX_LENGTH, SECRET_PREFIX, api_key_names, secret_hash
@@ -129,22 +130,44 @@ def completion_start(
     return StartedCompletion(completion=completion, admitted=admitted, position=position)
 
 
-def completion_finalize(*, turn_id: Any, outcome: streams.TurnOutcome) -> bool:
-    """Saves a finished completion from its stream; True when `turn_id` is a completion at all.
-    Called by turns.services.turn_finalize (the `whale.finalize_turn` task), which settles the limits."""
+def completion_finalize(*, turn_id: Any, outcome: streams.TurnOutcome, reservation: Reservation | None) -> bool | None:
+    """Saves a finished completion from its stream and adds its usage of the day, in one transaction:
+    True when saved now, False when it already was, None when `turn_id` is no completion. Called by
+    turns.services.turn_finalize (the `whale.finalize_turn` task), which releases the limits after."""
     data = outcome.terminal
+    failed = outcome.terminal_type == protocol.EVENT_ERROR
+    counts = streams.usage_counts(data)  # an error event has none: 0
     fields: dict[str, Any] = {"finished_at": timezone.now()}
-    if outcome.terminal_type == protocol.EVENT_ERROR:
+    if failed:
         fields.update(status=Completion.Status.FAILED, error_code=str(data.get("code", "turn_failed"))[:64])
     else:
         fields.update(
             status=Completion.Status.CANCELLED if data.get("status") == "cancelled" else Completion.Status.DONE,
             finish_reason=str(data.get("finish_reason") or "")[:32],
-            **streams.usage_counts(data),
+            **counts,
         )
-    if Completion.objects.filter(id=turn_id, status=Completion.Status.QUEUED).update(**fields):
+    with transaction.atomic():
+        if not Completion.objects.filter(id=turn_id, status=Completion.Status.QUEUED).update(**fields):
+            return False if Completion.objects.filter(id=turn_id).exists() else None
+        completion = Completion.objects.get(id=turn_id)
+        turn_usage_record(subject=_usage_subject(completion, reservation), **counts, failed=failed)
         return True
-    return Completion.objects.filter(id=turn_id).exists()
+
+
+def _usage_subject(completion: Completion, reservation: Reservation | None) -> UsageSubject:
+    """The reservation says whose and which day; once it is gone (lapsed, or lost with Redis) the row does."""
+    if reservation is not None:
+        return UsageSubject.of(reservation)
+    try:
+        reasoning = model_get(completion.model).reasoning
+    except ValidationFailed:  # the model left the registry since
+        reasoning = False
+    return UsageSubject(
+        user_id=str(completion.user_id),
+        api_key_id=str(completion.api_key_id),
+        date=completion.created_at.astimezone(dt.UTC).date(),
+        reasoning=reasoning,
+    )
 
 
 def completion_abort(*, turn_id: Any) -> None:

@@ -184,6 +184,13 @@ async def _stream(chat: wire.ChatRequest, started: StartedCompletion) -> AsyncIt
                         code=str(event.data.get("code") or "turn_failed"),
                     )
                 )
+    except streams.StreamUnavailable:
+        # Redis went away mid-answer; an OpenAI stream cannot be resumed, so say so rather than cut it.
+        yield wire.sse_data(
+            wire.error_object(
+                status=503, message="The service is briefly unavailable; try again.", code="service_unavailable"
+            )
+        )
     finally:
         if not finished:
             # The partner went away mid-answer (or the server is shutting down): spend no more compute on it.
@@ -219,6 +226,9 @@ async def _collect(chat: wire.ChatRequest, started: StartedCompletion) -> JsonRe
     except asyncio.CancelledError:
         await _abort(turn_id)
         raise
+    except streams.StreamUnavailable:
+        await _abort(turn_id)
+        return error_response(ServiceUnavailable("The service is briefly unavailable; try again."))
     return error_response(ServiceUnavailable("The answer was lost.", code="stream_lost"))
 
 

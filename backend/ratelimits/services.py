@@ -192,31 +192,67 @@ def turn_release(*, turn_id: object) -> None:
         logger.warning("could not release the reservation of turn %s", turn_id, exc_info=True)
 
 
-def turn_settle(
-    *, turn_id: object, prompt_tokens: int, completion_tokens: int, reasoning_tokens: int, failed: bool
-) -> bool:
-    """Replaces a turn's reserved tokens by what it used and frees its slot; records usage per day.
+@dataclass(frozen=True)
+class UsageSubject:
+    """Whose usage a settled turn adds to, and on which UTC day (the day it was admitted)."""
 
-    Exactly once: the reservation is deleted by the one call that settles it. A turn that failed on
+    user_id: str
+    api_key_id: str | None
+    date: Any
+    reasoning: bool
+
+    @classmethod
+    def of(cls, reservation: store.Reservation) -> UsageSubject:
+        return cls(reservation.user_id, reservation.api_key_id, reservation.date, reservation.reasoning)
+
+
+def turn_reservation(*, turn_id: object) -> store.Reservation | None:
+    """What admission reserved for a turn, read without settling it (raises RedisError)."""
+    return store.reservation(turn_id)
+
+
+def turn_usage_record(
+    *, subject: UsageSubject, prompt_tokens: int, completion_tokens: int, reasoning_tokens: int, failed: bool
+) -> None:
+    """Adds one settled turn to its subject's usage of the day. Call it in the transaction that marks the
+    turn's row settled: that row's conditional update is what makes it happen once. A turn that failed on
     our side does not count against the day's turns."""
-    try:
-        reservation = store.settle(
-            turn_id=turn_id, used_tokens=prompt_tokens + completion_tokens, give_back_turn=failed
-        )
-    except RedisError:
-        logger.warning("could not settle the reservation of turn %s", turn_id, exc_info=True)
-        return False
-    if reservation is None:
-        return False
     usage_record(
-        user_id=reservation.user_id,
-        api_key_id=reservation.api_key_id,
-        date=reservation.date,
+        user_id=subject.user_id,
+        api_key_id=subject.api_key_id,
+        date=subject.date,
         turns=0 if failed else 1,
-        reasoning_turns=1 if reservation.reasoning and not failed else 0,
+        reasoning_turns=1 if subject.reasoning and not failed else 0,
         prompt_tokens=prompt_tokens,
         completion_tokens=completion_tokens,
         reasoning_tokens=reasoning_tokens,
+    )
+
+
+def turn_settle(*, turn_id: object, used_tokens: int, failed: bool) -> store.Reservation | None:
+    """Frees a turn's slot and replaces its reserved tokens by what it used, in Redis.
+
+    Safe to repeat: the one call that finds the reservation changes the counters and gets it back,
+    every later call gets None. Runs after the database has recorded the turn (so a failure here
+    is retried without losing anything); raises RedisError for the caller's retry."""
+    return store.settle(turn_id=turn_id, used_tokens=used_tokens, give_back_turn=failed)
+
+
+def turn_settle_unrecorded(
+    *, turn_id: object, prompt_tokens: int, completion_tokens: int, reasoning_tokens: int, failed: bool
+) -> bool:
+    """Settles a turn whose row is gone (its conversation or account was deleted while it ran): the
+    reservation is the only record left, so its settlement decides once whether the usage is added.
+    A database failure after it loses that usage; there is no row to make a retry idempotent."""
+    reservation = turn_settle(turn_id=turn_id, used_tokens=prompt_tokens + completion_tokens, failed=failed)
+    if reservation is None:
+        return False
+    turn_usage_record(
+        subject=UsageSubject.of(reservation),
+        prompt_tokens=prompt_tokens,
+        completion_tokens=completion_tokens,
+        reasoning_tokens=reasoning_tokens,
+        failed=failed,
     )
     return True
 

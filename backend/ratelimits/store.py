@@ -213,6 +213,30 @@ def read(subject: str) -> Counters:
     )
 
 
+def _reservation(user_id: object, api_key_id: object, date: object, reasoning: object, reserved: object) -> Reservation:
+    return Reservation(
+        user_id=str(user_id),
+        api_key_id=str(api_key_id) or None,
+        date=dt.date.fromisoformat(str(date)),
+        reasoning=str(reasoning) == "1",
+        reserved_tokens=int(str(reserved)),
+    )
+
+
+def reservation(turn_id: object) -> Reservation | None:
+    """What admission reserved for a turn, without touching it; None once settled, lapsed or lost."""
+    fields: dict[str, str] = get_redis().hgetall(reservation_key(turn_id))  # type: ignore[assignment]
+    if not fields:
+        return None
+    return _reservation(
+        fields.get("user_id", ""),
+        fields.get("api_key_id", ""),
+        fields["date"],
+        fields.get("reasoning"),
+        fields["reserved"],
+    )
+
+
 def settle(*, turn_id: object, used_tokens: int, give_back_turn: bool = False) -> Reservation | None:
     """Ends a turn's reservation: frees its slot and replaces the reserved tokens by `used_tokens`.
     Returns the reservation to the one caller that settled it; None to every other (exactly once)."""
@@ -221,11 +245,4 @@ def settle(*, turn_id: object, used_tokens: int, give_back_turn: bool = False) -
     )
     if not result:
         return None
-    user_id, api_key_id, date, reasoning, reserved = result
-    return Reservation(
-        user_id=str(user_id),
-        api_key_id=str(api_key_id) or None,
-        date=dt.date.fromisoformat(str(date)),
-        reasoning=reasoning == "1",
-        reserved_tokens=int(reserved),
-    )
+    return _reservation(*result)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import uuid
 from typing import Any
 from urllib.parse import parse_qs
@@ -23,10 +24,14 @@ from .auth import user_from_access_token
 from .services import turn_get
 from .sse import load_final_message, seen_the_end
 
+logger = logging.getLogger(__name__)
+
 CLOSE_UNAUTHENTICATED = 4401
 CLOSE_FORBIDDEN = 4403
 CLOSE_NOT_FOUND = 4404
 CLOSE_BAD_CURSOR = 4400
+# Redis went away mid-stream: reconnect after a moment with `?after=<last id>` (docs/api.md).
+CLOSE_UNAVAILABLE = 4503
 
 
 def _query(scope: dict[str, Any]) -> dict[str, str]:
@@ -80,16 +85,21 @@ class TurnConsumer(AsyncJsonWebsocketConsumer):
         self.pump = asyncio.create_task(self._pump(turn.id, cursor))
 
     async def _pump(self, turn_id: uuid.UUID, cursor: Cursor) -> None:
-        async for event in streams.tail_events(
-            turn_id=turn_id,
-            cursor=cursor,
-            load_final=lambda: load_final_message(turn_id),
-            keepalive_seconds=settings.WHALE_SSE_KEEPALIVE_SECONDS,
-        ):
-            if event is None:
-                await self.send_json({"type": "keep-alive"})
-            else:
-                await self.send_json({"id": event.id, "type": event.type, "data": event.data})
+        try:
+            async for event in streams.tail_events(
+                turn_id=turn_id,
+                cursor=cursor,
+                load_final=lambda: load_final_message(turn_id),
+                keepalive_seconds=settings.WHALE_SSE_KEEPALIVE_SECONDS,
+            ):
+                if event is None:
+                    await self.send_json({"type": "keep-alive"})
+                else:
+                    await self.send_json({"id": event.id, "type": event.type, "data": event.data})
+        except streams.StreamUnavailable as exc:
+            logger.warning("turn %s: stream ended, Redis unavailable: %s", turn_id, exc)
+            await self.close(code=CLOSE_UNAVAILABLE)
+            return
         await self.close(code=1000)
 
     async def disconnect(self, code: int) -> None:

@@ -8,11 +8,11 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from kombu.exceptions import KombuError
@@ -27,7 +27,18 @@ from config.celery import app as celery_app
 from inference import logs, protocol
 from ratelimits import admission
 from ratelimits.selectors import limits_for_user
-from ratelimits.services import Admitted, message_too_long, turn_admit, turn_release, turn_settle
+from ratelimits.services import (
+    Admitted,
+    UsageSubject,
+    message_too_long,
+    turn_admit,
+    turn_release,
+    turn_reservation,
+    turn_settle,
+    turn_settle_unrecorded,
+    turn_usage_record,
+)
+from ratelimits.store import Reservation
 
 from . import streams
 from .registry import ModelSpec, model_for_turn
@@ -433,12 +444,8 @@ def _parse_time(value: Id) -> datetime | None:
     return parse_datetime(value) if isinstance(value, str) else None
 
 
-def turn_finalize(*, turn_id: Id) -> bool:
-    """Saves a finished turn from its stream. Exactly once: only the first call that finds the
-    turn unsettled writes it, however often the task is delivered."""
-    outcome = streams.turn_outcome(turn_id)
-    if outcome is None or not outcome.finished:
-        return False
+def _message_fields(outcome: streams.TurnOutcome) -> dict[str, Any]:
+    """The answer's row as its stream says it ended."""
     data = outcome.terminal
     fields: dict[str, Any] = {
         "content": outcome.content,
@@ -463,21 +470,90 @@ def turn_finalize(*, turn_id: Id) -> bool:
             fields["first_token_at"] = _parse_time(timings["first_token_at"])
     if outcome.started and outcome.started.get("started_at"):
         fields["started_at"] = _parse_time(outcome.started["started_at"])
-    _settle_limits(turn_id, outcome)
+    return fields
+
+
+@dataclass(frozen=True)
+class TurnUsage:
+    """What a finished turn used, as every settlement records it (0 tokens for an error)."""
+
+    prompt_tokens: int
+    completion_tokens: int
+    reasoning_tokens: int
+    failed: bool
+
+    @classmethod
+    def of(cls, outcome: streams.TurnOutcome) -> TurnUsage:
+        return cls(**streams.usage_counts(outcome.terminal), failed=outcome.terminal_type == protocol.EVENT_ERROR)
+
+    @property
+    def counts(self) -> dict[str, Any]:
+        return {
+            "prompt_tokens": self.prompt_tokens,
+            "completion_tokens": self.completion_tokens,
+            "reasoning_tokens": self.reasoning_tokens,
+            "failed": self.failed,
+        }
+
+
+def turn_finalize(*, turn_id: Id) -> bool:
+    """Saves a finished turn from its stream and settles its limits; True when this call saved it.
+
+    In this order, each step safe to repeat, so a retry after a failure at any step (Postgres or
+    Redis gone for a moment) reaches the same end state:
+      1. read the stream and the turn's reservation (Redis, read only);
+      2. in ONE transaction: the row's conditional update (only while the turn is unsettled) and,
+         only when that update happened, the day's usage;
+      3. release the reservation in Redis (the slot, and the reserved tokens replaced by the used).
+    Raises DatabaseError or RedisError when a step fails; the finalize task retries.
+    """
+    outcome = streams.turn_outcome(turn_id)
+    if outcome is None or not outcome.finished:
+        return False
+    usage = TurnUsage.of(outcome)
+    reservation = turn_reservation(turn_id=turn_id)
+    saved = _message_settle(turn_id, outcome, usage, reservation)
+    if saved is None:
+        from partners.services import completion_finalize  # a partner's turn has no Message
+
+        # Its own transaction: one settlement never holds locks on both tables.
+        saved = completion_finalize(turn_id=turn_id, outcome=outcome, reservation=reservation)
+    if saved is None:
+        # No row at all: its conversation or account was deleted while it ran.
+        turn_settle_unrecorded(turn_id=turn_id, **usage.counts)
+        return False
+    turn_settle(turn_id=turn_id, used_tokens=usage.prompt_tokens + usage.completion_tokens, failed=usage.failed)
+    return saved
+
+
+def _message_settle(
+    turn_id: Id, outcome: streams.TurnOutcome, usage: TurnUsage, reservation: Reservation | None
+) -> bool | None:
+    """Step 2 for an app turn: True when saved now, False when it was already, None when no such message."""
     with transaction.atomic():
-        updated = Message.objects.filter(id=turn_id, status__in=ACTIVE_STATUSES).update(**fields)
-        if updated:
-            _turn_settled(turn_id)
-            return True
-    from partners.services import completion_finalize  # a partner's turn has no Message
-
-    # Its own transaction: one settlement never holds locks on both tables.
-    return completion_finalize(turn_id=turn_id, outcome=outcome)
+        if not Message.objects.filter(id=turn_id, status__in=ACTIVE_STATUSES).update(**_message_fields(outcome)):
+            return False if Message.objects.filter(id=turn_id).exists() else None
+        turn = Message.objects.select_related("conversation", "parent").get(id=turn_id)
+        turn_usage_record(subject=_usage_subject(turn, reservation), **usage.counts)
+        _turn_settled(turn)
+        return True
 
 
-def _turn_settled(turn_id: Id) -> None:
+def _usage_subject(turn: Message, reservation: Reservation | None) -> UsageSubject:
+    """The reservation says whose and which day; once it is gone (lapsed, or lost with Redis) the row does."""
+    if reservation is not None:
+        return UsageSubject.of(reservation)
+    admitted_at = turn.queued_at or turn.created_at
+    return UsageSubject(
+        user_id=str(turn.conversation.user_id),
+        api_key_id=None,
+        date=admitted_at.astimezone(UTC).date(),
+        reasoning=turn.deepthink,
+    )
+
+
+def _turn_settled(turn: Message) -> None:
     """After a turn's row is settled, inside that transaction: touch its conversation, record, announce."""
-    turn = Message.objects.select_related("conversation").get(id=turn_id)
     Conversation.objects.filter(id=turn.conversation_id).update(updated_at=timezone.now())
     _turn_settled_record(turn)
     events.user_event_publish(
@@ -487,15 +563,6 @@ def _turn_settled(turn_id: Id) -> None:
     )
     if turn.status == Message.Status.DONE:
         transaction.on_commit(lambda: _maybe_queue_title(turn))
-
-
-def _settle_limits(turn_id: Id, outcome: streams.TurnOutcome) -> None:
-    """Frees the turn's slot and settles its reserved tokens against what it used (exactly once)."""
-    turn_settle(
-        turn_id=turn_id,
-        **streams.usage_counts(outcome.terminal),
-        failed=outcome.terminal_type == protocol.EVENT_ERROR,
-    )
 
 
 def _turn_settled_record(turn: Message) -> None:
@@ -586,6 +653,29 @@ def active_turn_ids(**filters: Any) -> list[Id]:
 REAP_BATCH = 500
 
 
+def _reap_one(
+    turn: Message, glance: streams.StreamGlance, *, now: datetime, deadline_cutoff: datetime, grace_cutoff: datetime
+) -> bool:
+    if glance.finished:
+        return turn_finalize(turn_id=turn.id)
+    reason: tuple[str, str] | None = None
+    started = turn.status == Message.Status.STREAMING or glance.started
+    if turn.queued_at and turn.queued_at < deadline_cutoff:
+        reason = ("deadline_exceeded", "The answer took too long and was stopped. Try again.")
+    elif started and (turn.started_at or turn.queued_at or now) < grace_cutoff:
+        if glance.lease is None:
+            reason = ("worker_lost", "The server generating this answer stopped. Try again.")
+    elif not glance.exists and turn.queued_at and turn.queued_at < grace_cutoff:
+        # The stream vanished (Redis restarted without persistence): nothing will ever finish it.
+        reason = ("stream_lost", "This answer was lost by the server. Try again.")
+    if reason is None:
+        return False
+    streams.request_cancel(turn.id)
+    if streams.end_turn_if_unowned(turn.id, protocol.EVENT_ERROR, {"code": reason[0], "message": reason[1]}):
+        return turn_finalize(turn_id=turn.id)
+    return False
+
+
 def turns_reap(*, now: datetime | None = None) -> int:
     """Settles turns whose worker is gone or whose deadline passed; returns how many it ended.
 
@@ -602,22 +692,10 @@ def turns_reap(*, now: datetime | None = None) -> int:
     for start in range(0, len(active), REAP_BATCH):
         batch = active[start : start + REAP_BATCH]
         for turn, glance in zip(batch, streams.glance_many([turn.id for turn in batch]), strict=True):
-            if glance.finished:
-                settled += int(turn_finalize(turn_id=turn.id))
-                continue
-            reason: tuple[str, str] | None = None
-            started = turn.status == Message.Status.STREAMING or glance.started
-            if turn.queued_at and turn.queued_at < deadline_cutoff:
-                reason = ("deadline_exceeded", "The answer took too long and was stopped. Try again.")
-            elif started and (turn.started_at or turn.queued_at or now) < grace_cutoff:
-                if glance.lease is None:
-                    reason = ("worker_lost", "The server generating this answer stopped. Try again.")
-            elif not glance.exists and turn.queued_at and turn.queued_at < grace_cutoff:
-                # The stream vanished (Redis restarted without persistence): nothing will ever finish it.
-                reason = ("stream_lost", "This answer was lost by the server. Try again.")
-            if reason is None:
-                continue
-            streams.request_cancel(turn.id)
-            if streams.end_turn_if_unowned(turn.id, protocol.EVENT_ERROR, {"code": reason[0], "message": reason[1]}):
-                settled += int(turn_finalize(turn_id=turn.id))
+            try:
+                settled += int(
+                    _reap_one(turn, glance, now=now, deadline_cutoff=deadline_cutoff, grace_cutoff=grace_cutoff)
+                )
+            except (DatabaseError, RedisError):  # the next pass tries again; the other turns go on
+                logger.warning("could not reap turn %s", turn.id, exc_info=True)
     return settled

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import uuid
@@ -54,6 +55,11 @@ def sse_frame(event_id: str | None, event_type: str, data: dict[str, Any]) -> st
     return f"{head}event: {event_type}\ndata: {json.dumps(data, separators=(',', ':'), ensure_ascii=False)}\n\n"
 
 
+def reconnect_hint() -> str:
+    """The last thing an interrupted stream sends: when to come back (EventSource reconnects on its own)."""
+    return f": the chat service is briefly unavailable; reconnect with Last-Event-ID\nretry: {streams.RECONNECT_AFTER_MS}\n\n"
+
+
 async def load_final_message(turn_id: uuid.UUID | str) -> Message | None:
     def load() -> Message | None:
         message = Message.objects.filter(id=turn_id).first()
@@ -66,7 +72,7 @@ async def turn_event_frames(turn_id: uuid.UUID, cursor: Cursor) -> AsyncIterator
     tracker = metrics.StreamTracker("sse")
     tracker.open()
     try:
-        yield "retry: 2000\n\n"
+        yield f"retry: {streams.RECONNECT_AFTER_MS}\n\n"
         async for event in streams.tail_events(
             turn_id=turn_id,
             cursor=cursor,
@@ -77,6 +83,10 @@ async def turn_event_frames(turn_id: uuid.UUID, cursor: Cursor) -> AsyncIterator
                 yield ": keep-alive\n\n"
             else:
                 yield sse_frame(event.id, event.type, event.data)
+    except streams.StreamUnavailable as exc:
+        # Redis went away mid-stream: end this response cleanly; the client reconnects with Last-Event-ID.
+        logger.warning("turn %s: stream ended, Redis unavailable: %s", turn_id, exc)
+        yield reconnect_hint()
     finally:
         tracker.close()
 
@@ -145,11 +155,16 @@ async def user_event_frames(user_id: object) -> AsyncIterator[str]:
     assert layer is not None
     channel = await layer.new_channel()
     group = events.user_group(user_id)
-    await layer.group_add(group, channel)
+    try:
+        await layer.group_add(group, channel)
+    except RedisError as exc:
+        logger.warning("user event stream refused, Redis unavailable: %s", exc)
+        yield reconnect_hint()
+        return
     tracker = metrics.StreamTracker("sse")
     tracker.open()
     try:
-        yield "retry: 2000\n\n"
+        yield f"retry: {streams.RECONNECT_AFTER_MS}\n\n"
         yield sse_frame(None, "ready", {})
         while True:
             try:
@@ -157,13 +172,18 @@ async def user_event_frames(user_id: object) -> AsyncIterator[str]:
             except TimeoutError:
                 yield ": keep-alive\n\n"
                 continue
+            except RedisError as exc:
+                logger.warning("user event stream ended, Redis unavailable: %s", exc)
+                yield reconnect_hint()
+                return
             event = message.get("event", {})
             yield sse_frame(None, str(event.get("type", "message")), event)
             if event.get("type") == events.ACCOUNT_SUSPENDED:
                 return
     finally:
         tracker.close()
-        await layer.group_discard(group, channel)
+        with contextlib.suppress(RedisError):  # the group entry expires on its own
+            await layer.group_discard(group, channel)
 
 
 class UserEventsView(APIView):

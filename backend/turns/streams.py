@@ -9,12 +9,19 @@ from datetime import datetime
 from typing import Any, cast
 
 from django.conf import settings
+from redis.exceptions import RedisError
 
 from common.redis import get_async_redis, get_redis
 from inference import protocol
 from inference.protocol import Cursor, TurnKeys
 
 BACKEND_LEASE_OWNER = "backend"
+# How long a client waits before it reconnects (with its cursor) after a stream ended because Redis went away.
+RECONNECT_AFTER_MS = 2000
+
+
+class StreamUnavailable(Exception):
+    """Redis stopped answering while a turn's events were being read; the reader reconnects with its cursor."""
 
 
 def keys_for(turn_id: object) -> TurnKeys:
@@ -178,14 +185,19 @@ async def tail_events(
 
     While the stream exists it is the source of truth. Once it has expired, the rest of the
     answer comes from the database (`load_final()` returns the saved message or None while the
-    turn is still unsaved), cut at the cursor's text offsets so nothing is sent twice.
+    turn is still unsaved), cut at the cursor's text offsets so nothing is sent twice. Raises
+    StreamUnavailable when Redis stops answering: everything yielded so far stands, and a reader that
+    comes back with the last event's id continues from there.
     """
     keys = keys_for(turn_id)
     client = get_async_redis()
     last_id = cursor.stream_id
     block_ms = max(100, int(keepalive_seconds * 1000))
     while True:
-        response = await client.xread({keys.events: last_id}, count=512, block=block_ms)
+        try:
+            response = await client.xread({keys.events: last_id}, count=512, block=block_ms)
+        except RedisError as exc:
+            raise StreamUnavailable(str(exc)) from exc
         if response:
             for entry_id, fields in response[0][1]:
                 event_type, data = protocol.decode_event(fields)
@@ -195,7 +207,11 @@ async def tail_events(
                 if event_type in protocol.TERMINAL_EVENTS:
                     return
             continue
-        if await client.exists(keys.events):
+        try:
+            exists = await client.exists(keys.events)
+        except RedisError as exc:
+            raise StreamUnavailable(str(exc)) from exc
+        if exists:
             yield None
             continue
         message = await load_final()

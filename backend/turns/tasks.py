@@ -6,6 +6,8 @@ import logging
 from typing import Any
 
 from celery import Task, shared_task
+from django.db import InterfaceError, OperationalError
+from redis.exceptions import RedisError
 
 from inference import protocol
 
@@ -19,6 +21,11 @@ logger = logging.getLogger(__name__)
 # settles anything that outlives the retries.
 NOT_YET_COMMITTED_RETRY_SECONDS = 0.25
 NOT_YET_COMMITTED_MAX_RETRIES = 40  # 10 s
+# Postgres or Redis gone for a moment (a restart, a failover): the notice comes back with backoff
+# (1 s doubling to 10 s, for about six minutes). Settling is idempotent step by step, so a retry
+# after a failure anywhere ends where one clean run would have. The reaper covers anything longer.
+OUTAGE_ERRORS = (OperationalError, InterfaceError, RedisError)
+OUTAGE_MAX_RETRIES = 40
 
 
 def _again_if_not_committed(task: Task[Any, Any], turn_id: str, what: str) -> None:
@@ -30,19 +37,45 @@ def _again_if_not_committed(task: Task[Any, Any], turn_id: str, what: str) -> No
     raise task.retry(countdown=NOT_YET_COMMITTED_RETRY_SECONDS, max_retries=NOT_YET_COMMITTED_MAX_RETRIES)
 
 
-@shared_task(bind=True, name=protocol.TASK_TURN_STARTED, ignore_result=True)
+@shared_task(
+    bind=True,
+    name=protocol.TASK_TURN_STARTED,
+    ignore_result=True,
+    autoretry_for=OUTAGE_ERRORS,
+    retry_backoff=1,
+    retry_backoff_max=10,
+    retry_jitter=False,
+    max_retries=OUTAGE_MAX_RETRIES,
+)
 def turn_started(self: Task[Any, Any], turn_id: str, started_at: str | None = None) -> None:
     if not services.turn_mark_started(turn_id=turn_id, started_at=started_at):
         _again_if_not_committed(self, turn_id, "started")
 
 
-@shared_task(bind=True, name=protocol.TASK_FINALIZE_TURN, ignore_result=True)
+@shared_task(
+    bind=True,
+    name=protocol.TASK_FINALIZE_TURN,
+    ignore_result=True,
+    autoretry_for=OUTAGE_ERRORS,
+    retry_backoff=1,
+    retry_backoff_max=10,
+    retry_jitter=False,
+    max_retries=OUTAGE_MAX_RETRIES,
+)
 def finalize_turn(self: Task[Any, Any], turn_id: str) -> None:
     if not services.turn_finalize(turn_id=turn_id):
         _again_if_not_committed(self, turn_id, "finalize")
 
 
-@shared_task(name=protocol.TASK_SAVE_TITLE, ignore_result=True)
+@shared_task(
+    name=protocol.TASK_SAVE_TITLE,
+    ignore_result=True,
+    autoretry_for=OUTAGE_ERRORS,
+    retry_backoff=1,
+    retry_backoff_max=10,
+    retry_jitter=False,
+    max_retries=OUTAGE_MAX_RETRIES,
+)
 def save_title(conversation_id: str, user_id: str, title: str) -> None:
     services.conversation_title_save(conversation_id=conversation_id, user_id=user_id, title=title)
 

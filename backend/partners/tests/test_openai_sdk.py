@@ -142,7 +142,8 @@ def test_a_non_streaming_completion_returns_reasoning_content_and_usage(stack) -
 
 
 def test_a_streaming_completion_sends_deltas_a_finish_reason_and_usage(stack) -> None:
-    secret = make_key(make_user()).secret
+    created = make_key(make_user())
+    secret = created.secret
 
     stream = client_for(stack, secret).chat.completions.create(
         model="whale-r1",
@@ -164,6 +165,9 @@ def test_a_streaming_completion_sends_deltas_a_finish_reason_and_usage(stack) ->
     assert chunks[-1].choices == [] and chunks[-1].usage is not None
     assert chunks[-1].usage.completion_tokens == 30
     assert len({c.id for c in chunks}) == 1
+    # Saved with its usage (one transaction) by the backend worker, before the test's database is flushed.
+    usage = wait_for(lambda: UsageDay.objects.filter(api_key_id=created.key.id).first())
+    assert usage.completion_tokens == 30
 
 
 def test_the_sdk_raises_its_own_exception_types_for_our_errors(stack) -> None:
