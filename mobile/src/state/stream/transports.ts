@@ -121,9 +121,11 @@ function parseTurnMessage(message: EventSourceMessage): TurnEvent | null {
   return { id: message.id ?? null, type: message.event, data };
 }
 
-/** A user event's SSE message: the data is the event. */
+/** A user event's SSE message: the data is the event (`ready` has only its SSE event name). */
 export function parseUserMessage(message: EventSourceMessage): TurnEvent | null {
-  return parseUserEvent(message.data);
+  const event = parseUserEvent(message.data);
+  if (event || !message.event) return event;
+  return { id: null, type: message.event, data: {} };
 }
 
 export function sseTransport(apiBaseUrl: () => string, web: boolean, options: SseOptions = {}): Transport {
