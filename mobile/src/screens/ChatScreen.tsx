@@ -1,7 +1,7 @@
 // The chat: history (sidebar on wide screens, drawer on phones), the message list and the composer.
 import { useQuery } from '@tanstack/react-query';
 import { useRouter } from 'expo-router';
-import { useCallback, useRef, useState } from 'react';
+import { useCallback, useLayoutEffect, useMemo, useRef, useState } from 'react';
 import {
   ActivityIndicator,
   FlatList,
@@ -26,16 +26,15 @@ import { Button, IconButton } from '@/components/Button';
 import { Composer } from '@/components/Composer';
 import { EmptyState } from '@/components/EmptyState';
 import { HistoryPanel } from '@/components/HistoryPanel';
-import { AssistantMessage, UserMessage } from '@/components/MessageItems';
 import { useT } from '@/locale';
 import { useChat } from '@/state/chat';
 import { useFallbacks } from '@/state/fallbacks';
 import { usePreferences } from '@/state/preferences';
 import { deepthinkSpent, hoursUntilReset, useUsage } from '@/state/usage';
 import { retryTurnStream, useTurnStreams } from '@/state/stream/turnStreams';
-import { answerView } from '@/state/stream/view';
 import { useTheme } from '@/theme/ThemeProvider';
 import { CONTENT_MAX_WIDTH, WIDE_BREAKPOINT } from '@/theme/tokens';
+import { AssistantRow, UserRow, type ChatRowActions } from './ChatRows';
 
 export function ChatScreen({ conversationId }: { conversationId?: string }) {
   const t = useT();
@@ -46,7 +45,7 @@ export function ChatScreen({ conversationId }: { conversationId?: string }) {
   const [drawerOpen, setDrawerOpen] = useState(false);
   const deepthink = usePreferences((s) => s.deepthink);
   const setDeepthink = usePreferences((s) => s.setDeepthink);
-  const streams = useTurnStreams((s) => s.streams);
+  // No stream state up here: each answer row reads its own turn's (ChatRows), so tokens re-render one row.
   const fallbacks = useFallbacks((s) => s.byTurn);
   const usage = useUsage();
   const models = useQuery({ queryKey: queryKeys.models(), queryFn: modelsApi.list, retry: false, staleTime: 5 * 60_000 });
@@ -59,6 +58,25 @@ export function ChatScreen({ conversationId }: { conversationId?: string }) {
   const chat = useChat(conversationId, onCreated);
 
   const lastAssistantId = chat.messages[chat.messages.length - 1]?.role === 'assistant' ? chat.messages[chat.messages.length - 1]?.id : undefined;
+  const activeTurnId = chat.activeTurn?.id;
+  const stopping = useTurnStreams((s) => (activeTurnId ? !!s.streams[activeTurnId]?.cancelRequested : false));
+  const streamFallback = useTurnStreams((s) => chat.messages.some((m) => m.role === 'assistant' && !!s.streams[m.id]?.fallback));
+
+  // The rows' actions call the latest chat and DeepThink setting, through one object that never changes.
+  const latest = useRef({ chat, deepthink });
+  useLayoutEffect(() => {
+    latest.current = { chat, deepthink };
+  });
+  const actions = useMemo<ChatRowActions>(
+    () => ({
+      edit: (message, text) => latest.current.chat.editQuestion(message, text, latest.current.deepthink),
+      regenerate: (message) => void latest.current.chat.regenerate(message, latest.current.deepthink),
+      feedback: (message, feedback) => void latest.current.chat.setFeedback(message, feedback),
+      switchBranch: (id) => void latest.current.chat.switchBranch(id),
+      retryStream: retryTurnStream,
+    }),
+    [],
+  );
 
   // Where the user goes is history (push), so the browser's Back and Forward walk it. A sidebar
   // conversation is a link that navigates by itself (a modified click opens a new tab instead).
@@ -80,30 +98,15 @@ export function ChatScreen({ conversationId }: { conversationId?: string }) {
     <HistoryPanel activeId={conversationId} onOpen={conversationOpened} onNewChat={newChat} onOpenSettings={openSettings} onActiveGone={activeGone} />
   );
 
-  const renderMessage = ({ item }: { item: Message }) => {
-    if (item.role === 'user') {
-      return (
-        <UserMessage
-          message={item}
-          editable={!chat.generating}
-          busy={chat.busy || chat.generating}
-          onEdit={(message, text) => chat.editQuestion(message, text, deepthink)}
-          onSwitchBranch={(id) => void chat.switchBranch(id)}
-        />
-      );
-    }
-    return (
-      <AssistantMessage
-        message={item}
-        view={answerView(item, streams[item.id], fallbacks[item.id] ?? null)}
-        busy={chat.busy || chat.generating}
-        onRegenerate={item.id === lastAssistantId ? (message) => void chat.regenerate(message, deepthink) : undefined}
-        onFeedback={(message, feedback) => void chat.setFeedback(message, feedback)}
-        onSwitchBranch={(id) => void chat.switchBranch(id)}
-        onRetryStream={() => retryTurnStream(item.id)}
-      />
-    );
-  };
+  const busy = chat.busy;
+  const generating = chat.generating;
+  const renderMessage = useCallback(
+    ({ item }: { item: Message }) => {
+      const Row = item.role === 'user' ? UserRow : AssistantRow;
+      return <Row message={item} actions={actions} busy={busy} generating={generating} last={item.id === lastAssistantId} />;
+    },
+    [actions, busy, generating, lastAssistantId],
+  );
 
   const onScroll = (event: NativeSyntheticEvent<NativeScrollEvent>) => {
     const { contentOffset, contentSize, layoutMeasurement } = event.nativeEvent;
@@ -113,7 +116,7 @@ export function ChatScreen({ conversationId }: { conversationId?: string }) {
   const limits = usage.data?.limits;
   const lastError = chat.chatError?.error as { limit?: { name: string; value?: number } } | undefined;
   const maxChars = limits?.max_message_chars ?? (lastError?.limit?.name === 'max_message_chars' ? lastError.limit.value : null);
-  const latestFallback = [...chat.messages].reverse().find((m) => m.role === 'assistant' && (fallbacks[m.id] || streams[m.id]?.fallback));
+  const latestFallback = streamFallback || chat.messages.some((m) => m.role === 'assistant' && !!fallbacks[m.id]);
   const hours = hoursUntilReset(usage.data);
   const deepthinkNotice =
     deepthinkSpent(usage.data) || latestFallback ? (hours ? t('chat.fallbackNotice', { hours }) : t('chat.fallbackNoticeNoTime')) : null;
@@ -182,7 +185,7 @@ export function ChatScreen({ conversationId }: { conversationId?: string }) {
           deepthink={deepthink}
           onToggleDeepthink={setDeepthink}
           generating={chat.generating}
-          stopping={chat.activeTurn ? !!streams[chat.activeTurn.id]?.cancelRequested : false}
+          stopping={stopping}
           sendDisabled={chat.busy || !!notFound}
           maxChars={maxChars}
           deepthinkNotice={deepthinkNotice}

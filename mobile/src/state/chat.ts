@@ -1,17 +1,29 @@
 // Everything one chat screen does with the server: read the branch, send, edit, regenerate,
-// stop, switch versions and rate answers, with the live streams attached to unsettled answers.
+// stop, switch versions and rate answers (mutations with optimistic updates: turnMutations.ts),
+// with the live streams attached to unsettled answers.
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { useCallback, useEffect, useMemo, useState } from 'react';
 
-import { conversationsApi, turnsApi } from '@/api/endpoints';
+import { conversationsApi } from '@/api/endpoints';
 import { isApiError } from '@/api/errors';
 import { canRetry } from '@/utils/errorText';
 import { queryKeys } from '@/api/queryKeys';
-import type { Conversation, Feedback, Message, TurnResponse } from '@/api/types';
-import { noteFallback } from './fallbacks';
-import { isTerminal } from './stream/machine';
-import { attachTurn, markCancelRequested, useTurnStreams } from './stream/turnStreams';
+import type { Conversation, Feedback, Message } from '@/api/types';
+import { isTerminal, type TurnStreamState } from './stream/machine';
+import { attachTurn, useTurnStreams } from './stream/turnStreams';
 import { isUnsettled } from './stream/view';
+import {
+  isOptimistic,
+  pendingFirstMessages,
+  useEditQuestion,
+  useRegenerate,
+  useSendMessage,
+  useSetFeedback,
+  useStopTurn,
+  useSwitchBranch,
+} from './turnMutations';
+
+export { withTurn } from './turnMutations';
 
 export interface ChatError {
   error: unknown;
@@ -21,18 +33,19 @@ export interface ChatError {
   retry?: () => void;
 }
 
-/** The branch as it will look once the server has the new turn: kept up to `keepBefore`, then the new messages. */
-export function withTurn(messages: Message[], keepBefore: string | null, added: Message[]): Message[] {
-  const cut = keepBefore ? messages.findIndex((m) => m.id === keepBefore) : -1;
-  const kept = cut >= 0 ? messages.slice(0, cut) : messages;
-  return [...kept, ...added];
+/** The answer still running on this branch, if any: unsettled and its stream not ended. */
+export function activeTurnOf(messages: Message[], streams: Record<string, TurnStreamState>): Message | undefined {
+  return messages.find((m) => {
+    if (!isUnsettled(m) || isOptimistic(m)) return false;
+    const stream = streams[m.id];
+    return !stream || !isTerminal(stream);
+  });
 }
 
 export function useChat(conversationId: string | undefined, onCreated: (id: string) => void) {
   const queryClient = useQueryClient();
   const [pendingId, setPendingId] = useState<string | undefined>(undefined);
   const [chatError, setChatError] = useState<ChatError | null>(null);
-  const [busy, setBusy] = useState(false);
   const id = conversationId ?? pendingId;
 
   const detail = useQuery({
@@ -40,49 +53,46 @@ export function useChat(conversationId: string | undefined, onCreated: (id: stri
     queryFn: () => conversationsApi.get(id as string),
     enabled: !!conversationId,
   });
-  const messages = useMemo(() => (conversationId ? (detail.data?.messages ?? []) : []), [conversationId, detail.data]);
+
+  const sendMutation = useSendMessage(
+    useCallback(
+      (created: Conversation) => {
+        setPendingId(created.id);
+        onCreated(created.id);
+      },
+      [onCreated],
+    ),
+  );
+  const editMutation = useEditQuestion();
+  const regenerateMutation = useRegenerate();
+  const stopMutation = useStopTurn();
+  const switchMutation = useSwitchBranch();
+  const feedbackMutation = useSetFeedback();
+
+  const firstMessages = useMemo(
+    () => (sendMutation.isPending ? pendingFirstMessages(sendMutation.variables, sendMutation.submittedAt) : []),
+    [sendMutation.isPending, sendMutation.variables, sendMutation.submittedAt],
+  );
+  // A new chat shows its first question at once, then (accepted) the conversation made for it.
+  const messages = useMemo(() => (id ? (detail.data?.messages ?? []) : firstMessages), [id, detail.data, firstMessages]);
 
   useEffect(() => {
     // Answers still running (also after a reload, or started on another device) get a live stream.
-    for (const message of messages) if (isUnsettled(message)) attachTurn(message.id);
+    for (const message of messages) if (isUnsettled(message) && !isOptimistic(message)) attachTurn(message.id);
   }, [messages]);
 
-  const streams = useTurnStreams((s) => s.streams);
-  const activeTurn = messages.find((m) => {
-    if (!isUnsettled(m)) return false;
-    const stream = streams[m.id];
-    return !stream || !isTerminal(stream);
-  });
+  // A primitive out of the streams, so a batch of tokens re-renders the answer's row, not the screen.
+  const activeTurnId = useTurnStreams((s) => activeTurnOf(messages, s.streams)?.id);
+  const activeTurn = activeTurnId ? messages.find((m) => m.id === activeTurnId) : undefined;
 
-  const fail = useCallback((error: unknown, retry?: () => void) => {
-    const retryAfter = isApiError(error) ? error.retryAfter : undefined;
-    setChatError({ error, retryAt: retryAfter ? Date.now() + retryAfter * 1000 : null, retry: canRetry(error) ? retry : undefined });
-    // A refusal may have taught us a limit (message length) or changed what is left today.
-    if (isApiError(error) && (error.status === 400 || error.status === 429)) {
-      void queryClient.invalidateQueries({ queryKey: queryKeys.usage() });
-    }
-  }, [queryClient]);
-
-  const applyTurn = useCallback(
-    (conversation: string, turn: TurnResponse, keepBefore: string | null, includeUser: boolean) => {
-      queryClient.setQueryData<Conversation>(queryKeys.conversations.detail(conversation), (current) =>
-        current
-          ? {
-              ...current,
-              is_generating: true,
-              current_message_id: turn.assistant_message.id,
-              messages: withTurn(
-                current.messages ?? [],
-                keepBefore,
-                includeUser ? [turn.user_message, turn.assistant_message] : [turn.assistant_message],
-              ),
-            }
-          : current,
-      );
-      noteFallback(turn.assistant_message.id, turn.fallback);
-      attachTurn(turn.assistant_message.id);
-      void queryClient.invalidateQueries({ queryKey: queryKeys.conversations.lists() });
-      if (turn.fallback) void queryClient.invalidateQueries({ queryKey: queryKeys.usage() });
+  const fail = useCallback(
+    (error: unknown, retry?: () => void) => {
+      const retryAfter = isApiError(error) ? error.retryAfter : undefined;
+      setChatError({ error, retryAt: retryAfter ? Date.now() + retryAfter * 1000 : null, retry: canRetry(error) ? retry : undefined });
+      // A refusal may have taught us a limit (message length) or changed what is left today.
+      if (isApiError(error) && (error.status === 400 || error.status === 429)) {
+        void queryClient.invalidateQueries({ queryKey: queryKeys.usage() });
+      }
     },
     [queryClient],
   );
@@ -94,24 +104,12 @@ export function useChat(conversationId: string | undefined, onCreated: (id: stri
    */
   async function send(content: string, deepthink: boolean): Promise<boolean> {
     setChatError(null);
-    setBusy(true);
     try {
-      if (!id) {
-        const started = await turnsApi.start({ content, deepthink });
-        const created = started.conversation;
-        queryClient.setQueryData<Conversation>(queryKeys.conversations.detail(created.id), { ...created, messages: [] });
-        setPendingId(created.id);
-        applyTurn(created.id, started, null, true);
-        onCreated(created.id);
-      } else {
-        applyTurn(id, await turnsApi.send(id, { content, deepthink }), null, true);
-      }
+      await sendMutation.mutateAsync({ conversationId: id ?? null, content, deepthink });
       return true;
     } catch (error) {
       fail(error, () => void send(content, deepthink));
       return false;
-    } finally {
-      setBusy(false);
     }
   }
 
@@ -119,38 +117,29 @@ export function useChat(conversationId: string | undefined, onCreated: (id: stri
   async function editQuestion(message: Message, content: string, deepthink: boolean): Promise<boolean> {
     if (!id) return false;
     setChatError(null);
-    setBusy(true);
     try {
-      const turn = await turnsApi.send(id, { content, deepthink, parent_id: message.parent_id });
-      applyTurn(id, turn, message.id, true);
+      await editMutation.mutateAsync({ conversationId: id, message, content, deepthink });
       return true;
     } catch (error) {
       fail(error, () => void editQuestion(message, content, deepthink));
       return false;
-    } finally {
-      setBusy(false);
     }
   }
 
   async function regenerate(message: Message, deepthink: boolean) {
     if (!id) return;
     setChatError(null);
-    setBusy(true);
     try {
-      const turn = await turnsApi.regenerate(message.id, message.deepthink ?? deepthink);
-      applyTurn(id, turn, message.id, false);
+      await regenerateMutation.mutateAsync({ conversationId: id, message, deepthink });
     } catch (error) {
       fail(error, () => void regenerate(message, deepthink));
-    } finally {
-      setBusy(false);
     }
   }
 
   async function stop() {
     if (!activeTurn) return;
-    markCancelRequested(activeTurn.id);
     try {
-      await turnsApi.cancel(activeTurn.id);
+      await stopMutation.mutateAsync({ turnId: activeTurn.id });
     } catch (error) {
       fail(error);
     }
@@ -158,29 +147,18 @@ export function useChat(conversationId: string | undefined, onCreated: (id: stri
 
   async function switchBranch(siblingId: string) {
     if (!id) return;
-    setBusy(true);
     try {
-      await conversationsApi.update(id, { current_message_id: siblingId });
-      await queryClient.invalidateQueries({ queryKey: queryKeys.conversations.detail(id) });
+      await switchMutation.mutateAsync({ conversationId: id, siblingId });
     } catch (error) {
       fail(error);
-    } finally {
-      setBusy(false);
     }
   }
 
   async function setFeedback(message: Message, feedback: Feedback) {
     if (!id) return;
-    const key = queryKeys.conversations.detail(id);
-    const patch = (value: Feedback) =>
-      queryClient.setQueryData<Conversation>(key, (c) =>
-        c ? { ...c, messages: c.messages?.map((m) => (m.id === message.id ? { ...m, feedback: value } : m)) } : c,
-      );
-    patch(feedback);
     try {
-      await turnsApi.feedback(message.id, feedback);
+      await feedbackMutation.mutateAsync({ conversationId: id, message, feedback });
     } catch (error) {
-      patch(message.feedback ?? 'none');
       fail(error);
     }
   }
@@ -192,7 +170,7 @@ export function useChat(conversationId: string | undefined, onCreated: (id: stri
     loadError: detail.error,
     activeTurn,
     generating: !!activeTurn,
-    busy,
+    busy: sendMutation.isPending || editMutation.isPending || regenerateMutation.isPending || switchMutation.isPending,
     chatError,
     clearError: () => setChatError(null),
     send,

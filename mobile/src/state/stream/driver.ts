@@ -1,9 +1,12 @@
-// Runs one turn's stream: opens a transport, feeds its events to the reducer, reconnects with
-// backoff from the last event id, and falls back to the next transport when one never opens.
+// Runs a live stream: opens a transport, feeds its events to the stream's reducer, reconnects with
+// backoff from the cursor, falls back to the next transport when one never opens, closes the
+// connection while the app is in the background and resumes from the cursor when it is back.
+// StreamDriver is the machinery every stream shares; TurnStreamDriver reads one turn's answer.
+import { isTerminal, type ConnectionState } from './connection';
 import {
   initialStreamState,
-  isTerminal,
   streamReducer,
+  type DriverAction,
   type StreamAction,
   type TurnEvent,
   type TurnStreamState,
@@ -12,10 +15,16 @@ import {
 export type CloseReason =
   /** The network or server dropped us; reconnect. */
   | 'lost'
-  /** The token was refused; reconnect with a renewed one. */
+  /** The token was refused (WebSocket 4401, HTTP 401); reconnect with a renewed one. */
   | 'auth'
+  /** Refused for good (WebSocket 4403, HTTP 403): a suspended account on the user event stream. */
+  | 'forbidden'
   /** The turn does not exist (or is not ours). */
-  | 'not_found';
+  | 'not_found'
+  /** The cursor was refused (WebSocket 4400, HTTP 400): retrying it can never work. */
+  | 'bad_cursor'
+  /** Nothing comes after the cursor (WebSocket 1000 before a terminal event, HTTP 204). */
+  | 'finished';
 
 export interface TransportHandlers {
   onOpen(): void;
@@ -27,19 +36,19 @@ export interface Connection {
   close(): void;
 }
 
-export interface Transport {
-  name: string;
-  open(params: { turnId: string; after: string | null; token: string | null }, handlers: TransportHandlers): Connection;
+export interface OpenParams {
+  /** What to read: a turn id (the user event stream has only one, and ignores it). */
+  stream: string;
+  after: string | null;
+  token: string | null;
 }
 
-export interface DriverOptions {
-  turnId: string;
-  /** In order of preference: the first is primary, later ones are fallbacks. */
-  transports: Transport[];
-  /** The access token for the next connection; `renew` after the server refused one. */
-  getToken: (renew: boolean) => Promise<string | null>;
-  onChange?: (state: TurnStreamState) => void;
-  initial?: TurnStreamState;
+export interface Transport {
+  name: string;
+  open(params: OpenParams, handlers: TransportHandlers): Connection;
+}
+
+interface Timing {
   /** How many connections in a row may fail before opening, before trying the next transport. */
   fallbackAfter?: number;
   random?: () => number;
@@ -48,8 +57,28 @@ export interface DriverOptions {
   clearTimer?: (handle: unknown) => void;
 }
 
-export class TurnStreamDriver {
-  private state: TurnStreamState;
+/** `A`: actions of the stream's own, beyond the driver's (a turn's cancel). */
+export interface StreamDriverOptions<S extends ConnectionState, A = never> extends Timing {
+  stream: string;
+  /** In order of preference: the first is primary, later ones are fallbacks. */
+  transports: Transport[];
+  /** The access token for the next connection; `renew` after the server refused one. */
+  getToken: (renew: boolean) => Promise<string | null>;
+  reducer: (state: S, action: DriverAction | A) => S;
+  initial: S;
+  /** Where to resume from (none for a stream without a cursor). */
+  cursor?: (state: S) => string | null;
+  onChange?: (state: S) => void;
+  /** Sees every event after the reducer has (the user event stream acts on them). */
+  onEvent?: (event: TurnEvent) => void;
+  /** A refused cursor made the stream start over: what was built from it is gone. */
+  onRestart?: () => void;
+  /** Refused for good: the driver stops. Without it a 4403 counts as a refused token. */
+  onForbidden?: () => void;
+}
+
+export class StreamDriver<S extends ConnectionState, A = never> {
+  protected state: S;
   private connection: Connection | null = null;
   private timer: unknown = null;
   private generation = 0;
@@ -57,12 +86,9 @@ export class TurnStreamDriver {
   private failuresBeforeOpen = 0;
   private renewToken = false;
   private stopped = false;
-  private readonly opts: Required<
-    Pick<DriverOptions, 'fallbackAfter' | 'random' | 'now' | 'setTimer' | 'clearTimer'>
-  > &
-    DriverOptions;
+  private readonly opts: Required<Timing> & StreamDriverOptions<S, A>;
 
-  constructor(options: DriverOptions) {
+  constructor(options: StreamDriverOptions<S, A>) {
     this.opts = {
       fallbackAfter: 2,
       random: Math.random,
@@ -71,10 +97,10 @@ export class TurnStreamDriver {
       clearTimer: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
       ...options,
     };
-    this.state = options.initial ?? initialStreamState(options.turnId);
+    this.state = options.initial;
   }
 
-  getState(): TurnStreamState {
+  getState(): S {
     return this.state;
   }
 
@@ -94,15 +120,20 @@ export class TurnStreamDriver {
     this.start();
   }
 
-  /** Marks that the user asked to stop; the turn ends when the server sends `done: cancelled`. */
-  cancelRequested(): void {
-    this.dispatch({ type: 'cancel_requested' });
+  /** The app went to the background: close the connection, keep the cursor, schedule nothing. */
+  background(): void {
+    if (this.stopped) return;
+    this.dispatch({ type: 'background' });
+    if (this.state.status === 'background') this.teardown();
   }
 
-  /** Marks the stream failed without a server event (e.g. the cancel call found no turn). */
-  fail(code: string, message: string): void {
-    this.dispatch({ type: 'fail', code, message });
+  /** The app is back (or the network is): connect now from the cursor, without a tap. */
+  resume(): void {
+    if (this.stopped) return;
+    this.dispatch({ type: 'resume' });
+    if (this.state.status !== 'resuming') return;
     this.teardown();
+    void this.connect();
   }
 
   stop(): void {
@@ -110,7 +141,7 @@ export class TurnStreamDriver {
     this.teardown();
   }
 
-  private teardown(): void {
+  protected teardown(): void {
     this.generation += 1;
     if (this.timer !== null) this.opts.clearTimer(this.timer);
     this.timer = null;
@@ -119,8 +150,8 @@ export class TurnStreamDriver {
     connection?.close();
   }
 
-  private dispatch(action: StreamAction): void {
-    const next = streamReducer(this.state, action);
+  protected dispatch(action: DriverAction | A): void {
+    const next = this.opts.reducer(this.state, action);
     if (next === this.state) return;
     this.state = next;
     this.opts.onChange?.(next);
@@ -136,6 +167,8 @@ export class TurnStreamDriver {
     } catch {
       token = null;
     }
+    // No token could be had (offline, say): ask again next time.
+    if (renew && !token) this.renewToken = true;
     if (this.stopped || generation !== this.generation) return;
 
     const transport = this.opts.transports[this.transportIndex];
@@ -144,9 +177,10 @@ export class TurnStreamDriver {
       return;
     }
     let opened = false;
+    const after = this.opts.cursor?.(this.state) ?? null;
     const current = () => !this.stopped && generation === this.generation;
     this.connection = transport.open(
-      { turnId: this.opts.turnId, after: this.state.lastEventId, token },
+      { stream: this.opts.stream, after, token },
       {
         onOpen: () => {
           if (!current()) return;
@@ -160,24 +194,53 @@ export class TurnStreamDriver {
           this.failuresBeforeOpen = 0;
           this.dispatch({ type: 'event', event, at: this.opts.now() });
           if (isTerminal(this.state)) this.teardown();
+          this.opts.onEvent?.(event);
         },
         onClose: (reason, detail) => {
           if (!current()) return;
           this.connection = null;
           this.generation += 1;
-          this.handleClose(reason, opened, detail);
+          this.handleClose(reason, opened, after, detail);
         },
       },
     );
   }
 
-  private handleClose(reason: CloseReason, opened: boolean, detail?: string): void {
+  private handleClose(reason: CloseReason, opened: boolean, after: string | null, detail?: string): void {
     if (isTerminal(this.state)) return;
-    if (reason === 'not_found') {
-      this.dispatch({ type: 'fail', code: 'not_found', message: detail ?? 'This answer no longer exists.' });
-      return;
+    switch (reason) {
+      case 'not_found':
+        this.dispatch({ type: 'fail', code: 'not_found', message: detail ?? 'This answer no longer exists.' });
+        return;
+      case 'finished':
+        this.dispatch({ type: 'ended' });
+        if (isTerminal(this.state)) return;
+        break; // a stream that never ends (the user's events): the server went away, reconnect
+      case 'bad_cursor':
+        if (after !== null) {
+          // Never again with the same cursor: start over from the first event.
+          this.dispatch({ type: 'restart' });
+          this.opts.onRestart?.();
+          if (this.state.status === 'connecting') {
+            void this.connect();
+            return;
+          }
+        }
+        break;
+      case 'forbidden':
+        if (this.opts.onForbidden) {
+          this.stop();
+          this.opts.onForbidden();
+          return;
+        }
+        this.renewToken = true;
+        break;
+      case 'auth':
+        this.renewToken = true;
+        break;
+      case 'lost':
+        break;
     }
-    if (reason === 'auth') this.renewToken = true;
     if (!opened) {
       this.failuresBeforeOpen += 1;
       const hasFallback = this.transportIndex < this.opts.transports.length - 1;
@@ -194,5 +257,46 @@ export class TurnStreamDriver {
       this.dispatch({ type: 'connect' });
       if (this.state.status === 'connecting') void this.connect();
     }, this.state.retryInMs ?? 0);
+  }
+}
+
+export interface DriverOptions extends Timing {
+  turnId: string;
+  /** In order of preference: the first is primary, later ones are fallbacks. */
+  transports: Transport[];
+  /** The access token for the next connection; `renew` after the server refused one. */
+  getToken: (renew: boolean) => Promise<string | null>;
+  onChange?: (state: TurnStreamState) => void;
+  /** The stream started over after its cursor was refused: refetch the saved message. */
+  onRestart?: () => void;
+  initial?: TurnStreamState;
+}
+
+/** Reads one turn's answer, resuming from the last event id it applied. */
+export class TurnStreamDriver extends StreamDriver<TurnStreamState, StreamAction> {
+  constructor({ turnId, initial, ...options }: DriverOptions) {
+    super({
+      ...options,
+      stream: turnId,
+      initial: initial ?? initialStreamState(turnId),
+      cursor: (state) => state.lastEventId,
+      reducer: streamReducer,
+    });
+  }
+
+  /** Marks that the user asked to stop; the turn ends when the server sends `done: cancelled`. */
+  cancelRequested(): void {
+    this.dispatch({ type: 'cancel_requested' });
+  }
+
+  /** The stop call was refused: the answer goes on. */
+  cancelFailed(): void {
+    this.dispatch({ type: 'cancel_failed' });
+  }
+
+  /** Marks the stream failed without a server event (e.g. the cancel call found no turn). */
+  fail(code: string, message: string): void {
+    this.dispatch({ type: 'fail', code, message });
+    this.teardown();
   }
 }

@@ -1,24 +1,31 @@
 // The turn stream as an explicit state machine: a pure reducer over connection and turn events.
+// The connection half (connecting, backoff, background and resume) is connection.ts; this adds the
+// turn's text, its cursor and its outcome.
 //
 //   idle → connecting → streaming → done | error
 //              ↑    ↘        ↓
 //              └── reconnecting (backoff with jitter, resumes from lastEventId)
+//   any live state → background (app hidden) → resuming (app back, from lastEventId) → streaming
+//   a refused cursor (4400) → restart: the text built from it is dropped and read again from the start
 import type { TurnFallback, Usage } from '@/api/types';
+import {
+  connectionReducer,
+  isTerminal,
+  type ConnectionAction,
+  type ConnectionStatus,
+  type StreamError,
+} from './connection';
 
-export type StreamStatus = 'idle' | 'connecting' | 'streaming' | 'reconnecting' | 'done' | 'error';
+export { BACKOFF, backoffDelay, isTerminal } from './connection';
+export type { StreamError } from './connection';
 
-/** One event of a turn, as both the WebSocket frames and the SSE stream carry it. */
+export type StreamStatus = ConnectionStatus;
+
+/** One event of a stream: a turn's as both the WebSocket frames and the SSE stream carry it, or a user event. */
 export interface TurnEvent {
   id: string | null;
   type: string;
   data: Record<string, unknown>;
-}
-
-export interface StreamError {
-  code: string;
-  message: string;
-  /** Whether reconnecting could help (a lost connection), as opposed to a failed turn. */
-  retryable: boolean;
 }
 
 export interface TurnTimings {
@@ -56,26 +63,20 @@ export interface TurnStreamState {
   reasoningEndedAt: number | null;
 }
 
-export type StreamAction =
-  | { type: 'connect' }
-  | { type: 'open' }
+/** What the driver tells every stream's machine (the user event stream's too). */
+export type DriverAction =
+  | ConnectionAction
   | { type: 'event'; event: TurnEvent; at: number }
-  | { type: 'connection_lost'; random: number; reason?: string }
+  /** The server refused the cursor (WebSocket 4400, SSE 400 invalid_cursor): it will never work. */
+  | { type: 'restart' }
+  /** The server has nothing after the cursor (SSE 204, WebSocket 1000 before a terminal event). */
+  | { type: 'ended' };
+
+export type StreamAction =
+  | DriverAction
   | { type: 'cancel_requested' }
-  | { type: 'fail'; code: string; message: string; retryable?: boolean };
-
-export const BACKOFF = {
-  baseMs: 500,
-  maxMs: 15_000,
-  /** After this many failures in a row without an event, give up and show an error. */
-  maxAttempts: 8,
-} as const;
-
-/** Exponential backoff with "equal jitter": half fixed, half random, capped. */
-export function backoffDelay(attempt: number, random: number): number {
-  const exp = Math.min(BACKOFF.maxMs, BACKOFF.baseMs * 2 ** Math.max(0, attempt - 1));
-  return Math.round(exp / 2 + (exp / 2) * Math.min(1, Math.max(0, random)));
-}
+  /** The stop call was refused: the turn goes on, and so does its Stop button. */
+  | { type: 'cancel_failed' };
 
 export function initialStreamState(turnId: string): TurnStreamState {
   return {
@@ -102,53 +103,34 @@ export function initialStreamState(turnId: string): TurnStreamState {
   };
 }
 
-export function isTerminal(state: Pick<TurnStreamState, 'status'>): boolean {
-  return state.status === 'done' || state.status === 'error';
-}
-
 export function streamReducer(state: TurnStreamState, action: StreamAction): TurnStreamState {
   switch (action.type) {
-    case 'connect':
-      if (state.status === 'idle' || state.status === 'reconnecting') {
-        return { ...state, status: 'connecting', retryInMs: null };
-      }
-      if (state.status === 'error' && state.error?.retryable) {
-        return { ...state, status: 'connecting', retryInMs: null, error: null, attempt: 0 };
-      }
-      return state;
-
-    case 'open':
-      return state.status === 'connecting' ? { ...state, status: 'streaming' } : state;
-
     case 'event':
       return applyEvent(state, action.event, action.at);
-
-    case 'connection_lost': {
-      if (isTerminal(state) || state.status === 'idle') return state;
-      const attempt = state.attempt + 1;
-      if (attempt > BACKOFF.maxAttempts) {
-        return {
-          ...state,
-          status: 'error',
-          attempt,
-          retryInMs: null,
-          error: { code: 'connection_lost', message: action.reason ?? 'Connection lost', retryable: true },
-        };
-      }
-      return { ...state, status: 'reconnecting', attempt, retryInMs: backoffDelay(attempt, action.random) };
-    }
 
     case 'cancel_requested':
       return isTerminal(state) ? state : { ...state, cancelRequested: true };
 
-    case 'fail':
+    case 'cancel_failed':
+      return isTerminal(state) || !state.cancelRequested ? state : { ...state, cancelRequested: false };
+
+    case 'restart':
+      // Read the turn again from its first event: the server rebuilds every word, so nothing is doubled.
       if (isTerminal(state)) return state;
       return {
-        ...state,
-        status: 'error',
-        retryInMs: null,
-        error: { code: action.code, message: action.message, retryable: action.retryable ?? false },
+        ...initialStreamState(state.turnId),
+        status: 'connecting',
+        fallback: state.fallback,
+        cancelRequested: state.cancelRequested,
       };
+
+    case 'ended':
+      // Finished without us seeing its last event: the saved message (refetched) tells the rest.
+      if (isTerminal(state)) return state;
+      return { ...state, status: 'done', retryInMs: null, queuePosition: null };
+
+    default:
+      return connectionReducer(state, action);
   }
 }
 
