@@ -8,6 +8,7 @@ in OpenAI's wire format. A client that disconnects aborts its generation.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import types
 import uuid
@@ -134,6 +135,19 @@ def _admit(request: HttpRequest) -> tuple[wire.ChatRequest, StartedCompletion]:
     return chat, started
 
 
+async def _start_shielded(request: HttpRequest) -> tuple[wire.ChatRequest, StartedCompletion]:
+    """Admits and queues the completion. A partner who hangs up meanwhile cancels this view, but the
+    thread doing the work goes on and queues it: once it has, stop it, or it would run for nobody."""
+    start = asyncio.ensure_future(sync_to_async(_start)(request))
+    try:
+        return await asyncio.shield(start)
+    except asyncio.CancelledError:
+        with contextlib.suppress(Exception):
+            _chat, started = await start
+            await _abort(started.completion.id)
+        raise
+
+
 async def _no_saved_result() -> Any:
     """A completion's stream outlives any request waiting on it; if Redis lost it, say so once."""
     return types.SimpleNamespace(
@@ -237,7 +251,7 @@ async def chat_completions(request: HttpRequest) -> HttpResponseBase:
     if request.method != "POST":
         return _method_not_allowed(request, "POST")
     try:
-        chat, started = await sync_to_async(_start)(request)
+        chat, started = await _start_shielded(request)
     except ApplicationError as exc:
         return error_response(exc)
     headers = started.admitted.headers(openai=True)

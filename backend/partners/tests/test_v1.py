@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import time
 from typing import Any
 
 import pytest
-from django.test import Client
+from asgiref.sync import sync_to_async
+from django.test import AsyncRequestFactory, Client
+from turns import streams
 
+from common.redis import get_redis
+from partners import v1
 from partners.models import Completion
 
 from .factories import make_key
@@ -178,3 +184,31 @@ def test_other_paths_and_methods_answer_in_openais_shape(user) -> None:
     assert_openai_error(missing, 404, type_="invalid_request_error")
     assert_openai_error(wrong_method, 405, type_="invalid_request_error")
     assert wrong_method["Allow"] == "POST"
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_a_partner_who_hangs_up_while_its_completion_is_queued_has_it_stopped(user, monkeypatch) -> None:
+    key = await sync_to_async(make_key)(user)
+    queue_it = v1._start
+
+    def slow_start(request: Any) -> Any:
+        started = queue_it(request)
+        time.sleep(0.5)  # the partner hangs up while this thread is still at work
+        return started
+
+    monkeypatch.setattr(v1, "_start", slow_start)
+    request = AsyncRequestFactory().post(
+        "/v1/chat/completions",
+        json.dumps(chat(stream=False)),
+        content_type="application/json",
+        headers={"Authorization": f"Bearer {key.secret}"},
+    )
+    view = asyncio.ensure_future(v1.chat_completions(request))
+    await asyncio.sleep(0.1)
+    view.cancel()  # what Django's ASGI handler does when the client disconnects
+    with pytest.raises(asyncio.CancelledError):
+        await view
+
+    completion = await sync_to_async(Completion.objects.get)(user=user)
+    assert completion.status == "cancelled"
+    assert get_redis().exists(streams.keys_for(completion.id).cancel)
