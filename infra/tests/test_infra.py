@@ -192,3 +192,19 @@ def test_a_dockerfile_that_runs_as_root_unpinned_and_unchecked_is_caught(tmp_pat
     assert any(":latest" in p for p in report.problems)
     assert any("non-root USER" in p for p in report.problems)
     assert any("no HEALTHCHECK" in p for p in report.problems)
+
+
+def _backend_env(manifests: list[dict]) -> list[tuple[str, str]]:
+    backend = next(m for m in manifests if m["kind"] == "Deployment" and validate._component(m) == "backend")
+    container = backend["spec"]["template"]["spec"]["containers"][0]
+    return [(item["name"], item.get("value", "")) for item in container["env"]]
+
+
+def test_share_links_point_at_the_first_public_host_unless_config_says_otherwise() -> None:
+    default = _backend_env(validate.render_chart(None, {"hosts": ["chat.example.org", "other.example.org"]}))
+    assert ("WHALE_PUBLIC_URL", "https://chat.example.org") in default
+
+    configured = _backend_env(
+        validate.render_chart(None, {"config": {"WHALE_PUBLIC_URL": "https://whale.example.net"}})
+    )
+    assert [value for name, value in configured if name == "WHALE_PUBLIC_URL"] == ["https://whale.example.net"]

@@ -52,6 +52,11 @@ app.kubernetes.io/component: {{ .component }}
   value: {{ join "," .Values.hosts | quote }}
 - name: CSRF_TRUSTED_ORIGINS
   value: {{ include "whale.origins" . | quote }}
+{{- if not (hasKey .Values.config "WHALE_PUBLIC_URL") }}
+# Share links point at the first public host unless config sets WHALE_PUBLIC_URL.
+- name: WHALE_PUBLIC_URL
+  value: {{ printf "https://%s" (first .Values.hosts) | quote }}
+{{- end }}
 - name: WHALE_VAR_DIR
   value: /app/var
 - name: PROMETHEUS_MULTIPROC_DIR
