@@ -124,6 +124,19 @@ cat <<TXT
 
 TXT
 
+# Development emails (the one-time codes) reach the console too: new `==> ` lines of the worker's log.
+MAIL_LOG="$VAR/log/backend-worker.log"
+MAIL_SEEN=0
+print_codes() {
+  local size
+  size=$(stat -c %s "$MAIL_LOG" 2>/dev/null || echo 0)
+  [ "$size" -lt "$MAIL_SEEN" ] && MAIL_SEEN=0
+  if [ "$size" -gt "$MAIL_SEEN" ]; then
+    tail -c +"$((MAIL_SEEN + 1))" "$MAIL_LOG" | head -c "$((size - MAIL_SEEN))" | grep -a '^==> ' || true
+    MAIL_SEEN=$size
+  fi
+}
+
 # --- supervise: restart what died (1 s, doubling to RESTART_MAX_SECONDS; back to 1 s after a minute up) ---
 while true; do
   # Orphaned: this script now has another parent (init or a subreaper), even while the old one is a zombie.
@@ -151,6 +164,7 @@ while true; do
     NEXT_START[$name]=$((SECONDS + DELAY[$name]))
     DELAY[$name]=$((DELAY[$name] * 2 > RESTART_MAX_SECONDS ? RESTART_MAX_SECONDS : DELAY[$name] * 2))
   done
+  print_codes
   sleep 1 &
   wait $! 2>/dev/null || true  # a signal interrupts the wait at once
 done

@@ -8,12 +8,15 @@ redis-server in a temporary var directory.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
+import re
 import shutil
 import signal
 import subprocess
 import tempfile
 import time
+import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -147,8 +150,30 @@ def test_a_killed_gpu_worker_is_restarted_and_the_stack_stops_when_make_is_kille
         assert "is gone" in script.output()
 
 
+def _register(script: RunningScript, email: str) -> int:
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{script.port}/api/v1/auth/register",
+        data=json.dumps({"email": email, "password": "a long enough passphrase"}).encode(),
+        headers={"Content-Type": "application/json"},
+        method="POST",
+    )
+    with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310 - our own local server
+        return int(response.status)
+
+
 def test_ctrl_c_stops_every_process(redis, tmp_path) -> None:
     with run_script(redis, tmp_path) as script:
+        # The development email's code reaches the console, not only the worker's log.
+        assert _register(script, "ada@example.com") == 201
+        _until(
+            lambda: (
+                re.search(r"^==> verification code for ada@example\.com: \d{6}$", script.output(), re.M) is not None
+            ),
+            30,
+            "the verification code was printed",
+            script,
+        )
+
         pids = script.pids()
         run_sh = [pid for pid in _alive_in_session(script.parent.pid) if pid != script.parent.pid]
         assert run_sh, "run.sh is running"
