@@ -237,7 +237,13 @@ async function apiSession(email, password) {
   const { access } = await login.json();
   const api = async (path, { method = 'GET', body } = {}) => {
     const headers = { Authorization: `Bearer ${access}`, ...(body ? { 'Content-Type': 'application/json' } : {}) };
-    const response = await fetch(`${baseUrl}/api/v1${path}`, { method, headers, body: body ? JSON.stringify(body) : undefined });
+    const send = () => fetch(`${baseUrl}/api/v1${path}`, { method, headers, body: body ? JSON.stringify(body) : undefined });
+    // A pooled keep-alive connection the server closed while idle (uvicorn after 5 s) can fail the
+    // request before it is sent: undici says UND_ERR_SOCKET. Send it once more, as a browser would.
+    const response = await send().catch((error) => {
+      if (error?.cause?.code === 'UND_ERR_SOCKET') return send();
+      throw error;
+    });
     return { status: response.status, body: response.status === 204 ? null : await response.json() };
   };
   api.access = access;
@@ -485,8 +491,9 @@ async function main() {
     assert.equal(normalize(await answerText(page).innerText()), normalize(third.content));
     await lastAnswer(page).getByRole('button', { name: 'Previous version' }).click();
     await lastAnswer(page).getByText('2 / 3').waitFor();
-    const second = await finishedAnswer(api, conversationId);
-    assert.equal(second.sibling_index, 1, 'the server shows version 2 after the arrow');
+    // The switch shows at once (an optimistic update); the server has it once its write lands.
+    let second = null;
+    await waitFor(async () => (second = await finishedAnswer(api, conversationId)).sibling_index === 1, 'the server to show version 2 after the arrow', 15_000);
     assert.equal(normalize(await answerText(page).innerText()), normalize(second.content));
     assert.equal(await page.getByTestId('assistant-message').count(), 1, 'one answer on screen: the branch switched, nothing doubled');
 
@@ -498,7 +505,8 @@ async function main() {
     await renameDialog.getByRole('button', { name: 'Save' }).click();
     await renameDialog.waitFor({ state: 'detached' });
     await page.getByRole('link', { name: 'Why the sky is blue' }).waitFor();
-    assert.equal((await api(`/conversations/${conversationId}`)).body.title, 'Why the sky is blue');
+    // Rename and delete show at once (optimistic updates): wait for the server to have them.
+    await waitFor(async () => (await api(`/conversations/${conversationId}`)).body.title === 'Why the sky is blue', 'the server to save the new title', 15_000);
 
     step('history is real navigation: sidebar links, Back and Forward between two chats and settings');
     const other = await api('/messages', { method: 'POST', body: { content: 'Hello there', deepthink: false } });
@@ -665,7 +673,7 @@ print(c.id)`).split('\n').pop();
     await confirm.getByRole('button', { name: 'Delete' }).click();
     await page.getByRole('link', { name: 'Why the sky is blue' }).waitFor({ state: 'detached' });
     await page.getByText("Hi, I'm Whale.").waitFor();
-    assert.equal((await api(`/conversations/${conversationId}`)).status, 404, 'the server deleted it');
+    await waitFor(async () => (await api(`/conversations/${conversationId}`)).status === 404, 'the server to delete it', 15_000);
     await shot('empty-desktop-light');
 
     step('log out; the login screen');
