@@ -116,6 +116,11 @@ def _handler(state: FakeInternet) -> type[BaseHTTPRequestHandler]:
             query = parse_qs(parts.query)
             if parts.path == "/search":
                 return self._search(query)
+            if parts.path == "/brave/web/search":
+                if self.headers.get("X-Subscription-Token") != "brave-key":
+                    return self._send(401, b'{"error": "bad token"}', "application/json")
+                results = [{"url": r["url"], "title": r["title"], "description": r["content"]} for r in self._results()]
+                return self._send(200, json.dumps({"web": {"results": results}}).encode(), "application/json")
             pages = {
                 "/articles/sky": (SKY_ARTICLE, "text/html; charset=utf-8"),
                 "/articles/ocean": (OCEAN_ARTICLE, "text/html; charset=utf-8"),
@@ -137,6 +142,22 @@ def _handler(state: FakeInternet) -> type[BaseHTTPRequestHandler]:
                 return self._drip()
             return self._send(404, b"<html><body>Not found</body></html>", "text/html")
 
+        def do_POST(self) -> None:
+            parts = urlsplit(self.path)
+            state.requests.append((parts.path, {k.lower(): v for k, v in self.headers.items()}))
+            body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", "0"))) or b"{}")
+            if parts.path != "/tavily/search":
+                return self._send(404, b"{}", "application/json")
+            if self.headers.get("Authorization") != "Bearer tavily-key":
+                return self._send(401, b'{"detail": "bad key"}', "application/json")
+            results = self._results()[: int(body.get("max_results", 5))]
+            return self._send(
+                200, json.dumps({"query": body.get("query"), "results": results}).encode(), "application/json"
+            )
+
+        def _results(self) -> list[dict[str, Any]]:
+            return state.results or state.default_results()
+
         def _search(self, query: dict[str, list[str]]) -> None:
             if query.get("format") != ["json"]:
                 return self._send(403, b"json format is off", "text/plain")
@@ -146,7 +167,7 @@ def _handler(state: FakeInternet) -> type[BaseHTTPRequestHandler]:
                 return self._send(500, b"<html>Internal Server Error</html>", "text/html")
             if state.search_mode == "not_json":
                 return self._send(200, b"<html>rate limited</html>", "text/html")
-            results = [] if state.search_mode == "empty" else (state.results or state.default_results())
+            results = [] if state.search_mode == "empty" else self._results()
             body = {"query": query.get("q", [""])[0], "number_of_results": len(results), "results": results}
             return self._send(200, json.dumps(body).encode(), "application/json")
 
