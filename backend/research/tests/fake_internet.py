@@ -203,6 +203,7 @@ def _handler(state: FakeInternet) -> type[BaseHTTPRequestHandler]:
 
 class _QuietServer(ThreadingHTTPServer):
     daemon_threads = True
+    request_queue_size = 256  # the default 5 drops connections when 32 searches arrive at once
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         pass  # clients that hang up early (timeouts, cut bodies) are what the tests do on purpose

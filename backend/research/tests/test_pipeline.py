@@ -181,3 +181,28 @@ def test_search_off_and_no_url_reads_nothing(fake_internet: FakeInternet) -> Non
 
     assert result.prompt == "Why is the sky blue?"
     assert fake_internet.requests == []
+
+
+def _sample(name: str, labels: dict[str, str]) -> float:
+    from prometheus_client import REGISTRY
+
+    return REGISTRY.get_sample_value(name, labels) or 0.0
+
+
+def test_metrics_count_research_latency_pages_and_provider_errors(fake_internet: FakeInternet) -> None:
+    read_before = _sample("whale_research_pages_total", {"result": "read"})
+    missing_before = _sample("whale_research_pages_total", {"result": "http_status"})
+    ok_before = _sample("whale_research_duration_seconds_count", {"outcome": "ok"})
+    errors_before = _sample("whale_research_provider_errors_total", {"provider": "searxng", "reason": "http_error"})
+
+    research_run("Why is the sky blue?", budget_tokens=3000, today=TODAY)
+    fake_internet.search_mode = "error"
+    research_run("Why is the sky blue?", budget_tokens=3000, today=TODAY)
+
+    assert _sample("whale_research_pages_total", {"result": "read"}) == read_before + 2
+    assert _sample("whale_research_pages_total", {"result": "http_status"}) == missing_before + 1
+    assert _sample("whale_research_duration_seconds_count", {"outcome": "ok"}) == ok_before + 1
+    assert (
+        _sample("whale_research_provider_errors_total", {"provider": "searxng", "reason": "http_error"})
+        == errors_before + 1
+    )
