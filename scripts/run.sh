@@ -19,6 +19,7 @@ PORT=${WHALE_PORT:-8000}
 GPU_QUEUES=${WHALE_GPU_QUEUES:-gpu.default}
 ENGINE=${WHALE_ENGINE:-vllm}
 BACKEND_QUEUE=${WHALE_BACKEND_QUEUE:-backend}
+RESEARCH_QUEUE=${WHALE_RESEARCH_QUEUE:-research}  # the research step of search turns
 RESTART_MAX_SECONDS=${WHALE_RESTART_MAX_SECONDS:-30}
 mkdir -p "$VAR/log" "$VAR/run" "$VAR/static"
 
@@ -45,7 +46,7 @@ cmd_gpu_worker() {
   exec env -u DJANGO_SETTINGS_MODULE "$PY" -m inference.worker --engine "$ENGINE" --queues "$GPU_QUEUES"
 }
 cmd_backend_worker() {
-  cd backend && exec "$ROOT/.venv/bin/celery" -A config worker -B -Q "$BACKEND_QUEUE" --pool threads --concurrency 8 \
+  cd backend && exec "$ROOT/.venv/bin/celery" -A config worker -B -Q "$BACKEND_QUEUE,$RESEARCH_QUEUE" --pool threads --concurrency 8 \
     --without-gossip --without-mingle \
     --loglevel INFO --schedule "$VAR/celerybeat-schedule"
 }

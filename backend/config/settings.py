@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "turns",
     "ratelimits",
     "partners",
+    "research",
     "dashboard",
 ]
 
@@ -305,6 +306,39 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": env_float("WHALE_QUEUE_POSITION_INTERVAL_SECONDS", 2.0),
     },
 }
+
+# Search (research app): the provider, fetching limits, and the context budget of the search results.
+# WHALE_SEARCH_PROVIDER: searxng (self-hosted, the default) | brave | tavily | none (Search is off).
+WHALE_SEARCH_PROVIDER = env_str("WHALE_SEARCH_PROVIDER", "searxng").strip().lower()
+if WHALE_SEARCH_PROVIDER not in {"searxng", "brave", "tavily", "none"}:
+    raise ImproperlyConfigured("WHALE_SEARCH_PROVIDER must be searxng, brave, tavily or none.")
+WHALE_SEARXNG_URL = env_str("WHALE_SEARXNG_URL", "http://127.0.0.1:8888").rstrip("/")
+WHALE_BRAVE_API_KEY = env_str("WHALE_BRAVE_API_KEY", "")
+WHALE_BRAVE_URL = env_str("WHALE_BRAVE_URL", "https://api.search.brave.com/res/v1/web/search")
+WHALE_TAVILY_API_KEY = env_str("WHALE_TAVILY_API_KEY", "")
+WHALE_TAVILY_URL = env_str("WHALE_TAVILY_URL", "https://api.tavily.com/search")
+WHALE_SEARCH_TIMEOUT_SECONDS = env_float("WHALE_SEARCH_TIMEOUT_SECONDS", 5.0)
+WHALE_SEARCH_RESULTS = env_int("WHALE_SEARCH_RESULTS", 8)  # results asked of the provider
+WHALE_SEARCH_PAGES = env_int("WHALE_SEARCH_PAGES", 5)  # of those, pages fetched and read
+WHALE_SEARCH_QUESTION_URLS = env_int("WHALE_SEARCH_QUESTION_URLS", 3)  # URLs pasted in a question that are read
+WHALE_FETCH_CONNECT_TIMEOUT_SECONDS = env_float("WHALE_FETCH_CONNECT_TIMEOUT_SECONDS", 3.0)
+WHALE_FETCH_READ_TIMEOUT_SECONDS = env_float("WHALE_FETCH_READ_TIMEOUT_SECONDS", 5.0)
+WHALE_FETCH_TOTAL_TIMEOUT_SECONDS = env_float("WHALE_FETCH_TOTAL_TIMEOUT_SECONDS", 8.0)
+WHALE_FETCH_MAX_BYTES = env_int("WHALE_FETCH_MAX_BYTES", 2 * 1024 * 1024)
+WHALE_FETCH_MAX_REDIRECTS = env_int("WHALE_FETCH_MAX_REDIRECTS", 5)
+# Tests and a provider on the same host only: lets fetching reach 127.0.0.0/8 and ::1 (never other private ranges).
+WHALE_FETCH_ALLOW_LOOPBACK = env_bool("WHALE_FETCH_ALLOW_LOOPBACK", False)
+# An honest User-Agent: operators add their contact URL (WhaleBot/1.0 (+https://chat.example.com/bot)).
+WHALE_FETCH_USER_AGENT = env_str(
+    "WHALE_FETCH_USER_AGENT", "WhaleBot/1.0 (self-hosted assistant; reads pages a user asked about)"
+)
+# The model's tokenizer measures the search results' budget: a directory with tokenizer.json (or the file).
+# Empty: WHALE_MODEL_PATH, else the demo model's; "chars" forces the rough estimate (about 4 characters a token).
+WHALE_SEARCH_TOKENIZER = env_str("WHALE_SEARCH_TOKENIZER", "")
+WHALE_SEARCH_BUDGET_TOKENS = env_int("WHALE_SEARCH_BUDGET_TOKENS", 3000)
+# The backend-side Celery queue the research step runs on (never a GPU worker: they have no internet egress).
+WHALE_RESEARCH_QUEUE = env_str("WHALE_RESEARCH_QUEUE", "research")
+CELERY_TASK_ROUTES = {"whale.research": {"queue": WHALE_RESEARCH_QUEUE}}
 
 # Readiness probe budget
 WHALE_READY_TIMEOUT_SECONDS = env_float("WHALE_READY_TIMEOUT_SECONDS", 2.0)

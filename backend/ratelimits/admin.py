@@ -18,6 +18,7 @@ class TierAdmin(ModelAdmin):
         "requests_per_minute",
         "turns_per_day",
         "reasoning_turns_per_day",
+        "search_turns_per_day",
         "tokens_per_day",
         "concurrent_turns",
     )
@@ -34,7 +35,16 @@ class UserLimitAdmin(ModelAdmin):
 
 @admin.register(UsageDay)
 class UsageDayAdmin(ModelAdmin):
-    list_display = ("date", "user", "api_key_id", "turns", "reasoning_turns", "prompt_tokens", "completion_tokens")
+    list_display = (
+        "date",
+        "user",
+        "api_key_id",
+        "turns",
+        "reasoning_turns",
+        "search_turns",
+        "prompt_tokens",
+        "completion_tokens",
+    )
     list_filter = ("date",)
     search_fields = ("user__email",)
     date_hierarchy = "date"

@@ -27,6 +27,7 @@ class LimitsSerializer(serializers.Serializer):
     requests_per_minute = serializers.IntegerField(allow_null=True)
     turns_per_day = serializers.IntegerField(allow_null=True)
     reasoning_turns_per_day = serializers.IntegerField(allow_null=True, help_text="DeepThink turns per day.")
+    search_turns_per_day = serializers.IntegerField(allow_null=True, help_text="Turns with Search per day.")
     tokens_per_day = serializers.IntegerField(allow_null=True)
     concurrent_turns = serializers.IntegerField(allow_null=True)
     max_message_chars = serializers.IntegerField(allow_null=True)
@@ -44,6 +45,7 @@ class UsageNowSerializer(serializers.Serializer):
 class SettledSerializer(serializers.Serializer):
     turns = serializers.IntegerField()
     reasoning_turns = serializers.IntegerField()
+    search_turns = serializers.IntegerField()
     prompt_tokens = serializers.IntegerField()
     completion_tokens = serializers.IntegerField()
     reasoning_tokens = serializers.IntegerField()

@@ -12,6 +12,7 @@ LIMIT_FIELDS = (
     "requests_per_minute",
     "turns_per_day",
     "reasoning_turns_per_day",
+    "search_turns_per_day",
     "tokens_per_day",
     "concurrent_turns",
     "max_message_chars",
@@ -31,6 +32,9 @@ class Tier(models.Model):
     turns_per_day = models.PositiveIntegerField(null=True, blank=True, help_text=UNLIMITED_HELP)
     reasoning_turns_per_day = models.PositiveIntegerField(
         null=True, blank=True, help_text="DeepThink (reasoning model) turns per day. " + UNLIMITED_HELP
+    )
+    search_turns_per_day = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Turns with Search (web research) per day. " + UNLIMITED_HELP
     )
     tokens_per_day = models.PositiveIntegerField(
         null=True, blank=True, help_text="Prompt plus completion tokens per day. " + UNLIMITED_HELP
@@ -55,6 +59,7 @@ class LimitOverrides(models.Model):
     requests_per_minute = models.PositiveIntegerField(null=True, blank=True, help_text=OVERRIDE_HELP)
     turns_per_day = models.PositiveIntegerField(null=True, blank=True, help_text=OVERRIDE_HELP)
     reasoning_turns_per_day = models.PositiveIntegerField(null=True, blank=True, help_text=OVERRIDE_HELP)
+    search_turns_per_day = models.PositiveIntegerField(null=True, blank=True, help_text=OVERRIDE_HELP)
     tokens_per_day = models.PositiveIntegerField(null=True, blank=True, help_text=OVERRIDE_HELP)
     concurrent_turns = models.PositiveIntegerField(null=True, blank=True, help_text=OVERRIDE_HELP)
     max_message_chars = models.PositiveIntegerField(null=True, blank=True, help_text=OVERRIDE_HELP)
@@ -84,6 +89,7 @@ class UsageDay(models.Model):
     date = models.DateField()
     turns = models.PositiveIntegerField(default=0)
     reasoning_turns = models.PositiveIntegerField(default=0)
+    search_turns = models.PositiveIntegerField(default=0)
     prompt_tokens = models.PositiveBigIntegerField(default=0)
     completion_tokens = models.PositiveBigIntegerField(default=0)
     reasoning_tokens = models.PositiveBigIntegerField(default=0)

@@ -29,6 +29,7 @@ class Limits:
     concurrent_turns: int | None
     max_message_chars: int | None
     max_context_tokens: int | None
+    search_turns_per_day: int | None = None  # turns with Search a day (web research)
 
     def as_dict(self) -> dict[str, int | None]:
         return {name: getattr(self, name) for name in LIMIT_FIELDS}
@@ -108,6 +109,7 @@ def usage_totals(*, user: Any, date: dt.date | None = None) -> dict[str, int]:
     totals = UsageDay.objects.filter(user_id=user.pk, date=day).aggregate(
         turns=Sum("turns"),
         reasoning_turns=Sum("reasoning_turns"),
+        search_turns=Sum("search_turns"),
         prompt_tokens=Sum("prompt_tokens"),
         completion_tokens=Sum("completion_tokens"),
         reasoning_tokens=Sum("reasoning_tokens"),

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from drf_spectacular.utils import extend_schema
+from research.providers import search_capabilities
 from rest_framework import status
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
@@ -50,7 +51,7 @@ class ModelListView(APIView):
         summary="Models a client may pick",
     )
     def get(self, request: Request) -> Response:
-        return Response({"object": "list", "data": model_infos()})
+        return Response({"object": "list", "data": model_infos(), "capabilities": search_capabilities()})
 
 
 class SendMessageView(APIView):

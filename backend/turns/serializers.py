@@ -83,6 +83,12 @@ class ModelInfo(serializers.Serializer):
     served_model = serializers.CharField(allow_blank=True)
 
 
+class Capabilities(serializers.Serializer):
+    search = serializers.BooleanField(help_text="A search provider is configured: clients show the Search toggle.")
+    search_provider = serializers.CharField(allow_null=True, help_text="searxng, brave or tavily; null when off.")
+
+
 class ModelList(serializers.Serializer):
     object = serializers.CharField(default="list")
     data = ModelInfo(many=True)  # type: ignore[assignment]  # a field, popped by the metaclass
+    capabilities = Capabilities()

@@ -16,6 +16,7 @@ UNLIMITED: dict[str, Any] = {
     "requests_per_minute": None,
     "turns_per_day": None,
     "reasoning_turns_per_day": None,
+    "search_turns_per_day": None,
     "tokens_per_day": None,
     "concurrent_turns": None,
     "max_message_chars": None,

@@ -67,6 +67,18 @@ app.kubernetes.io/component: {{ .component }}
   value: {{ .Values.models.reasoningModel | quote }}
 - name: WHALE_CHAT_MODEL
   value: {{ .Values.models.chatModel | quote }}
+- name: WHALE_SEARCH_PROVIDER
+  value: {{ .Values.search.provider | quote }}
+- name: WHALE_SEARXNG_URL
+  value: {{ include "whale.searxngUrl" . | quote }}
+- name: WHALE_RESEARCH_QUEUE
+  value: {{ .Values.search.researchQueue | quote }}
+- name: WHALE_FETCH_USER_AGENT
+  value: {{ .Values.search.userAgent | quote }}
+- name: WHALE_BRAVE_API_KEY
+  valueFrom: {secretKeyRef: {name: {{ .Values.secrets.existingSecret }}, key: WHALE_BRAVE_API_KEY, optional: true}}
+- name: WHALE_TAVILY_API_KEY
+  valueFrom: {secretKeyRef: {name: {{ .Values.secrets.existingSecret }}, key: WHALE_TAVILY_API_KEY, optional: true}}
 - name: SECRET_KEY
   valueFrom: {secretKeyRef: {name: {{ .Values.secrets.existingSecret }}, key: SECRET_KEY}}
 - name: WHALE_METRICS_TOKEN
@@ -110,4 +122,13 @@ app.kubernetes.io/component: {{ .component }}
 {{- define "whale.backendVolumes" -}}
 - {name: metrics, emptyDir: {sizeLimit: 64Mi}}
 - {name: tmp, emptyDir: {sizeLimit: 256Mi}}
+{{- end -}}
+
+{{/* The SearXNG the research step asks: search.searxng.url, else the in-cluster service when enabled. */}}
+{{- define "whale.searxngUrl" -}}
+{{- if .Values.search.searxng.url -}}
+{{ .Values.search.searxng.url }}
+{{- else if .Values.search.searxng.enabled -}}
+http://{{ include "whale.fullname" . }}-searxng:8080
+{{- end -}}
 {{- end -}}
