@@ -34,7 +34,17 @@ class UserLimitAdmin(ModelAdmin):
 
 @admin.register(UsageDay)
 class UsageDayAdmin(ModelAdmin):
-    list_display = ("date", "user", "api_key_id", "turns", "reasoning_turns", "prompt_tokens", "completion_tokens")
+    list_display = (
+        "date",
+        "user",
+        "api_key_id",
+        "turns",
+        "reasoning_turns",
+        "prompt_tokens",
+        "completion_tokens",
+        "files",
+        "file_bytes",
+    )
     list_filter = ("date",)
     search_fields = ("user__email",)
     date_hierarchy = "date"
