@@ -602,6 +602,7 @@ def write(results: dict[str, Any], *, doc_path: Path, results_path: Path) -> Non
         ".venv/bin/python -m bench --engines simulated --cases engine,stack   # one engine, some cases",
         ".venv/bin/python -m bench --report-only      # rewrite this page from docs/benchmarks/results.json",
         ".venv/bin/python -m bench.web_load           # the web chat's bytes and load times (its own section)",
+        ".venv/bin/python -m bench.files              # the files worker's extraction time and memory (its own section)",
         "```",
         "",
         "It needs Redis on 127.0.0.1:6379 and Postgres on 127.0.0.1:5432 (user postgres, trust; the run creates "
@@ -611,11 +612,13 @@ def write(results: dict[str, Any], *, doc_path: Path, results_path: Path) -> Non
         "",
     ]
     text = "\n".join(lines)
-    # bench.web_load writes a section of its own into this page: keep it, before "Machine and versions".
-    start, end = "<!-- web-load:start -->", "<!-- web-load:end -->"
+    # bench.web_load and bench.files write sections of their own into this page: keep them, before
+    # "Machine and versions".
     old = doc_path.read_text() if doc_path.exists() else ""
-    if start in old and end in old:
-        kept = start + old.split(start, 1)[1].split(end, 1)[0] + end
-        text = text.replace("## Machine and versions", kept + "\n\n## Machine and versions", 1)
+    for name in ("web-load", "files"):
+        start, end = f"<!-- {name}:start -->", f"<!-- {name}:end -->"
+        if start in old and end in old:
+            kept = start + old.split(start, 1)[1].split(end, 1)[0] + end
+            text = text.replace("## Machine and versions", kept + "\n\n## Machine and versions", 1)
     doc_path.parent.mkdir(parents=True, exist_ok=True)
     doc_path.write_text(text)
