@@ -603,6 +603,7 @@ def write(results: dict[str, Any], *, doc_path: Path, results_path: Path) -> Non
         ".venv/bin/python -m bench --report-only      # rewrite this page from docs/benchmarks/results.json",
         ".venv/bin/python -m bench.web_load           # the web chat's bytes and load times (its own section)",
         ".venv/bin/python -m bench.research           # the search research step at 1 and 32 (its own section)",
+        ".venv/bin/python -m bench.files              # the files worker's extraction time and memory (its own section)",
         "```",
         "",
         "It needs Redis on 127.0.0.1:6379 and Postgres on 127.0.0.1:5432 (user postgres, trust; the run creates "
@@ -612,10 +613,10 @@ def write(results: dict[str, Any], *, doc_path: Path, results_path: Path) -> Non
         "",
     ]
     text = "\n".join(lines)
-    # bench.web_load and bench.research write sections of their own into this page: keep them, before
-    # "Machine and versions".
+    # bench.web_load, bench.research and bench.files write sections of their own into this page: keep
+    # them, before "Machine and versions".
     old = doc_path.read_text() if doc_path.exists() else ""
-    for name in ("web-load", "research"):
+    for name in ("web-load", "research", "files"):
         start, end = f"<!-- {name}:start -->", f"<!-- {name}:end -->"
         if start in old and end in old:
             kept = start + old.split(start, 1)[1].split(end, 1)[0] + end

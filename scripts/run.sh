@@ -40,7 +40,7 @@ if [ "${WHALE_SKIP_WEB_BUILD:-0}" != "1" ] && { [ ! -f mobile/dist/index.html ] 
 fi
 
 # --- the processes, each in its own session (so its children, such as vLLM's engine core, go with it) ---
-NAMES=(gpu-worker backend-worker asgi)
+NAMES=(gpu-worker backend-worker files-worker asgi)
 declare -A PID STARTED DELAY NEXT_START
 cmd_gpu_worker() {
   exec env -u DJANGO_SETTINGS_MODULE "$PY" -m inference.worker --engine "$ENGINE" --queues "$GPU_QUEUES"
@@ -50,6 +50,11 @@ cmd_backend_worker() {
     --without-gossip --without-mingle \
     --loglevel INFO --schedule "$VAR/celerybeat-schedule"
 }
+cmd_files_worker() {
+  # Prefork, so the soft time limit applies; each child reads one file in a memory-bounded subprocess.
+  cd backend && exec "$ROOT/.venv/bin/celery" -A config worker -Q "${WHALE_FILES_QUEUE:-files}" --pool prefork \
+    --concurrency 2 --hostname "files@%h" --without-gossip --without-mingle --loglevel INFO
+}
 cmd_asgi() {
   cd backend && exec "$ROOT/.venv/bin/uvicorn" config.asgi:application --host "$HOST" --port "$PORT" \
     --proxy-headers --no-access-log
@@ -58,6 +63,7 @@ describe() {
   case $1 in
     gpu-worker) echo "the GPU worker (engine: $ENGINE, queues: $GPU_QUEUES)" ;;
     backend-worker) echo "the backend worker" ;;
+    files-worker) echo "the files worker (reads uploads)" ;;
     asgi) echo "the ASGI server" ;;
   esac
 }

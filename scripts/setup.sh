@@ -11,9 +11,15 @@ stamp=.venv/.deps-$stamp_value
 
 # Debian packages the test suites run for real: redis-server (every suite; the fault suite also starts
 # private ones) and Postgres's server binaries (the fault suite's private clusters: initdb, pg_ctl).
+# Files: libmagic (type sniffing), Tesseract with its English and simplified Chinese data (OCR), and a
+# font with Chinese glyphs (the tests render pictures of Chinese text).
 missing=()
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
 compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || command -v initdb >/dev/null 2>&1 || missing+=(postgresql)
+compgen -G "/usr/lib/*/libmagic.so.1" >/dev/null || missing+=(libmagic1)
+command -v tesseract >/dev/null 2>&1 || missing+=(tesseract-ocr tesseract-ocr-eng)
+compgen -G "/usr/share/tesseract-ocr/*/tessdata/chi_sim.traineddata" >/dev/null || missing+=(tesseract-ocr-chi-sim)
+[ -n "$(fc-list :lang=zh 2>/dev/null)" ] || missing+=(fonts-wqy-zenhei)
 if [ ${#missing[@]} -gt 0 ]; then
   if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
     echo "==> installing Debian packages: ${missing[*]}"

@@ -26,6 +26,9 @@ CONVERSATION_DELETED = "conversation.deleted"
 TURN_QUEUED = "turn.queued"
 TURN_STARTED = "turn.started"
 TURN_FINISHED = "turn.finished"
+# An attachment's status changed (uploading, reading, ready, failed), or it was deleted (files app).
+FILE_UPDATED = "file.updated"
+FILE_DELETED = "file.deleted"
 # Sent when staff suspend the account: open event sockets close after forwarding it.
 ACCOUNT_SUSPENDED = "account.suspended"
 

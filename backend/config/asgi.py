@@ -10,12 +10,14 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 django_asgi_app = get_asgi_application()
 
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
+from files.asgi import UploadSizeGuard  # noqa: E402
 
 from config.routing import websocket_urlpatterns  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
-        "http": django_asgi_app,
+        # Uploads over the largest file limit are refused before Django spools their bodies (files/asgi.py).
+        "http": UploadSizeGuard(django_asgi_app),
         "websocket": URLRouter(websocket_urlpatterns),
     }
 )

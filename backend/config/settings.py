@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -68,6 +69,7 @@ INSTALLED_APPS = [
     "ratelimits",
     "partners",
     "research",
+    "files",
     "dashboard",
 ]
 
@@ -297,7 +299,67 @@ WHALE_DEEPTHINK_FALLBACK = env_bool("WHALE_DEEPTHINK_FALLBACK", True)
 WHALE_PARTNER_MODEL_ALIASES = {"deepseek-chat": WHALE_CHAT_MODEL, "deepseek-reasoner": WHALE_REASONING_MODEL}
 WHALE_API_KEYS_PER_USER = env_int("WHALE_API_KEYS_PER_USER", 20)
 
+# Files (attachments): stored through Django's storage API, read by a worker of their own (files/).
+# WHALE_FILES_STORAGE=local keeps them under var/uploads; s3 uses django-storages with the AWS_* settings
+# below (any S3-compatible store: MinIO, R2, Ceph).
+WHALE_FILES_STORAGE = env_str("WHALE_FILES_STORAGE", "local")
+if WHALE_FILES_STORAGE not in {"local", "s3"}:
+    raise ImproperlyConfigured("WHALE_FILES_STORAGE must be local or s3.")
+_files_storage: dict[str, Any] = {
+    "BACKEND": "django.core.files.storage.FileSystemStorage",
+    "OPTIONS": {
+        "location": str(VAR_DIR / "uploads"),
+        "directory_permissions_mode": 0o700,
+        "file_permissions_mode": 0o600,
+    },
+}
+if WHALE_FILES_STORAGE == "s3":
+    _files_storage = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": env_str("AWS_STORAGE_BUCKET_NAME", "whale-files"),
+            "endpoint_url": env_str("AWS_S3_ENDPOINT_URL", "") or None,
+            "region_name": env_str("AWS_S3_REGION_NAME", "") or None,
+            "access_key": env_str("AWS_ACCESS_KEY_ID", "") or None,
+            "secret_key": env_str("AWS_SECRET_ACCESS_KEY", "") or None,
+            "location": env_str("AWS_LOCATION", "files"),
+            "default_acl": "private",
+            "querystring_auth": True,
+            "file_overwrite": False,
+        },
+    }
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    "files": _files_storage,
+}
+# The queue of the files worker (extraction is CPU work for the backend side, never a GPU worker's).
+WHALE_FILES_QUEUE = env_str("WHALE_FILES_QUEUE", "files")
+CELERY_TASK_ROUTES = {"whale.files.extract": {"queue": WHALE_FILES_QUEUE}}
+_MIB = 1024 * 1024
+# DeepSeek's published limits, per kind of file (bytes); enforced while the body is read.
+WHALE_FILES_LIMIT_DOCUMENT_BYTES = env_int("WHALE_FILES_LIMIT_DOCUMENT_BYTES", 100 * _MIB)  # PDF, Word, PowerPoint
+WHALE_FILES_LIMIT_TEXT_BYTES = env_int("WHALE_FILES_LIMIT_TEXT_BYTES", 32 * _MIB)  # text, sheets, e-books
+WHALE_FILES_LIMIT_IMAGE_BYTES = env_int("WHALE_FILES_LIMIT_IMAGE_BYTES", 64 * _MIB)  # JPEG, PNG, GIF, WebP
+# The extractor's protections: pages read, bytes a zip-based file may unpack to, seconds, address space.
+WHALE_FILES_MAX_PAGES = env_int("WHALE_FILES_MAX_PAGES", 1000)
+WHALE_FILES_MAX_DECOMPRESSED_BYTES = env_int("WHALE_FILES_MAX_DECOMPRESSED_BYTES", 512 * _MIB)
+WHALE_FILES_MAX_TEXT_CHARS = env_int("WHALE_FILES_MAX_TEXT_CHARS", 4_000_000)
+WHALE_FILES_EXTRACT_SECONDS = env_int("WHALE_FILES_EXTRACT_SECONDS", 120)
+WHALE_FILES_EXTRACT_MEMORY_MB = env_int("WHALE_FILES_EXTRACT_MEMORY_MB", 1536)
+# OCR (Tesseract): languages, and whether PDF pages without a text layer are read as images (slow).
+WHALE_FILES_OCR_LANGUAGES = env_str("WHALE_FILES_OCR_LANGUAGES", "eng+chi_sim")
+WHALE_FILES_OCR_PDF = env_bool("WHALE_FILES_OCR_PDF", True)
+WHALE_FILES_OCR_MAX_PAGES = env_int("WHALE_FILES_OCR_MAX_PAGES", 50)
+# Virus scanning through clamd (tcp://host:3310 or unix:///run/clamav/clamd.ctl); empty: no scanning.
+WHALE_CLAMD_URL = env_str("WHALE_CLAMD_URL", "")
+# Uploads never attached to a message are deleted after this long.
+WHALE_FILES_ORPHAN_HOURS = env_int("WHALE_FILES_ORPHAN_HOURS", 24)
+# How much of the extracted text GET /api/v1/files/<id> shows.
+WHALE_FILES_PREVIEW_CHARS = env_int("WHALE_FILES_PREVIEW_CHARS", 1000)
+
 CELERY_BEAT_SCHEDULE = {
+    "delete-orphaned-files": {"task": "whale.files.delete_orphans", "schedule": 3600.0},
     "reap-stale-turns": {"task": "whale.reap_turns", "schedule": WHALE_REAPER_INTERVAL_SECONDS},
     "reap-stale-completions": {"task": "whale.reap_completions", "schedule": WHALE_REAPER_INTERVAL_SECONDS},
     # Waiting turns learn their new place in the queue ("3 ahead of you") this often.

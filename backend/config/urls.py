@@ -23,6 +23,7 @@ urlpatterns = [
     path("api/v1/", include("turns.urls")),
     path("api/v1/", include("ratelimits.urls")),
     path("api/v1/", include("partners.urls")),
+    path("api/v1/", include("files.urls")),
     path("v1/", include("partners.v1_urls")),
     # Any other API path is a JSON 404 in every mode (with DEBUG on Django would render its HTML page).
     re_path(r"^api(?:/.*)?$", common_views.api_not_found),

@@ -44,6 +44,8 @@ class UsageDayAdmin(ModelAdmin):
         "search_turns",
         "prompt_tokens",
         "completion_tokens",
+        "files",
+        "file_bytes",
     )
     list_filter = ("date",)
     search_fields = ("user__email",)

@@ -7,6 +7,9 @@ from typing import Any
 DEFAULT_TIERS: list[dict[str, Any]] = [
     {
         "slug": "free",
+        "files_per_day": 50,
+        "file_bytes_per_day": 524288000,
+        "file_storage_bytes": 2147483648,
         "name": "Free",
         "requests_per_minute": 20,
         "turns_per_day": 200,
@@ -20,6 +23,9 @@ DEFAULT_TIERS: list[dict[str, Any]] = [
     },
     {
         "slug": "pro",
+        "files_per_day": 500,
+        "file_bytes_per_day": 5368709120,
+        "file_storage_bytes": 21474836480,
         "name": "Pro",
         "requests_per_minute": 60,
         "turns_per_day": 2_000,
@@ -33,6 +39,9 @@ DEFAULT_TIERS: list[dict[str, Any]] = [
     },
     {
         "slug": "partner",
+        "files_per_day": None,
+        "file_bytes_per_day": None,
+        "file_storage_bytes": None,
         "name": "Partner",
         "requests_per_minute": 600,
         "turns_per_day": None,
@@ -46,6 +55,9 @@ DEFAULT_TIERS: list[dict[str, Any]] = [
     },
     {
         "slug": "staff",
+        "files_per_day": None,
+        "file_bytes_per_day": None,
+        "file_storage_bytes": None,
         "name": "Staff",
         "requests_per_minute": None,
         "turns_per_day": None,

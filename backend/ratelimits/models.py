@@ -19,6 +19,10 @@ LIMIT_FIELDS = (
     "max_context_tokens",
 )
 
+# Limits on attachments (files app): uploads per UTC day, bytes uploaded per day, bytes kept per user.
+# Users' overrides have them too; API keys do not (the partner API takes no files yet).
+FILE_LIMIT_FIELDS = ("files_per_day", "file_bytes_per_day", "file_storage_bytes")
+
 UNLIMITED_HELP = "Blank means unlimited."
 OVERRIDE_HELP = "Blank means the tier's value."
 
@@ -42,6 +46,13 @@ class Tier(models.Model):
     concurrent_turns = models.PositiveIntegerField(null=True, blank=True, help_text=UNLIMITED_HELP)
     max_message_chars = models.PositiveIntegerField(null=True, blank=True, help_text=UNLIMITED_HELP)
     max_context_tokens = models.PositiveIntegerField(null=True, blank=True, help_text=UNLIMITED_HELP)
+    files_per_day = models.PositiveIntegerField(null=True, blank=True, help_text="Uploads per day. " + UNLIMITED_HELP)
+    file_bytes_per_day = models.PositiveBigIntegerField(
+        null=True, blank=True, help_text="Bytes uploaded per day. " + UNLIMITED_HELP
+    )
+    file_storage_bytes = models.PositiveBigIntegerField(
+        null=True, blank=True, help_text="Bytes of files a user may keep. " + UNLIMITED_HELP
+    )
     priority = models.PositiveSmallIntegerField(
         default=6, help_text="Queue priority 0-9, lower is served first (Redis keeps steps 0, 3, 6, 9)."
     )
@@ -69,7 +80,18 @@ class LimitOverrides(models.Model):
         abstract = True
 
 
-class UserLimit(LimitOverrides):
+class FileLimitOverrides(models.Model):
+    """Per-user overrides of a tier's file limits (apart from LimitOverrides, which API keys share)."""
+
+    files_per_day = models.PositiveIntegerField(null=True, blank=True, help_text=OVERRIDE_HELP)
+    file_bytes_per_day = models.PositiveBigIntegerField(null=True, blank=True, help_text=OVERRIDE_HELP)
+    file_storage_bytes = models.PositiveBigIntegerField(null=True, blank=True, help_text=OVERRIDE_HELP)
+
+    class Meta:
+        abstract = True
+
+
+class UserLimit(LimitOverrides, FileLimitOverrides):
     """A user's tier (free unless set; staff users count as staff) and any overrides of it."""
 
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="limit")
@@ -93,6 +115,8 @@ class UsageDay(models.Model):
     prompt_tokens = models.PositiveBigIntegerField(default=0)
     completion_tokens = models.PositiveBigIntegerField(default=0)
     reasoning_tokens = models.PositiveBigIntegerField(default=0)
+    files = models.PositiveIntegerField(default=0)
+    file_bytes = models.PositiveBigIntegerField(default=0)
 
     class Meta:
         constraints = [

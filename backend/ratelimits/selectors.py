@@ -10,7 +10,7 @@ from django.db.models import Sum
 from django.utils import timezone
 
 from .defaults import DEFAULT_TIER_BY_SLUG
-from .models import LIMIT_FIELDS, Tier, UsageDay, UserLimit
+from .models import FILE_LIMIT_FIELDS, LIMIT_FIELDS, Tier, UsageDay, UserLimit
 
 
 @dataclass(frozen=True)
@@ -30,6 +30,9 @@ class Limits:
     max_message_chars: int | None
     max_context_tokens: int | None
     search_turns_per_day: int | None = None  # turns with Search a day (web research)
+    files_per_day: int | None = None
+    file_bytes_per_day: int | None = None
+    file_storage_bytes: int | None = None
 
     def as_dict(self) -> dict[str, int | None]:
         return {name: getattr(self, name) for name in LIMIT_FIELDS}
@@ -48,12 +51,13 @@ def default_tier_slug(user: Any) -> str:
 
 
 def _merge(tier: Tier, *overrides: Any) -> dict[str, int | None]:
-    values: dict[str, int | None] = {name: getattr(tier, name) for name in LIMIT_FIELDS}
+    names = (*LIMIT_FIELDS, *FILE_LIMIT_FIELDS)
+    values: dict[str, int | None] = {name: getattr(tier, name) for name in names}
     for override in overrides:
         if override is None:
             continue
-        for name in LIMIT_FIELDS:
-            value = getattr(override, name)
+        for name in names:
+            value = getattr(override, name, None)  # API keys have no file limits: the tier's apply
             if value is not None:
                 values[name] = value
     return values

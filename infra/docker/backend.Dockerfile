@@ -25,6 +25,11 @@ RUN python -m venv /opt/venv \
 
 # ---- runtime
 FROM ${PYTHON_IMAGE} AS runtime
+# Files: libmagic sniffs uploads' types, Tesseract (English and simplified Chinese) reads images.
+RUN apt-get update \
+ && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
+      libmagic1 tesseract-ocr tesseract-ocr-eng tesseract-ocr-chi-sim \
+ && rm -rf /var/lib/apt/lists/*
 RUN groupadd --system --gid 10001 whale \
  && useradd --system --uid 10001 --gid whale --home-dir /app --no-create-home --shell /usr/sbin/nologin whale
 ENV PATH=/opt/venv/bin:$PATH \

@@ -1,0 +1,41 @@
+"""Reads: one user's file (another user's is a 404), the bytes a user keeps, today's uploads."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Any
+
+from django.db.models import Sum
+from django.utils import timezone
+
+from common.errors import NotFound
+from ratelimits.models import UsageDay
+
+from .models import UploadedFile
+
+
+def file_get(*, user: Any, file_id: object) -> UploadedFile:
+    try:
+        return UploadedFile.objects.get(id=uuid.UUID(str(file_id)), owner_id=user.pk)
+    except (ValueError, UploadedFile.DoesNotExist) as exc:
+        raise NotFound("No such file.") from exc
+
+
+def storage_used(*, user: Any) -> int:
+    return int(UploadedFile.objects.filter(owner_id=user.pk).aggregate(total=Sum("size"))["total"] or 0)
+
+
+def uploads_today(*, user: Any, today: dt.date | None = None) -> tuple[int, int]:
+    """(files, bytes) the user uploaded today (UTC), as the app's usage row counts them."""
+    row = (
+        UsageDay.objects.filter(user_id=user.pk, date=today or timezone.now().date(), api_key_id__isnull=True)
+        .values("files", "file_bytes")
+        .first()
+    )
+    return (int(row["files"]), int(row["file_bytes"])) if row else (0, 0)
+
+
+def orphans(*, older_than: dt.datetime) -> Any:
+    """Uploads never attached to a message, created before `older_than`."""
+    return UploadedFile.objects.filter(message__isnull=True, created_at__lt=older_than)
