@@ -18,7 +18,7 @@ logger = logging.getLogger(__name__)
 def blob_delete(blob: str) -> None:
     try:
         storages["files"].delete(blob)
-    except Exception:  # a storage outage must not undo the delete; the orphan sweep lists blobs again
+    except Exception:  # a storage outage must not undo the delete: logged, the blob stays behind
         logger.warning("could not delete stored file %s", blob, exc_info=True)
 
 
