@@ -9,7 +9,7 @@ PY := $(VENV)/bin/python
 help:
 	@echo "make run    start the whole stack (backend, workers, web) at http://127.0.0.1:8000/"
 	@echo "make test   run every test suite against real Postgres, Redis and vLLM"
-	@echo "make lint   ruff and mypy"
+	@echo "make lint   ruff, mypy and the import contracts (lint-imports, in pyproject.toml)"
 	@echo "make fmt    format the Python code"
 	@echo "make bench  run the benchmarks and write docs/benchmarks.md"
 	@echo "make screenshots  the browser end-to-end run, refreshing docs/screenshots"
@@ -27,6 +27,7 @@ lint: setup
 	$(VENV)/bin/ruff check backend inference bench infra tests conftest.py
 	$(VENV)/bin/ruff format --check backend inference bench infra tests conftest.py
 	$(VENV)/bin/mypy backend inference bench infra tests
+	PYTHONPATH=backend $(VENV)/bin/lint-imports --no-cache
 
 typecheck: setup
 	$(VENV)/bin/mypy backend inference bench infra tests

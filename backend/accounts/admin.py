@@ -1,7 +1,7 @@
 """Django admin (unfold theme) for users: search, usage, tier, suspend and reinstate, delete; email codes read-only.
 
 Every change here leaves a trace: Django's admin history for form edits and deletions, and the
-dashboard's audit log (who, when) for suspensions and reinstatements.
+audit log (common.audit, kept by the dashboard: who, when) for suspensions and reinstatements.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from unfold.forms import AdminPasswordChangeForm, UserChangeForm
 
 from chat.models import Message
 
+from . import services
 from .models import EmailCode, User
 
 
@@ -134,24 +135,20 @@ class UserAdmin(DjangoUserAdmin, ModelAdmin):
 
     @admin.action(description="Suspend: refuse sign-in, tokens and API keys at once")
     def suspend_users(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
-        from dashboard.services import user_suspend_by_staff
-
         suspended = 0
         for user in queryset.filter(suspended_at__isnull=True):
             if user.pk == request.user.pk:
                 self.message_user(request, "You cannot suspend your own account.", messages.ERROR)
                 continue
-            user_suspend_by_staff(actor=request.user, user=user, reason=user.suspended_reason)  # type: ignore[arg-type]
+            services.user_suspend_by_staff(actor=request.user, user=user, reason=user.suspended_reason)  # type: ignore[arg-type]
             suspended += 1
         self.message_user(request, f"{suspended} account(s) suspended.")
 
     @admin.action(description="Reinstate suspended accounts")
     def reinstate_users(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
-        from dashboard.services import user_reinstate_by_staff
-
         reinstated = 0
         for user in queryset.filter(suspended_at__isnull=False):
-            user_reinstate_by_staff(actor=request.user, user=user)  # type: ignore[arg-type]
+            services.user_reinstate_by_staff(actor=request.user, user=user)  # type: ignore[arg-type]
             reinstated += 1
         self.message_user(request, f"{reinstated} account(s) reinstated.")
 

@@ -9,6 +9,7 @@ from datetime import timedelta
 from typing import cast
 
 from django.conf import settings
+from django.contrib.admin.models import CHANGE, LogEntry
 from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
@@ -21,12 +22,13 @@ from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, Ou
 from rest_framework_simplejwt.tokens import RefreshToken
 from rest_framework_simplejwt.utils import get_md5_hash_password
 
-from common import events
-from common.errors import Conflict, NotAuthenticated, RateLimited, ServiceUnavailable, ValidationFailed
+from common import audit, events
+from common.errors import Conflict, NotAuthenticated, RateLimited, ValidationFailed
 
 from . import limits, selectors
 from .authentication import AccountSuspended
 from .models import SUSPENDED_REASON_MAX_LENGTH, EmailCode, User, normalize_email
+from .signals import account_deleting, account_suspended
 from .tasks import send_email_code
 
 logger = logging.getLogger(__name__)
@@ -289,15 +291,11 @@ def user_update(*, user: User, display_name: str | None = None) -> User:
 def user_delete(*, user: User, password: str, ip: str) -> None:
     """Deletes the account for good; the database cascade removes conversations, messages, share links, codes."""
     _password_confirm(user=user, password=password, ip=ip, field="password")
-    from turns.services import active_turn_ids, turns_abandon
-
     with transaction.atomic():
-        running = active_turn_ids(conversation__user=user)
+        account_deleting.send(sender=User, user=user)  # turns asks the workers to drop the running answers
         # Tokens outlive users by default (SET_NULL); they hold the user id, so they go too.
         OutstandingToken.objects.filter(user=user).delete()
         user.delete()
-        if running:
-            transaction.on_commit(lambda: turns_abandon(turn_ids=running), robust=True)
 
 
 # Suspension (staff only, from the admin)
@@ -316,24 +314,8 @@ def user_suspend(*, user: User, reason: str = "") -> User:
         user.save(update_fields=["suspended_at", "suspended_reason", "is_active"])
         tokens_revoke_all(user=user)
         events.user_event_publish(user_id=user.pk, event_type=events.ACCOUNT_SUSPENDED, payload={})
-        transaction.on_commit(lambda: _turns_stop(user=user), robust=True)
+        account_suspended.send(sender=User, user=user)  # turns stops the answers being generated
     return user
-
-
-def _turns_stop(*, user: User) -> None:
-    """Stops the answers still being generated for the suspended user (the worker aborts them)."""
-    from turns.services import ACTIVE_STATUSES, turn_cancel
-
-    from chat.models import Message
-
-    running = Message.objects.filter(
-        conversation__user=user, role=Message.Role.ASSISTANT, status__in=ACTIVE_STATUSES
-    ).values_list("id", flat=True)
-    for turn_id in list(running):
-        try:
-            turn_cancel(user=user, turn_id=turn_id)
-        except ServiceUnavailable:  # Redis is down: the reaper ends it at its deadline
-            logger.warning("could not stop turn %s of a suspended user", turn_id)
 
 
 def user_reinstate(*, user: User) -> User:
@@ -359,3 +341,31 @@ def dev_admin_ensure(*, email: str, password: str) -> tuple[User, bool]:
             user.set_password(password)
         user.save()
         return user, False
+
+
+# Staff's actions from the admin: the same writes, plus a trace in the audit log (common.audit) and in
+# Django's admin history of the user (its "History" page), in one transaction.
+
+
+def _admin_log(*, actor: User, obj: User, message: str) -> None:
+    LogEntry.objects.log_actions(
+        user_id=actor.pk, queryset=[obj], action_flag=CHANGE, change_message=message, single_object=True
+    )
+
+
+@transaction.atomic
+def user_suspend_by_staff(*, actor: User, user: User, reason: str = "") -> User:
+    user_suspend(user=user, reason=reason)
+    audit.staff_action_record(
+        actor=actor, action=audit.USER_SUSPENDED, obj=user, detail={"reason": user.suspended_reason}
+    )
+    _admin_log(actor=actor, obj=user, message=f"Suspended: {user.suspended_reason or 'no reason given'}")
+    return user
+
+
+@transaction.atomic
+def user_reinstate_by_staff(*, actor: User, user: User) -> User:
+    user_reinstate(user=user)
+    audit.staff_action_record(actor=actor, action=audit.USER_REINSTATED, obj=user)
+    _admin_log(actor=actor, obj=user, message="Reinstated")
+    return user

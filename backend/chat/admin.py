@@ -13,6 +13,8 @@ from django.db.models import Count, QuerySet
 from django.http import HttpRequest, HttpResponse
 from unfold.admin import ModelAdmin, TabularInline
 
+from common import audit
+
 from .models import Conversation, Message, ShareLink
 
 AUDIT_NOTICE = "Reading this is recorded in the audit log with your account and the time."
@@ -37,12 +39,11 @@ class AuditedReadMixin:
     def change_view(
         self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: dict[str, Any] | None = None
     ) -> HttpResponse:
-        from dashboard.services import private_read_record
-
         if request.method == "GET":
             obj = self.get_object(request, object_id)  # type: ignore[attr-defined]
             if obj is not None and self.has_view_or_change_permission(request, obj):  # type: ignore[attr-defined]
-                private_read_record(actor=request.user, obj=obj)
+                action = audit.CONVERSATION_VIEWED if isinstance(obj, Conversation) else audit.MESSAGE_VIEWED
+                audit.staff_action_record(actor=request.user, action=action, obj=obj)
         extra_context = {**(extra_context or {}), "subtitle": AUDIT_NOTICE}
         return super().change_view(request, object_id, form_url, extra_context)  # type: ignore[misc, no-any-return]
 

@@ -5,6 +5,15 @@ from __future__ import annotations
 from typing import Any
 
 
+def error_body(code: str, message: str, fields: dict[str, list[str]] | None = None, **extra: Any) -> dict[str, Any]:
+    """The one JSON shape of an error: {"error": {code, message, fields?, ...extra}}."""
+    error: dict[str, Any] = {"code": code, "message": message}
+    if fields:
+        error["fields"] = fields
+    error.update(extra)
+    return {"error": error}
+
+
 class ApplicationError(Exception):
     status_code = 400
     code = "bad_request"

@@ -15,18 +15,12 @@ from redis.exceptions import RedisError
 from rest_framework import exceptions as drf
 from rest_framework.response import Response
 
-from .errors import ApplicationError, RequestTooLarge
+from .errors import ApplicationError, RequestTooLarge, error_body
 from .metrics import rejection_observed
 
+__all__ = ["error_body", "exception_handler"]
+
 logger = logging.getLogger(__name__)
-
-
-def error_body(code: str, message: str, fields: dict[str, list[str]] | None = None, **extra: Any) -> dict[str, Any]:
-    error: dict[str, Any] = {"code": code, "message": message}
-    if fields:
-        error["fields"] = fields
-    error.update(extra)
-    return {"error": error}
 
 
 def _flatten(detail: Any) -> list[str]:

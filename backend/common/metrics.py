@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -26,12 +25,12 @@ from prometheus_client import (
     Histogram,
     generate_latest,
 )
-from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
 from redis.exceptions import RedisError
 
+from common.errors import error_body
 from common.middleware import SyncAndAsyncMiddleware
 
 REJECTIONS_KEEP_DAYS = 100
@@ -166,72 +165,21 @@ class StreamTracker:
             OPEN_STREAMS.labels(kind=self.kind).dec()
 
 
-class StateCollector(Collector):
-    """Values read at scrape time: queue depth per model queue, turns in flight, live workers."""
-
-    def collect(self) -> Iterator[GaugeMetricFamily]:
-        from turns.registry import model_list
-        from turns.selectors import workers_alive
-
-        from chat.models import Message
-
-        depth = GaugeMetricFamily(
-            "whale_queue_depth", "Turns waiting in a model's GPU queue.", labels=["model", "queue"]
-        )
-        for spec in model_list():
-            try:
-                depth.add_metric([spec.name, spec.queue], queue_depth(spec.queue))
-            except Exception:  # noqa: BLE001, S112 - Redis down: the scrape still answers, without this series
-                continue
-        yield depth
-
-        in_flight = GaugeMetricFamily(
-            "whale_turns_in_flight", "Turns queued or generating, by model and status.", labels=["model", "status"]
-        )
-        rows = (
-            Message.objects.filter(status__in=(Message.Status.QUEUED, Message.Status.STREAMING))
-            .values_list("model", "status")
-            .order_by()
-        )
-        counts: dict[tuple[str, str], int] = {}
-        for model, status in rows.iterator():
-            counts[(model, status)] = counts.get((model, status), 0) + 1
-        for (model, status), count in sorted(counts.items()):
-            in_flight.add_metric([model, status], count)
-        yield in_flight
-
-        workers = GaugeMetricFamily(
-            "whale_workers_alive", "GPU workers with a live heartbeat, by served model.", labels=["model"]
-        )
-        worker_in_flight = GaugeMetricFamily(
-            "whale_worker_in_flight", "Turns a worker is generating (from its heartbeat).", labels=["worker", "model"]
-        )
-        per_model: dict[str, int] = {}
-        for beat in workers_alive():
-            model = str(beat.get("model", ""))
-            per_model[model] = per_model.get(model, 0) + 1
-            worker_in_flight.add_metric([str(beat.get("worker_id", "")), model], float(beat.get("in_flight") or 0))
-        for model, count in sorted(per_model.items()):
-            workers.add_metric([model], count)
-        yield workers
-        yield worker_in_flight
+# Values read at scrape time (queue depth, turns in flight, live workers) belong to the apps that own
+# them: each registers its collector here when it starts (turns.apps), so common reads no app's data.
+_state_collectors: dict[str, Collector] = {}
 
 
-def queue_depth(queue: str) -> int:
-    """Turns waiting in a GPU queue, over all its priority lists when admission control splits it."""
-    try:
-        from ratelimits.admission import waiting_total
-    except ImportError:
-        from turns.streams import queue_length
-
-        return queue_length(queue)
-    return waiting_total(queue)
+def state_collector_register(name: str, collector: Collector) -> None:
+    """Adds a scrape-time collector to /metrics; registering a name again replaces the earlier one."""
+    _state_collectors[name] = collector
 
 
 def render() -> bytes:
     """The exposition text: this process's (or every process's) metrics, then the scrape-time state."""
     state = CollectorRegistry(auto_describe=False)
-    state.register(StateCollector())
+    for collector in _state_collectors.values():
+        state.register(collector)
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         processes = CollectorRegistry(auto_describe=False)
         MultiProcessCollector(processes)
@@ -252,8 +200,6 @@ def _authorised(request: HttpRequest) -> bool:
 def metrics_view(request: HttpRequest) -> HttpResponse:
     """GET /metrics: for Prometheus with `Authorization: Bearer $WHALE_METRICS_TOKEN`, or a staff session."""
     if not _authorised(request):
-        from .exceptions import error_body
-
         return JsonResponse(
             error_body("not_authenticated", "Metrics need the metrics bearer token or a staff session."), status=401
         )

@@ -14,8 +14,18 @@ class DashboardConfig(AppConfig):
         admin.site.index_template = "dashboard/index.html"
 
         from django.db.models.signals import post_delete, post_save
+        from turns.registry import staff_overrides_reader_set
 
         from .models import ModelSetting
+        from .selectors import model_setting_overrides
+
+        staff_overrides_reader_set(model_setting_overrides)
+
+        from common.audit import staff_acted
+
+        from .services import staff_action_recorded
+
+        staff_acted.connect(staff_action_recorded, dispatch_uid="dashboard-audit-record")
 
         post_save.connect(_forget_model_settings, sender=ModelSetting, dispatch_uid="forget-model-settings-save")
         post_delete.connect(_forget_model_settings, sender=ModelSetting, dispatch_uid="forget-model-settings-delete")

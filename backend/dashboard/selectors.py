@@ -245,6 +245,7 @@ def rejections(window: Window) -> dict[str, Any]:
 
 def queues() -> list[dict[str, Any]]:
     """Each model's GPU queue right now: waiting turns and live workers serving it."""
+    from turns.metrics import queue_depth
     from turns.registry import model_list
     from turns.selectors import workers_alive
 
@@ -253,7 +254,7 @@ def queues() -> list[dict[str, Any]]:
     for spec in model_list():
         serving = [w for w in workers if spec.queue in str(w.get("queues", "")).split(",")]
         try:
-            depth: int | None = metrics.queue_depth(spec.queue)
+            depth: int | None = queue_depth(spec.queue)
         except Exception:  # noqa: BLE001 - Redis down: show the model without a depth
             depth = None
         rows.append(
@@ -333,3 +334,11 @@ def dashboard(window: Window) -> dict[str, Any]:
         "queues": queues(),
         "workers": workers(),
     }
+
+
+def model_setting_overrides() -> dict[str, dict[str, Any]]:
+    """Staff's switches over the model registry by model name (read through turns.registry, set in apps.py)."""
+    from .models import ModelSetting
+
+    rows = ModelSetting.objects.values("name", "enabled", "display_name", "description")
+    return {row["name"]: dict(row) for row in rows}

@@ -10,6 +10,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+from celery import current_app
 from django.conf import settings
 from django.core.files import File
 from django.core.files.storage import storages
@@ -120,10 +121,12 @@ def file_create(*, user: Any, received: Received) -> UploadedFile:
     return file
 
 
-def _queue_extraction(file_id: uuid.UUID) -> None:
-    from .tasks import extract_file
+# The files worker's task (files/tasks.py), sent by name: tasks import services, not the reverse.
+TASK_EXTRACT = "whale.files.extract"
 
-    extract_file.apply_async(args=(str(file_id),), queue=settings.WHALE_FILES_QUEUE)
+
+def _queue_extraction(file_id: uuid.UUID) -> None:
+    current_app.send_task(TASK_EXTRACT, args=(str(file_id),), queue=settings.WHALE_FILES_QUEUE)
 
 
 def _publish(file: UploadedFile) -> None:

@@ -15,7 +15,7 @@ EXTRACT_SOFT_LIMIT = settings.WHALE_FILES_EXTRACT_SECONDS + 30
 
 
 @shared_task(
-    name="whale.files.extract",
+    name=services.TASK_EXTRACT,
     soft_time_limit=EXTRACT_SOFT_LIMIT,
     time_limit=EXTRACT_SOFT_LIMIT + 30,
     autoretry_for=(ScanUnavailable,),

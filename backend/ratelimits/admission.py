@@ -12,6 +12,7 @@ from __future__ import annotations
 import bisect
 import math
 import time
+from collections.abc import Callable
 from typing import Any, cast
 
 from django.conf import settings
@@ -116,14 +117,15 @@ def admission_check(*, model: str, queue: str, priority: int) -> int:
 # new `queued` event to each waiting turn's stream whose position changed. Turn tasks carry the turn
 # id as their Celery task id, so a waiting task is found in the lists by its headers alone.
 
-PUBLISH_POSITION_LUA = """
-if redis.call('EXISTS', KEYS[2]) == 1 then return 0 end
-if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
-if redis.call('GET', KEYS[3]) == ARGV[1] then return 0 end
-redis.call('XADD', KEYS[1], '*', 'type', 'queued', 'data', ARGV[2])
-redis.call('SET', KEYS[3], ARGV[1], 'EX', tonumber(ARGV[3]))
-return 1
-"""
+# The event itself is written by the turns app (turns.streams.queue_position_publish, set here by
+# turns.apps): admission knows the queues, not the turns' streams.
+PositionPublisher = Callable[[str, int], bool]
+_position_publisher: PositionPublisher | None = None
+
+
+def position_publisher_set(publisher: PositionPublisher | None) -> None:
+    global _position_publisher
+    _position_publisher = publisher
 
 
 def position_key(turn_id: object) -> str:
@@ -157,20 +159,14 @@ def queue_positions(queue: str) -> dict[str, int]:
 
 
 def queue_positions_publish() -> int:
-    """Adds a `queued` event with the new position to every waiting turn whose position changed;
-    never after a worker took the turn (it holds the lease before it writes `started`)."""
-    from turns.streams import keys_for
-
-    from inference import protocol
-
-    client = get_redis()
-    script = client.register_script(PUBLISH_POSITION_LUA)
+    """Hands every waiting turn's position to the publisher, which adds a `queued` event where it changed;
+    returns how many it added."""
+    publisher = _position_publisher
+    if publisher is None:
+        return 0
     published = 0
     queues = {str(spec["queue"]) for spec in cast(dict[str, dict[str, Any]], settings.WHALE_MODELS).values()}
     for queue in sorted(queues):
         for turn_id, position in queue_positions(queue).items():
-            keys = keys_for(turn_id)
-            data = protocol.encode_event("queued", {"position": position})["data"]
-            ttl = settings.WHALE_TURN_DEADLINE_SECONDS
-            published += int(script(keys=[keys.events, keys.lease, position_key(turn_id)], args=[position, data, ttl]))
+            published += int(publisher(turn_id, position))
     return published

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from django.apps import apps
 from django.conf import settings
+from django.db import DatabaseError
 
 from common.errors import ValidationFailed
 
@@ -23,11 +24,21 @@ class ModelSpec:
     enabled: bool = True
 
 
-# Every turn looks the registry up; staff change it rarely. A process keeps what it read for this
-# long, and forgets it at once when a ModelSetting is saved in this process (dashboard/signals.py).
+# Staff's switches (enabled, display name, description) live in the dashboard's ModelSetting table. The
+# dashboard hands its reader over when it starts (dashboard/apps.py), so turns imports nothing of it.
+# Every turn looks the registry up and staff change it rarely: a process keeps what it read for this
+# long, and forgets it at once when a ModelSetting is saved or deleted in this process (dashboard/apps.py).
+OverridesReader = Callable[[], dict[str, dict[str, Any]]]
 OVERRIDES_TTL_SECONDS = 2.0
+_overrides_reader: OverridesReader | None = None
 _overrides_lock = threading.Lock()
 _overrides_cache: tuple[float, dict[str, dict[str, Any]]] | None = None
+
+
+def staff_overrides_reader_set(reader: OverridesReader | None) -> None:
+    global _overrides_reader
+    _overrides_reader = reader
+    forget_staff_overrides()
 
 
 def forget_staff_overrides() -> None:
@@ -37,16 +48,18 @@ def forget_staff_overrides() -> None:
 
 
 def _staff_overrides() -> dict[str, dict[str, Any]]:
-    """What staff changed in the admin (dashboard.ModelSetting): enabled, display name, description."""
+    """Staff's overrides by model name; none without a reader, before the table exists, or while the
+    database is unreachable (then the settings alone decide, and the next call asks again)."""
     global _overrides_cache
     cached = _overrides_cache
     if cached is not None and time.monotonic() - cached[0] < OVERRIDES_TTL_SECONDS:
         return cached[1]
+    reader = _overrides_reader
+    if reader is None:
+        return {}
     try:
-        setting = apps.get_model("dashboard", "ModelSetting")
-        rows = setting.objects.values("name", "enabled", "display_name", "description")
-        overrides = {row["name"]: row for row in rows}
-    except Exception:  # noqa: BLE001 - no table yet (migrations) or no database here: the settings alone decide
+        overrides = reader()
+    except DatabaseError:
         return {}
     with _overrides_lock:
         _overrides_cache = (time.monotonic(), overrides)

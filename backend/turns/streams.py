@@ -163,6 +163,29 @@ def queue_length(queue: str) -> int:
     return waiting_total(queue)
 
 
+# A waiting turn's new place in its queue, from the beat task (ratelimits.admission.queue_positions_publish):
+# not once a worker holds the lease (it writes `started` next), nor twice for one position.
+QUEUE_POSITION_LUA = """
+if redis.call('EXISTS', KEYS[2]) == 1 then return 0 end
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+if redis.call('GET', KEYS[3]) == ARGV[1] then return 0 end
+redis.call('XADD', KEYS[1], '*', 'type', 'queued', 'data', ARGV[2])
+redis.call('SET', KEYS[3], ARGV[1], 'EX', tonumber(ARGV[3]))
+return 1
+"""
+
+
+def queue_position_publish(turn_id: str, position: int) -> bool:
+    """Adds a `queued` event with the turn's position, if it changed; True when one was added."""
+    from ratelimits.admission import position_key
+
+    keys = keys_for(turn_id)
+    data = protocol.encode_event("queued", {"position": position})["data"]
+    script = get_redis().register_script(QUEUE_POSITION_LUA)
+    args: list[str | int] = [position, str(data), int(settings.WHALE_TURN_DEADLINE_SECONDS)]
+    return bool(script(keys=[keys.events, keys.lease, position_key(turn_id)], args=args))
+
+
 def iso(value: datetime | None) -> str | None:
     return value.isoformat() if value else None
 

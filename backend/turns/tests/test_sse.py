@@ -1,0 +1,59 @@
+"""turns.sse: the SSE frame format and TurnEventsView's answers before any stream opens (auth, owner, cursor)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from rest_framework.test import APIClient
+
+from chat.models import Conversation, Message
+from turns import sse, streams
+
+from .conftest import make_user
+
+pytestmark = pytest.mark.django_db
+
+
+def _turn(user: Any) -> Message:
+    conversation = Conversation.objects.create(user=user)
+    return Message.objects.create(
+        conversation=conversation, role=Message.Role.ASSISTANT, status=Message.Status.QUEUED, model="whale-r1"
+    )
+
+
+def test_a_frame_carries_its_cursor_type_and_json_data() -> None:
+    frame = sse.sse_frame("1-0.0.2", "content", {"delta": "héllo\n"})
+    lines = frame.split("\n")
+    assert lines[:2] == ["id: 1-0.0.2", "event: content"]
+    assert json.loads(lines[2].removeprefix("data: ")) == {"delta": "héllo\n"}
+    assert frame.endswith("\n\n")  # one blank line ends the frame, so a newline in the text cannot split it
+
+
+def test_a_frame_without_an_id_has_no_id_line() -> None:
+    assert sse.sse_frame(None, "queued", {}).startswith("event: queued\n")
+
+
+def test_the_reconnect_hint_is_a_comment_and_a_retry_delay() -> None:
+    hint = sse.reconnect_hint()
+    assert hint.startswith(": ") and f"retry: {streams.RECONNECT_AFTER_MS}\n" in hint
+
+
+def test_a_stream_needs_a_signed_in_user() -> None:
+    turn = _turn(make_user())
+    assert APIClient().get(f"/api/v1/turns/{turn.id}/events").status_code == 401
+
+
+def test_another_users_turn_is_not_found(api: APIClient) -> None:
+    turn = _turn(make_user())
+    response = api.get(f"/api/v1/turns/{turn.id}/events")
+    assert response.status_code == 404
+    assert response.json()["error"]["code"] == "not_found"
+
+
+def test_a_malformed_cursor_is_refused_before_the_stream_opens(api: APIClient, user: Any) -> None:
+    turn = _turn(user)
+    response = api.get(f"/api/v1/turns/{turn.id}/events", HTTP_LAST_EVENT_ID="not-a-cursor")
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "invalid_cursor"
