@@ -146,6 +146,7 @@ def reader(*, client_factory: Callable[[], Any], prefix: str) -> StreamReader:
     if found is None:
         found = StreamReader(client_factory=client_factory, wake_key=f"{prefix}:reader:{uuid.uuid4().hex}:wake")
         _readers[loop] = found
+    found.client_factory = client_factory  # a reader started from now on uses the caller's client
     return found
 
 
