@@ -200,7 +200,9 @@ async def tail_events(
     ) as subscription:
         while True:
             try:
-                entries = await asyncio.wait_for(subscription.get(), max(0.1, keepalive_seconds))
+                # asyncio.timeout, not wait_for: no task per event (wait_for starts one on Python 3.11).
+                async with asyncio.timeout(max(0.1, keepalive_seconds)):
+                    entries = await subscription.get()
             except TimeoutError:
                 entries = []
             except RedisError as exc:
