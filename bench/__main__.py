@@ -120,6 +120,7 @@ def _stack_settings(
         transports=tuple(t for t in args.transports.split(",") if t),
         backend_env=dict(item.split("=", 1) for item in args.backend_env),
         arrivals=arrivals,
+        profile_dir=args.profile.resolve() if args.profile else None,
     )
 
 
@@ -164,6 +165,9 @@ def main() -> None:
         type=int,
         default=32,
         help="after a staggered run, also measure this many simulated clients in lockstep (0: skip)",
+    )
+    parser.add_argument(
+        "--profile", type=Path, default=None, metavar="DIR", help="py-spy profiles of our stack's processes, per level"
     )
     parser.add_argument("--quick", action="store_true", help="levels 1,32, one round, 4 turns minimum")
     parser.add_argument("--postgres-url", default="postgres://postgres@127.0.0.1:5432/postgres")

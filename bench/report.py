@@ -445,6 +445,9 @@ def _burst_section(results: dict[str, Any]) -> list[str]:
     return lines
 
 
+KEPT_SECTIONS = ("stack-cost", "web-load", "research", "files")
+
+
 def write(results: dict[str, Any], *, doc_path: Path, results_path: Path) -> None:
     plot_path = results_path.parent / PLOT_NAME
     _plot(results, plot_path)
@@ -613,11 +616,11 @@ def write(results: dict[str, Any], *, doc_path: Path, results_path: Path) -> Non
         "",
     ]
     text = "\n".join(lines)
-    # bench.web_load, bench.research and bench.files write sections of their own into this page: keep
-    # them, before "Machine and versions".
+    # Sections written elsewhere (bench.web_load's, the notes on the stack's cost per turn): keep them,
+    # before "Machine and versions".
     old = doc_path.read_text() if doc_path.exists() else ""
-    for name in ("web-load", "research", "files"):
-        start, end = f"<!-- {name}:start -->", f"<!-- {name}:end -->"
+    for section in KEPT_SECTIONS:
+        start, end = f"<!-- {section}:start -->", f"<!-- {section}:end -->"
         if start in old and end in old:
             kept = start + old.split(start, 1)[1].split(end, 1)[0] + end
             text = text.replace("## Machine and versions", kept + "\n\n## Machine and versions", 1)

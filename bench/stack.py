@@ -23,7 +23,7 @@ import psycopg
 from psycopg import sql
 from redis import Redis
 
-from . import processes
+from . import processes, profile
 from .clients import (
     BENCH_EMAIL_DOMAIN,
     BenchUser,
@@ -66,6 +66,7 @@ class StackSettings:
     # (the fault suite's long answers), and the models they serve: model name -> worker name.
     simulated_workers: dict[str, dict[str, str]] = field(default_factory=dict)
     model_workers: dict[str, str] = field(default_factory=dict)
+    profile_dir: Path | None = None  # py-spy profiles of each process during each level (bench/profile.py)
 
 
 def postgres_free_connections(postgres_url: str) -> int | None:
@@ -360,6 +361,13 @@ async def _gather_limited(coroutines: list[Coroutine[Any, Any, T]], limit: int) 
     return list(await asyncio.gather(*(one(c) for c in coroutines)))
 
 
+def _profiled(settings: StackSettings, running: RunningStack, label: str) -> contextlib.AbstractContextManager[None]:
+    if settings.profile_dir is None:
+        return contextlib.nullcontext()
+    pids = {name: process.popen.pid for name, process in running.processes.items()}
+    return profile.recording(pids, settings.profile_dir, label)
+
+
 async def measure(
     settings: StackSettings, levels: list[int], *, rounds: int, min_turns: int, warmup: int
 ) -> dict[str, object]:
@@ -416,12 +424,13 @@ async def measure(
             for level in levels:
                 for transport in settings.transports:
                     before = running.cpu_seconds()
-                    result = await run_level(
-                        runner(transport),
-                        level=level,
-                        turns_each=turns_per_client(level, rounds=rounds, min_turns=min_turns),
-                        spread_seconds=spread,
-                    )
+                    with _profiled(settings, running, f"{settings.engine}-{transport}-{level}"):
+                        result = await run_level(
+                            runner(transport),
+                            level=level,
+                            turns_each=turns_per_client(level, rounds=rounds, min_turns=min_turns),
+                            spread_seconds=spread,
+                        )
                     after = running.cpu_seconds()
                     # CPU per turn, by process: where our overhead is spent.
                     cpu[transport].append(

@@ -9,6 +9,7 @@ import uuid
 from typing import Any
 from urllib.parse import parse_qs
 
+import orjson
 from asgiref.sync import sync_to_async
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
@@ -50,7 +51,15 @@ async def _scope_user(scope: dict[str, Any], query: dict[str, str]) -> User | No
     return await database_sync_to_async(user_from_access_token)(token)
 
 
-class TurnConsumer(AsyncJsonWebsocketConsumer):
+class OrjsonWebsocketConsumer(AsyncJsonWebsocketConsumer):
+    """Frames encoded with orjson (compact UTF-8): every event of every open turn is encoded here."""
+
+    @classmethod
+    async def encode_json(cls, content: Any) -> str:
+        return orjson.dumps(content).decode()
+
+
+class TurnConsumer(OrjsonWebsocketConsumer):
     """Streams one turn's events as `{"id", "type", "data"}` frames, then closes with 1000."""
 
     pump: asyncio.Task[None] | None = None
@@ -114,7 +123,7 @@ class TurnConsumer(AsyncJsonWebsocketConsumer):
             await self.send_json({"type": "pong"})
 
 
-class UserEventsConsumer(AsyncJsonWebsocketConsumer):
+class UserEventsConsumer(OrjsonWebsocketConsumer):
     """Forwards the user's events (group `user.<id>`) to every open tab and device."""
 
     group: str | None = None

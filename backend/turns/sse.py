@@ -10,6 +10,7 @@ import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
+import orjson
 from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 from django.conf import settings
@@ -52,7 +53,7 @@ class EventStreamRenderer(BaseRenderer):
 
 def sse_frame(event_id: str | None, event_type: str, data: dict[str, Any]) -> str:
     head = f"id: {event_id}\n" if event_id else ""
-    return f"{head}event: {event_type}\ndata: {json.dumps(data, separators=(',', ':'), ensure_ascii=False)}\n\n"
+    return f"{head}event: {event_type}\ndata: {orjson.dumps(data).decode()}\n\n"
 
 
 def reconnect_hint() -> str:

@@ -15,6 +15,8 @@ from common.redis import get_async_redis, get_redis
 from inference import protocol
 from inference.protocol import Cursor, TurnKeys
 
+from . import fanout
+
 BACKEND_LEASE_OWNER = "backend"
 # How long a client waits before it reconnects (with its cursor) after a stream ended because Redis went away.
 RECONNECT_AFTER_MS = 2000
@@ -213,39 +215,45 @@ async def tail_events(
     comes back with the last event's id continues from there.
     """
     keys = keys_for(turn_id)
-    client = get_async_redis()
-    last_id = cursor.stream_id
-    block_ms = max(100, int(keepalive_seconds * 1000))
-    while True:
-        try:
-            response = await client.xread({keys.events: last_id}, count=512, block=block_ms)
-        except RedisError as exc:
-            raise StreamUnavailable(str(exc)) from exc
-        if response:
-            for entry_id, fields in response[0][1]:
-                event_type, data = protocol.decode_event(fields)
-                cursor = cursor.advance(entry_id, event_type, data)
-                last_id = entry_id
-                yield TurnEvent(cursor.render(), event_type, data)
-                if event_type in protocol.TERMINAL_EVENTS:
-                    return
-            continue
-        try:
-            exists = await client.exists(keys.events)
-        except RedisError as exc:
-            raise StreamUnavailable(str(exc)) from exc
-        if exists:
-            yield None
-            continue
-        message = await load_final()
-        if message is None:
-            # No stream and no saved result: the turn is waiting for the reaper to settle it.
-            yield None
-            await asyncio.sleep(min(keepalive_seconds, 1.0))
-            continue
-        for event in replay_from_saved(message, cursor):
-            yield event
-        return
+    async with fanout.subscribed(
+        client_factory=lambda: get_async_redis(),
+        prefix=settings.WHALE_REDIS_PREFIX,
+        key=keys.events,
+        last_id=cursor.stream_id,
+    ) as subscription:
+        while True:
+            try:
+                # asyncio.timeout, not wait_for: no task per event (wait_for starts one on Python 3.11).
+                async with asyncio.timeout(max(0.1, keepalive_seconds)):
+                    entries = await subscription.get()
+            except TimeoutError:
+                entries = []
+            except RedisError as exc:
+                raise StreamUnavailable(str(exc)) from exc
+            if entries:
+                for entry_id, fields in entries:
+                    event_type, data = protocol.decode_event(fields)
+                    cursor = cursor.advance(entry_id, event_type, data)
+                    yield TurnEvent(cursor.render(), event_type, data)
+                    if event_type in protocol.TERMINAL_EVENTS:
+                        return
+                continue
+            try:
+                exists = await subscription.client.exists(keys.events)
+            except RedisError as exc:
+                raise StreamUnavailable(str(exc)) from exc
+            if exists:
+                yield None
+                continue
+            message = await load_final()
+            if message is None:
+                # No stream and no saved result: the turn is waiting for the reaper to settle it.
+                yield None
+                await asyncio.sleep(min(keepalive_seconds, 1.0))
+                continue
+            for event in replay_from_saved(message, cursor):
+                yield event
+            return
 
 
 def replay_from_saved(message: Any, cursor: Cursor) -> list[TurnEvent]:

@@ -1,0 +1,92 @@
+"""One Redis reader per event loop: every subscriber of a stream gets each entry once, a late joiner is not
+held up by the reader's blocking read, and a Redis failure reaches every subscriber."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from typing import Any
+
+import redis.asyncio as aredis
+from django.conf import settings
+from redis.exceptions import RedisError
+
+from common.redis import get_async_redis
+from turns import fanout
+
+
+def stream_key() -> str:
+    return f"{settings.WHALE_REDIS_PREFIX}:fanout-test:{uuid.uuid4().hex}"
+
+
+async def test_two_subscribers_of_one_stream_each_get_every_entry_once() -> None:
+    client = get_async_redis()
+    key = stream_key()
+    first_id = await client.xadd(key, {"n": "1"})
+    async with (
+        fanout.subscribed(client_factory=get_async_redis, prefix="t", key=key, last_id="0") as a,
+        fanout.subscribed(client_factory=get_async_redis, prefix="t", key=key, last_id=first_id) as b,
+    ):
+        assert [fields["n"] for _, fields in await asyncio.wait_for(a.get(), 5)] == ["1"]
+        await client.xadd(key, {"n": "2"})
+        got_a = [fields["n"] for _, fields in await asyncio.wait_for(a.get(), 5)]
+        got_b = [fields["n"] for _, fields in await asyncio.wait_for(b.get(), 5)]
+    assert got_a == got_b == ["2"]
+    assert a.queue.empty() and b.queue.empty()
+    await client.delete(key)
+
+
+async def test_a_subscriber_joining_a_blocked_reader_wakes_it() -> None:
+    client = get_async_redis()
+    quiet, busy = stream_key(), stream_key()
+    await client.xadd(busy, {"n": "1"})
+    async with fanout.subscribed(client_factory=get_async_redis, prefix="t", key=quiet, last_id="0"):
+        await asyncio.sleep(0.2)  # the reader is now in its blocking read (BLOCK_MS is 10 s)
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        async with fanout.subscribed(client_factory=get_async_redis, prefix="t", key=busy, last_id="0") as late:
+            entries = await asyncio.wait_for(late.get(), 5)
+        waited = loop.time() - started
+    assert [fields["n"] for _, fields in entries] == ["1"]
+    assert waited < fanout.BLOCK_MS / 1000 / 2  # woken, not left until the block ran out
+    await client.delete(quiet, busy)
+
+
+class FailingRedis:
+    """A client of a Redis that is not there: every read fails as during a restart."""
+
+    def __init__(self) -> None:
+        self.gone = aredis.Redis.from_url("redis://127.0.0.1:1/0", socket_connect_timeout=0.5)
+
+    async def xread(self, *args: Any, **kwargs: Any) -> Any:
+        return await self.gone.xread(*args, **kwargs)
+
+
+async def test_a_redis_failure_reaches_every_subscriber_and_the_next_one_gets_a_new_reader() -> None:
+    async with (
+        fanout.subscribed(client_factory=FailingRedis, prefix="t", key=stream_key(), last_id="0") as a,
+        fanout.subscribed(client_factory=FailingRedis, prefix="t", key=stream_key(), last_id="0") as b,
+    ):
+        for subscription in (a, b):
+            try:
+                await asyncio.wait_for(subscription.get(), 5)
+            except RedisError:
+                pass
+            else:
+                raise AssertionError("the failure did not reach a subscriber")
+    key = stream_key()
+    await get_async_redis().xadd(key, {"n": "1"})
+    async with fanout.subscribed(client_factory=get_async_redis, prefix="t", key=key, last_id="0") as again:
+        assert len(await asyncio.wait_for(again.get(), 5)) == 1
+    await get_async_redis().delete(key)
+
+
+async def test_the_reader_stops_when_its_last_subscriber_leaves() -> None:
+    async with fanout.subscribed(client_factory=get_async_redis, prefix="t", key=stream_key(), last_id="0"):
+        reader = fanout.reader(client_factory=get_async_redis, prefix="t")
+        task = reader.task
+        assert task is not None and not task.done()
+    await asyncio.sleep(0)
+    assert reader.task is None
+    await asyncio.sleep(0.05)
+    assert task.done()
