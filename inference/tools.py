@@ -29,6 +29,7 @@ FENCE_OPEN = "```json\n"
 _ARGUMENT_ENDS = ("\n```" + TOOL_CALL_END, "```" + TOOL_CALL_END, TOOL_CALL_END)
 
 MAX_TOOLS = 128
+MAX_PARALLEL_CALLS = 8  # a forced answer lists at most 2 calls per tool, and at most this many
 
 
 class InvalidTools(ValueError):
@@ -127,10 +128,9 @@ def guided_tool_schema(tools: Sequence[Mapping[str, Any]], *, named: str | None,
         }
         for tool in tools
     ]
-    schema: dict[str, Any] = {"type": "array", "minItems": 1, "items": {"anyOf": calls}}
-    if not parallel:
-        schema["maxItems"] = 1
-    return schema
+    # Bounded, or a weak model lists calls until max_tokens cuts the JSON.
+    most = min(MAX_PARALLEL_CALLS, 2 * len(tools)) if parallel else 1
+    return {"type": "array", "minItems": 1, "maxItems": most, "items": {"anyOf": calls}}
 
 
 class ToolCallReader(Protocol):
@@ -296,12 +296,8 @@ class GuidedToolCalls:
     def finish(self) -> tuple[str, list[ToolCallDelta]]:
         if self.named is not None:
             return "", []
-        try:
-            listed = json.loads("".join(self._text))
-        except ValueError:
-            return "", []  # cut short (max_tokens): no call is complete
         deltas: list[ToolCallDelta] = []
-        for index, item in enumerate(listed if isinstance(listed, list) else []):
+        for index, item in enumerate(_complete_items("".join(self._text))):
             if not isinstance(item, dict) or not isinstance(item.get("name"), str):
                 continue
             arguments = json.dumps(item.get("parameters", {}), ensure_ascii=False)
@@ -313,6 +309,25 @@ class GuidedToolCalls:
             self._calls.append(call)
             deltas.append({"index": index, "id": call["id"], "name": item["name"], "arguments_delta": arguments})
         return "", deltas
+
+
+def _complete_items(text: str) -> list[Any]:
+    """The items of a JSON list, as many as are complete when the list was cut short (max_tokens)."""
+    decoder = json.JSONDecoder()
+    items: list[Any] = []
+    position = text.find("[") + 1
+    if position == 0:
+        return items
+    while True:
+        while position < len(text) and text[position] in " \n\r\t,":
+            position += 1
+        if position >= len(text) or text[position] == "]":
+            return items
+        try:
+            item, position = decoder.raw_decode(text, position)
+        except ValueError:
+            return items
+        items.append(item)
 
 
 def tool_call_reader(

@@ -182,3 +182,16 @@ def test_a_guided_named_call_streams_its_arguments() -> None:
 
     assert first[0]["id"] == second[0]["id"] and first[0]["name"] == "get_weather"
     assert reader.calls[0]["function"]["arguments"] == '{"city": "Lima"}'
+
+
+def test_a_guided_list_cut_short_keeps_its_complete_calls() -> None:
+    reader = GuidedToolCalls(named=None)
+    reader.feed('[{"name": "get_time", "parameters": {}}, {"name": "get_weather", "parameters": {"ci')
+    _, deltas = reader.finish()
+
+    assert [d["name"] for d in deltas] == ["get_time"]
+
+
+def test_a_forced_list_of_calls_is_bounded() -> None:
+    assert guided_tool_schema([WEATHER], named=None, parallel=True)["maxItems"] == 2
+    assert guided_tool_schema([WEATHER] * 10, named=None, parallel=True)["maxItems"] == 8
