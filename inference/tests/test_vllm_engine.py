@@ -158,3 +158,32 @@ def test_a_bad_regex_is_refused_as_an_invalid_request(vllm_engine: Any, loop_thr
     with pytest.raises(EngineError) as refused:
         loop_thread.run(collect(vllm_engine, req), timeout=120)
     assert refused.value.code == "invalid_request"
+
+
+def test_a_required_tool_call_is_guided_into_a_valid_call(vllm_engine: Any, loop_thread: Any) -> None:
+    import json
+
+    from inference.tools import assemble_tool_calls
+
+    tool = {
+        "type": "function",
+        "function": {
+            "name": "get_weather",
+            "parameters": {
+                "type": "object",
+                "properties": {"unit": {"type": "string", "enum": ["c", "f"]}},
+                "required": ["unit"],
+                "additionalProperties": False,
+            },
+        },
+    }
+    req = dataclasses.replace(request("Weather?", reasoning=False), tools=[tool], tool_choice="required")
+    chunks = loop_thread.run(collect(vllm_engine, req), timeout=120)
+
+    calls = assemble_tool_calls(d for c in chunks for d in c.tool_calls)
+    assert 1 <= len(calls) <= 2
+    for call in calls:
+        assert call["function"]["name"] == "get_weather"
+        assert json.loads(call["function"]["arguments"])["unit"] in {"c", "f"}
+    assert chunks[-1].finish_reason == "tool_calls"
+    assert "".join(c.content for c in chunks) == ""
