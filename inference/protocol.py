@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import asdict, dataclass, field
-from typing import Any, Literal, TypedDict
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any, Literal, NotRequired, TypedDict
 
 import orjson
 
-PROTOCOL_VERSION = 1
+# 2: tools, guided decoding, reasoning effort, raw prompts, prefix completion, cached tokens. Every
+# addition is optional with a default, so a version-1 payload still decodes.
+PROTOCOL_VERSION = 2
 
 # Celery task names (the GPU worker and the backend each register their own side).
 TASK_GENERATE_TURN = "whale.generate_turn"  # backend -> GPU queue of the model
@@ -30,10 +32,13 @@ EVENT_QUEUED = "queued"
 EVENT_STARTED = "started"
 EVENT_REASONING = "reasoning"
 EVENT_CONTENT = "content"
+# One delta of a tool call's arguments: {"index", "id", "name", "arguments_delta"} (id and name are
+# on a call's first delta; later ones may repeat them).
+EVENT_TOOL_CALL = "tool_call"
 EVENT_DONE = "done"
 EVENT_ERROR = "error"
 TERMINAL_EVENTS = frozenset({EVENT_DONE, EVENT_ERROR})
-EventType = Literal["queued", "started", "reasoning", "content", "done", "error"]
+EventType = Literal["queued", "started", "reasoning", "content", "tool_call", "done", "error"]
 
 # How long a worker's lease on a turn lives without renewal; a worker renews it every
 # LEASE_RENEW_SECONDS while the turn runs. A turn whose lease lapsed has lost its worker.
@@ -78,9 +83,58 @@ class TurnKeys:
     lease: str  # SET NX EX by whoever may write the turn's events (a worker, or the backend to end it)
 
 
+class ToolCallFunction(TypedDict):
+    name: str
+    arguments: str  # JSON text, as the model wrote it
+
+
+class ToolCall(TypedDict):
+    id: str
+    type: Literal["function"]
+    function: ToolCallFunction
+
+
 class ChatMessage(TypedDict):
-    role: Literal["user", "assistant"]
+    role: Literal["user", "assistant", "tool", "system"]
     content: str
+    # assistant: its reasoning, passed back across tool calls (DeepSeek's thinking-mode rules)
+    reasoning_content: NotRequired[str]
+    tool_calls: NotRequired[list[ToolCall]]  # assistant: the calls it made
+    tool_call_id: NotRequired[str]  # tool: the call this is the result of
+    # Only on the last message, an assistant's: the answer continues its content (prefix completion).
+    prefix: NotRequired[bool]
+
+
+class ToolCallDelta(TypedDict):
+    """The data of a `tool_call` event."""
+
+    index: int  # which call of the answer, from 0
+    id: str
+    name: str
+    arguments_delta: str
+
+
+class Usage(TypedDict):
+    """`usage` of a `done` event."""
+
+    prompt_tokens: int
+    completion_tokens: int
+    reasoning_tokens: int
+    # Prompt tokens the engine served from its prefix cache, by its own count; 0 when it does not say.
+    cached_tokens: int
+
+
+# The error code of an `error` event for a task the engine refuses (a bad schema, a bad regex, ...).
+ERROR_INVALID_REQUEST = "invalid_request"
+
+TOOL_CHOICES = ("none", "auto", "required")
+REASONING_EFFORTS = ("low", "medium", "high")
+# The one key a `guided` setting has, and what it holds.
+GUIDED_KINDS = ("json_object", "json_schema", "regex", "choice")
+
+ReasoningEffort = Literal["low", "medium", "high"]
+# "none" | "auto" | "required" | {"type": "function", "function": {"name": ...}}
+ToolChoice = str | dict[str, Any]
 
 
 @dataclass
@@ -88,6 +142,20 @@ class SamplingSettings:
     temperature: float = 0.6
     top_p: float = 0.95
     max_tokens: int = 512
+    # Exactly one of {"json_object": True}, {"json_schema": {...}}, {"regex": "..."}, {"choice": [...]}:
+    # constrains the answer (after the think block) by structured outputs.
+    guided: dict[str, Any] | None = None
+    reasoning_effort: ReasoningEffort | None = None  # bounds the reasoning length; None: the model's own
+    stop: list[str] = field(default_factory=list)
+    seed: int | None = None
+    presence_penalty: float = 0.0
+    frequency_penalty: float = 0.0
+
+    @classmethod
+    def from_payload(cls, payload: dict[str, Any]) -> SamplingSettings:
+        """Ignores keys it does not know: a newer backend may add settings."""
+        known = {f.name for f in fields(cls)}
+        return cls(**{key: value for key, value in payload.items() if key in known})
 
 
 @dataclass
@@ -99,7 +167,8 @@ class TurnTask:
     user_id: str
     model: str  # the registry name the user picked, e.g. "whale-r1"
     reasoning: bool  # force "<think>\n" (DeepThink) or an empty think block (chat)
-    messages: list[ChatMessage]  # the branch, oldest first, ending with the user's turn; no reasoning
+    # The branch, oldest first, ending with the user's turn (or tool results, or an assistant prefix).
+    messages: list[ChatMessage]
     keys: TurnKeys
     deadline: float  # epoch seconds; past it the worker gives up with an error
     sampling: SamplingSettings = field(default_factory=SamplingSettings)
@@ -107,6 +176,13 @@ class TurnTask:
     request_id: str = ""
     # The id of the HTTP request that queued the turn: the worker's log lines carry it (inference/logs.py).
     origin_request_id: str = ""
+    # OpenAI function tools: [{"type": "function", "function": {"name", "description"?, "parameters"?}}].
+    tools: list[dict[str, Any]] | None = None
+    tool_choice: ToolChoice | None = None  # None: "auto" when tools are given
+    parallel_tool_calls: bool = True
+    # A raw text prompt (the legacy completions API): no chat template, no think block, `reasoning`
+    # ignored, content events only. `messages` is then empty.
+    prompt: str | None = None
     version: int = PROTOCOL_VERSION
 
     def to_payload(self) -> dict[str, Any]:
@@ -116,8 +192,15 @@ class TurnTask:
     def from_payload(cls, payload: dict[str, Any]) -> TurnTask:
         data = dict(payload)
         data["keys"] = TurnKeys(**data["keys"])
-        data["sampling"] = SamplingSettings(**data.get("sampling", {}))
+        data["sampling"] = SamplingSettings.from_payload(data.get("sampling") or {})
         return cls(**data)
+
+    @property
+    def effective_tool_choice(self) -> ToolChoice:
+        """What the engine does with the tools: "none" without any, "auto" when unset."""
+        if not self.tools:
+            return "none"
+        return self.tool_choice if self.tool_choice is not None else "auto"
 
 
 @dataclass
