@@ -7,6 +7,14 @@ THINK_CLOSE = "</think>"
 _TAGS = (THINK_OPEN, THINK_CLOSE)
 _CLOSE_PATTERNS = ("\n" + THINK_CLOSE, THINK_CLOSE)
 
+# reasoning_effort -> the most tokens the model may think before the engine closes its think block
+# (vLLM's thinking_token_budget). "high" (and no effort) leaves it to the model and max_tokens.
+REASONING_BUDGETS: dict[str, int | None] = {"low": 256, "medium": 1024, "high": None}
+
+
+def reasoning_budget(effort: str | None) -> int | None:
+    return REASONING_BUDGETS.get(effort) if effort else None
+
 
 def _scan(text: str, *, stops: tuple[str, ...]) -> tuple[str, int, int]:
     """Walks `text` left to right dropping stray tags, until a stop pattern or a possible partial pattern.

@@ -19,7 +19,8 @@ from redis.exceptions import RedisError
 from inference import protocol
 from inference.engines.base import Engine, EngineError, GenerationChunk, GenerationRequest
 from inference.prompting import title_messages
-from inference.protocol import TitleTask, TurnKeys, TurnTask
+from inference.protocol import TitleTask, ToolCallDelta, TurnKeys, TurnTask
+from inference.tools import assemble_tool_calls
 
 logger = logging.getLogger(__name__)
 
@@ -76,6 +77,8 @@ class _Progress:
 
     reasoning: list[str] = field(default_factory=list)
     content: list[str] = field(default_factory=list)
+    tool_calls: list[ToolCallDelta] = field(default_factory=list)  # waiting to be flushed
+    all_tool_calls: list[ToolCallDelta] = field(default_factory=list)
     last: GenerationChunk | None = None
     first_token_at: str | None = None
     # Set when the first text arrives: that delta is written at once, not after a coalescing interval.
@@ -205,9 +208,13 @@ class TurnRunner:
         request_id = task.request_id or f"turn-{task.turn_id}-{uuid.uuid4().hex[:8]}"
         request = GenerationRequest(
             request_id=request_id,
-            messages=[{"role": m["role"], "content": m["content"]} for m in task.messages],
+            messages=[dict(m) for m in task.messages],
             reasoning=task.reasoning,
             sampling=task.sampling,
+            tools=task.tools,
+            tool_choice=task.tool_choice,
+            parallel_tool_calls=task.parallel_tool_calls,
+            prompt=task.prompt,
         )
         progress = _Progress()
         # The engine starts on the prompt while `started` is written; every delta is written after it.
@@ -280,15 +287,17 @@ class TurnRunner:
             if error is not None and not isinstance(error, EngineError):
                 logger.error("turn %s failed", task.turn_id, exc_info=error)
             code = error.code if isinstance(error, EngineError) else "engine_error"
-            await self._finish(
-                task, lease, protocol.EVENT_ERROR, {"code": code, "message": "The model could not finish this answer."}
+            # A refused request says why; anything else stays generic for the user.
+            message = (
+                str(error) if code == protocol.ERROR_INVALID_REQUEST else "The model could not finish this answer."
             )
+            await self._finish(task, lease, protocol.EVENT_ERROR, {"code": code, "message": message})
             return "error"
         await self._finish(
             task,
             lease,
             protocol.EVENT_DONE,
-            _done("done", progress.last.finish_reason or "stop", progress.last, timings),
+            _done("done", progress.last.finish_reason or "stop", progress.last, timings, progress.all_tool_calls),
         )
         return "done"
 
@@ -322,13 +331,15 @@ class TurnRunner:
 
     async def _pump(self, request: GenerationRequest, progress: _Progress) -> None:
         async for chunk in self.engine.generate(request):
-            if (chunk.reasoning or chunk.content) and progress.first_token_at is None:
+            if (chunk.reasoning or chunk.content or chunk.tool_calls) and progress.first_token_at is None:
                 progress.first_token_at = iso_now()
                 progress.first_token.set()
             if chunk.reasoning:
                 progress.reasoning.append(chunk.reasoning)
             if chunk.content:
                 progress.content.append(chunk.content)
+            progress.tool_calls.extend(chunk.tool_calls)
+            progress.all_tool_calls.extend(chunk.tool_calls)
             progress.last = chunk
 
     async def _stop(self, request_id: str, producer: asyncio.Task[None]) -> None:
@@ -345,11 +356,14 @@ class TurnRunner:
     async def _flush(self, keys: TurnKeys, progress: _Progress, *, renew: bool) -> tuple[bool, str | None]:
         """One round trip: the buffered deltas, the lease renewal when due, and a look at the cancel key."""
         reasoning, content = progress.take()
+        calls, progress.tool_calls = _coalesce(progress.tool_calls), []
         async with self.redis.pipeline(transaction=False) as pipe:
             if reasoning:
                 pipe.xadd(keys.events, _event(protocol.EVENT_REASONING, {"delta": reasoning}))
             if content:
                 pipe.xadd(keys.events, _event(protocol.EVENT_CONTENT, {"delta": content}))
+            for call in calls:
+                pipe.xadd(keys.events, _event(protocol.EVENT_TOOL_CALL, dict(call)))
             if renew:
                 pipe.get(keys.lease)
                 pipe.expire(keys.lease, protocol.LEASE_TTL_SECONDS)
@@ -360,6 +374,7 @@ class TurnRunner:
                 # Keep the text for the next flush rather than lose it.
                 progress.reasoning.insert(0, reasoning)
                 progress.content.insert(0, content)
+                progress.tool_calls[:0] = calls
                 raise
         lease_holder = results[-3] if renew else self.worker_id
         return results[-1] is not None, lease_holder
@@ -419,17 +434,40 @@ def _event(event_type: str, data: dict[str, Any]) -> Any:
     return protocol.encode_event(cast(protocol.EventType, event_type), data)
 
 
-def _done(status: str, finish_reason: str, last: GenerationChunk | None, timings: dict[str, Any]) -> dict[str, Any]:
-    return {
+def _done(
+    status: str,
+    finish_reason: str,
+    last: GenerationChunk | None,
+    timings: dict[str, Any],
+    tool_calls: list[ToolCallDelta] | None = None,
+) -> dict[str, Any]:
+    done: dict[str, Any] = {
         "status": status,
         "finish_reason": finish_reason,
         "usage": {
             "prompt_tokens": last.prompt_tokens if last else 0,
             "completion_tokens": last.completion_tokens if last else 0,
             "reasoning_tokens": last.reasoning_tokens if last else 0,
+            "cached_tokens": last.cached_tokens if last else 0,
         },
         "timings": {key: value for key, value in timings.items() if value is not None},
     }
+    if tool_calls:
+        done["tool_calls"] = assemble_tool_calls(tool_calls)
+    return done
+
+
+def _coalesce(deltas: list[ToolCallDelta]) -> list[ToolCallDelta]:
+    """Consecutive deltas of one call as one event."""
+    merged: list[ToolCallDelta] = []
+    for delta in deltas:
+        if merged and merged[-1]["index"] == delta["index"]:
+            joined = merged[-1].copy()
+            joined["arguments_delta"] += delta["arguments_delta"]
+            merged[-1] = joined
+        else:
+            merged.append(delta.copy())
+    return merged
 
 
 def _deadline_error() -> dict[str, Any]:

@@ -4,18 +4,23 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
-from inference.protocol import SamplingSettings
+from inference.protocol import SamplingSettings, ToolCallDelta
 
 
 @dataclass(frozen=True)
 class GenerationRequest:
     request_id: str
-    messages: Sequence[Mapping[str, str]]  # oldest first, ending with the user; content only, no reasoning
+    # Oldest first (protocol.ChatMessage): ending with the user, tool results, or an assistant prefix.
+    messages: Sequence[Mapping[str, Any]]
     reasoning: bool  # DeepThink: let the model reason first; off: the chat model answers directly
     sampling: SamplingSettings = field(default_factory=SamplingSettings)
     ignore_eos: bool = False  # keep generating past the end of the answer (benchmarks and tests only)
+    tools: Sequence[Mapping[str, Any]] | None = None  # OpenAI function tools
+    tool_choice: str | Mapping[str, Any] | None = None  # None: "auto" when there are tools
+    parallel_tool_calls: bool = True
+    prompt: str | None = None  # a raw text prompt instead of messages: no template, no think block
 
 
 @dataclass(frozen=True)
@@ -25,7 +30,9 @@ class GenerationChunk:
     completion_tokens: int = 0  # cumulative
     reasoning_tokens: int = 0  # cumulative, counted by the adapter (vLLM reports 0)
     prompt_tokens: int = 0
-    finish_reason: str | None = None  # set on the last chunk: "stop", "length", "abort", ...
+    finish_reason: str | None = None  # set on the last chunk: "stop", "length", "tool_calls", "abort", ...
+    tool_calls: tuple[ToolCallDelta, ...] = ()  # new tool-call deltas since the previous chunk
+    cached_tokens: int = 0  # prompt tokens the engine served from its prefix cache, by its own count
 
 
 @dataclass(frozen=True)
@@ -34,6 +41,10 @@ class EngineInfo:
     model: str  # what is actually served, e.g. "deepseek-ai/DeepSeek-R1-Distill-Qwen-1.5B"
     is_demo_fallback: bool  # True when the tiny offline demo model stands in for the real one
     max_model_len: int
+
+
+# The EngineError code of a request the engine refuses (a bad schema or regex, an unknown tool, ...).
+INVALID_REQUEST = "invalid_request"
 
 
 class EngineError(Exception):

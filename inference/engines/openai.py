@@ -12,9 +12,10 @@ from typing import Any
 import httpx
 
 from inference.prompting import normalize_messages
+from inference.protocol import ToolCallDelta
 from inference.reasoning import ReasoningSplitter
 
-from .base import EngineError, EngineInfo, GenerationChunk, GenerationRequest
+from .base import INVALID_REQUEST, EngineError, EngineInfo, GenerationChunk, GenerationRequest
 
 logger = logging.getLogger(__name__)
 
@@ -72,11 +73,33 @@ class OpenAIEngine:
         )
 
     def _body(self, req: GenerationRequest) -> dict[str, Any]:
-        system, turns = normalize_messages(req.messages)
-        messages = [{"role": turn.role, "content": turn.content} for turn in turns]
-        if system:
-            messages[0]["content"] = f"{system}\n\n{messages[0]['content']}"
+        if req.prompt is not None:
+            raise EngineError("the openai engine does not take raw prompts", code=INVALID_REQUEST)
+        messages: list[dict[str, Any]]
+        if req.tools or any(m.get("role") == "tool" or m.get("tool_calls") or m.get("prefix") for m in req.messages):
+            messages = [dict(m) for m in req.messages]  # the upstream speaks the same wire format
+        else:
+            system, turns = normalize_messages(req.messages)
+            messages = [{"role": turn.role, "content": turn.content} for turn in turns]
+            if system:
+                messages[0]["content"] = f"{system}\n\n{messages[0]['content']}"
+        extra: dict[str, Any] = {
+            key: value
+            for key, value in {
+                "tools": list(req.tools) if req.tools else None,
+                "tool_choice": req.tool_choice if req.tools else None,
+                "parallel_tool_calls": req.parallel_tool_calls if req.tools else None,
+                "stop": list(req.sampling.stop) or None,
+                "seed": req.sampling.seed,
+                "presence_penalty": req.sampling.presence_penalty or None,
+                "frequency_penalty": req.sampling.frequency_penalty or None,
+                "reasoning_effort": req.sampling.reasoning_effort if req.reasoning else None,
+                "response_format": _response_format(req.sampling.guided),
+            }.items()
+            if value is not None
+        }
         return {
+            **extra,
             "model": self.model if req.reasoning else self.chat_model,
             "messages": messages,
             "stream": True,
@@ -94,6 +117,7 @@ class OpenAIEngine:
         counted = reasoning_counted = prompt_tokens = 0
         usage: dict[str, Any] = {}
         finish_reason: str | None = None
+        call_ids: dict[int, tuple[str, str]] = {}  # index -> (id, name), from a call's first delta
         self._aborted.discard(req.request_id)
         try:
             async with self._client.stream("POST", "/chat/completions", json=self._body(req)) as response:
@@ -121,12 +145,14 @@ class OpenAIEngine:
                             counted += 1
                             reasoning_counted += 1 if reasoning else 0
                         finish_reason = choice.get("finish_reason") or finish_reason
-                        if reasoning or content:
+                        calls = tuple(_tool_call_deltas(delta.get("tool_calls") or [], call_ids))
+                        if reasoning or content or calls:
                             yield GenerationChunk(
                                 reasoning=reasoning,
                                 content=content,
                                 completion_tokens=counted,
                                 reasoning_tokens=reasoning_counted,
+                                tool_calls=calls,
                             )
         except EngineError:
             raise
@@ -148,6 +174,12 @@ class OpenAIEngine:
             reasoning_tokens=int(details.get("reasoning_tokens") or reasoning_counted),
             prompt_tokens=prompt_tokens,
             finish_reason="abort" if aborted else (finish_reason or "stop"),
+            # OpenAI's name, or DeepSeek's; 0 when the upstream does not say.
+            cached_tokens=int(
+                (usage.get("prompt_tokens_details") or {}).get("cached_tokens")
+                or usage.get("prompt_cache_hit_tokens")
+                or 0
+            ),
         )
 
     async def abort(self, request_id: str) -> None:
@@ -162,3 +194,26 @@ class OpenAIEngine:
         if self._client is not None:
             client, self._client = self._client, None
             await client.aclose()
+
+
+def _response_format(guided: dict[str, Any] | None) -> dict[str, Any] | None:
+    if not guided:
+        return None
+    if "json_object" in guided:
+        return {"type": "json_object"}
+    if "json_schema" in guided:
+        return {"type": "json_schema", "json_schema": {"name": "answer", "schema": guided["json_schema"]}}
+    raise EngineError("the openai engine guides only JSON answers", code=INVALID_REQUEST)
+
+
+def _tool_call_deltas(raw: list[dict[str, Any]], call_ids: dict[int, tuple[str, str]]) -> list[ToolCallDelta]:
+    """OpenAI's streamed tool_calls deltas in the protocol's shape (id and name on every delta)."""
+    deltas: list[ToolCallDelta] = []
+    for item in raw:
+        index = int(item.get("index") or 0)
+        function = item.get("function") or {}
+        known_id, known_name = call_ids.get(index, ("", ""))
+        call_id, name = item.get("id") or known_id, function.get("name") or known_name
+        call_ids[index] = (call_id, name)
+        deltas.append({"index": index, "id": call_id, "name": name, "arguments_delta": function.get("arguments") or ""})
+    return deltas

@@ -98,8 +98,11 @@ class SimulatedEngine:
         return None
 
     async def generate(self, req: GenerationRequest) -> AsyncIterator[GenerationChunk]:
-        _, turns = normalize_messages(req.messages)
-        prompt_tokens = sum(len(turn.content.split()) + 2 for turn in turns) + 4
+        if req.prompt is not None:
+            prompt_tokens = len(req.prompt.split()) + 1
+        else:
+            _, turns = normalize_messages(req.messages)
+            prompt_tokens = sum(len(turn.content.split()) + 2 for turn in turns) + 4
         limit = min(self.tokens, req.sampling.max_tokens)
         thinking = min(self.reasoning_tokens, limit) if req.reasoning else 0
         self._active.add(req.request_id)

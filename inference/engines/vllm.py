@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from typing import Any, cast
 
 from inference.models import ModelChoice, choose_model, env_flag
-from inference.prompting import Tokenizer, build_prompt
-from inference.reasoning import ReasoningSplitter
+from inference.prompting import Prompt, Tokenizer, build_prompt, build_raw_prompt
+from inference.protocol import GUIDED_KINDS, ToolCallDelta
+from inference.reasoning import ReasoningSplitter, reasoning_budget
+from inference.tools import InvalidTools, ToolCallReader, tool_call_reader
 
-from .base import EngineError, EngineInfo, GenerationChunk, GenerationRequest
+from .base import INVALID_REQUEST, EngineError, EngineInfo, GenerationChunk, GenerationRequest
 
 logger = logging.getLogger(__name__)
 
@@ -94,6 +97,7 @@ class VllmEngine:
         # GiB of KV cache on CPU builds (ignored by CUDA builds); vLLM reads it when the engine starts.
         os.environ.setdefault("VLLM_CPU_KVCACHE_SPACE", "1")
         from transformers import AutoTokenizer
+        from vllm.config.reasoning import ReasoningConfig
         from vllm.engine.arg_utils import AsyncEngineArgs
         from vllm.v1.engine.async_llm import AsyncLLM
 
@@ -108,45 +112,79 @@ class VllmEngine:
             tensor_parallel_size=self.tensor_parallel,
             pipeline_parallel_size=self.pipeline_parallel,
             gpu_memory_utilization=self.gpu_memory_utilization,
+            # Every turn of a conversation repeats the one before it: its KV blocks are reused.
+            enable_prefix_caching=True,
+            # Guided decoding starts after </think>, and a thinking budget ends reasoning in R1's layout.
+            reasoning_parser="deepseek_r1",
+            reasoning_config=ReasoningConfig(reasoning_end_str="\n</think>\n\n"),
         )
         # Built on the running loop, so its output handler lives on the loop every request uses.
         self._llm = AsyncLLM.from_engine_args(args)
         logger.info("vLLM is up: %s, max_model_len %d", self.model.name, self.max_model_len)
         lower_engine_core_priority(_engine_core_nice())
 
-    async def generate(self, req: GenerationRequest) -> AsyncIterator[GenerationChunk]:
-        if self._llm is None or self._tokenizer is None:
-            raise EngineError("the engine has not been started", code="engine_not_ready")
-        from vllm import SamplingParams
-        from vllm.inputs import TokensPrompt
-        from vllm.sampling_params import RequestOutputKind
-
+    def _prompt(self, req: GenerationRequest, *, tools_in_prompt: bool) -> Prompt:
+        assert self._tokenizer is not None
         try:
-            prompt = build_prompt(
+            if req.prompt is not None:
+                return build_raw_prompt(
+                    req.prompt,
+                    tokenizer=self._tokenizer,
+                    max_model_len=self.max_model_len,
+                    max_tokens=req.sampling.max_tokens,
+                )
+            return build_prompt(
                 req.messages,
                 reasoning=req.reasoning,
                 tokenizer=self._tokenizer,
                 max_model_len=self.max_model_len,
                 max_tokens=req.sampling.max_tokens,
+                tools=req.tools if tools_in_prompt else None,
             )
         except ValueError as exc:
             raise EngineError(str(exc), code="bad_prompt") from exc
-        params = SamplingParams(
-            temperature=req.sampling.temperature,
-            top_p=req.sampling.top_p,
-            max_tokens=prompt.max_tokens,
-            ignore_eos=req.ignore_eos,
-            skip_special_tokens=True,
-            output_kind=RequestOutputKind.DELTA,
-        )
-        splitter = ReasoningSplitter(reasoning=req.reasoning)
-        completion_tokens = reasoning_tokens = 0
+
+    def _params(self, req: GenerationRequest, prompt: Prompt, guided: Mapping[str, Any] | None) -> Any:
+        from vllm import SamplingParams
+        from vllm.sampling_params import RequestOutputKind
+
+        budget = reasoning_budget(req.sampling.reasoning_effort) if prompt.in_reasoning else None
+        try:
+            return SamplingParams(
+                temperature=req.sampling.temperature,
+                top_p=req.sampling.top_p,
+                max_tokens=prompt.max_tokens,
+                ignore_eos=req.ignore_eos,
+                skip_special_tokens=True,
+                output_kind=RequestOutputKind.DELTA,
+                stop=list(req.sampling.stop) or None,
+                seed=req.sampling.seed,
+                presence_penalty=req.sampling.presence_penalty,
+                frequency_penalty=req.sampling.frequency_penalty,
+                thinking_token_budget=budget,
+                structured_outputs=structured_outputs(guided) if guided else None,
+            )
+        except ValueError as exc:  # vLLM's own checks (VLLMValidationError is one)
+            raise EngineError(f"refused: {exc}", code=INVALID_REQUEST) from exc
+
+    async def generate(self, req: GenerationRequest) -> AsyncIterator[GenerationChunk]:
+        if self._llm is None or self._tokenizer is None:
+            raise EngineError("the engine has not been started", code="engine_not_ready")
+        from vllm.inputs import TokensPrompt
+
+        reader, guided = _answer_plan(req)
+        prompt = self._prompt(req, tools_in_prompt=reader is not None)
+        params = self._params(req, prompt, guided)
+        splitter = ReasoningSplitter(reasoning=prompt.in_reasoning)
+        completion_tokens = reasoning_tokens = cached_tokens = 0
         finish_reason: str | None = None
+        called = False
         try:
             stream = self._llm.generate(TokensPrompt(prompt_token_ids=prompt.token_ids), params, req.request_id)
             async for output in stream:
                 completion = output.outputs[0]
-                still_reasoning = req.reasoning and not splitter.reasoning_done
+                cached_tokens = max(cached_tokens, int(getattr(output, "num_cached_tokens", 0) or 0))
+                still_reasoning = prompt.in_reasoning and not splitter.reasoning_done
                 reasoning, content = splitter.feed(completion.text)
                 completion_tokens += len(completion.token_ids)
                 if still_reasoning:
@@ -156,7 +194,11 @@ class VllmEngine:
                     finish_reason = completion.finish_reason or "stop"
                     tail_reasoning, tail_content = splitter.finish()
                     reasoning, content = reasoning + tail_reasoning, content + tail_content
-                if reasoning or content or finish_reason:
+                content, calls = _read_calls(reader, content, final=finish_reason is not None)
+                called = called or bool(calls)
+                if called and finish_reason == "stop":
+                    finish_reason = "tool_calls"
+                if reasoning or content or calls or finish_reason:
                     yield GenerationChunk(
                         reasoning=reasoning,
                         content=content,
@@ -164,15 +206,20 @@ class VllmEngine:
                         reasoning_tokens=reasoning_tokens,
                         prompt_tokens=prompt.num_tokens,
                         finish_reason=finish_reason,
+                        tool_calls=tuple(calls),
+                        cached_tokens=cached_tokens,
                     )
         except (asyncio.CancelledError, GeneratorExit):
             raise
         except Exception as exc:
+            if _is_validation_error(exc):
+                raise EngineError(f"refused: {exc}", code=INVALID_REQUEST) from exc
             logger.exception("vLLM failed on request %s", req.request_id)
             raise EngineError(f"vLLM failed: {exc.__class__.__name__}") from exc
         if finish_reason is None:
             # An aborted request's stream just ends.
             tail_reasoning, tail_content = splitter.finish()
+            tail_content, calls = _read_calls(reader, tail_content, final=True)
             yield GenerationChunk(
                 reasoning=tail_reasoning,
                 content=tail_content,
@@ -180,6 +227,8 @@ class VllmEngine:
                 reasoning_tokens=reasoning_tokens,
                 prompt_tokens=prompt.num_tokens,
                 finish_reason="abort",
+                tool_calls=tuple(calls),
+                cached_tokens=cached_tokens,
             )
 
     async def abort(self, request_id: str) -> None:
@@ -190,6 +239,68 @@ class VllmEngine:
         if self._llm is not None:
             llm, self._llm = self._llm, None
             llm.shutdown()
+
+
+def _answer_plan(req: GenerationRequest) -> tuple[ToolCallReader | None, Mapping[str, Any] | None]:
+    """How the answer is read (tool calls or not) and guided (a response format, or a forced call)."""
+    guided = req.sampling.guided
+    if guided is not None and (len(guided) != 1 or next(iter(guided)) not in GUIDED_KINDS):
+        raise EngineError(f"guided must have exactly one of {', '.join(GUIDED_KINDS)}", code=INVALID_REQUEST)
+    if req.prompt is not None:
+        if guided or req.tools:
+            raise EngineError("a raw prompt takes neither tools nor a guided format", code=INVALID_REQUEST)
+        return None, None
+    try:
+        reader, forced = tool_call_reader(req.tools, req.tool_choice, parallel=req.parallel_tool_calls)
+    except InvalidTools as exc:
+        raise EngineError(str(exc), code=INVALID_REQUEST) from exc
+    if forced and guided:
+        raise EngineError("a forced tool call cannot also follow a response format", code=INVALID_REQUEST)
+    return reader, forced or guided
+
+
+def _read_calls(reader: ToolCallReader | None, content: str, *, final: bool) -> tuple[str, list[ToolCallDelta]]:
+    if reader is None:
+        return content, []
+    content, calls = reader.feed(content)
+    if final:
+        tail, more = reader.finish()
+        content, calls = content + tail, calls + more
+    return content, calls
+
+
+def structured_outputs(guided: Mapping[str, Any]) -> Any:
+    """vLLM's structured-outputs constraint for a `guided` setting.
+
+    JSON goes in as an xgrammar grammar without free whitespace: the grammar vLLM builds itself
+    lets a weak model pad the object with newlines until max_tokens.
+    """
+    import xgrammar
+    from vllm.sampling_params import StructuredOutputsParams
+
+    kind, value = next(iter(guided.items()))
+    if kind == "regex":
+        return StructuredOutputsParams(regex=str(value))
+    if kind == "choice":
+        if not isinstance(value, list) or not value or not all(isinstance(item, str) for item in value):
+            raise EngineError("guided choice must be a list of strings", code=INVALID_REQUEST)
+        return StructuredOutputsParams(choice=value)
+    schema = {"type": "object"} if kind == "json_object" else value
+    if not isinstance(schema, dict):
+        raise EngineError("guided json_schema must be a JSON schema object", code=INVALID_REQUEST)
+    try:
+        grammar = xgrammar.Grammar.from_json_schema(json.dumps(schema), any_whitespace=False)
+    except Exception as exc:  # xgrammar raises RuntimeError and friends for a bad schema
+        raise EngineError(f"the JSON schema cannot be followed: {exc}", code=INVALID_REQUEST) from exc
+    return StructuredOutputsParams(grammar=str(grammar))
+
+
+def _is_validation_error(exc: BaseException) -> bool:
+    try:
+        from vllm.exceptions import VLLMValidationError
+    except ImportError:  # pragma: no cover - older vLLM
+        return False
+    return isinstance(exc, VLLMValidationError)
 
 
 def _engine_core_nice() -> int:

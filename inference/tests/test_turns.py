@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import time
 from collections.abc import AsyncIterator
 from typing import Any
@@ -224,6 +225,7 @@ async def test_deltas_are_coalesced_into_few_stream_entries(
         "prompt_tokens": done["usage"]["prompt_tokens"],
         "completion_tokens": 400,
         "reasoning_tokens": 100,
+        "cached_tokens": 0,
     }
     content = "".join(d["delta"] for t, d in events if t == "content")
     assert content.startswith("This is a simulated answer")
@@ -369,3 +371,44 @@ def test_titles_are_cleaned(raw: str, expected: str) -> None:
 def test_long_titles_are_cut_at_a_word() -> None:
     title = clean_title("word " * 40, fallback="q")
     assert len(title) <= 60 and title.endswith("word")
+
+
+class ToolCallingEngine(SimulatedEngine):
+    """Answers every request with one tool call streamed in three deltas (what the vLLM engine yields)."""
+
+    async def generate(self, req: GenerationRequest) -> AsyncIterator[GenerationChunk]:
+        assert req.tools and req.tool_choice == "required"
+        parts = ['{"city": ', '"Paris"', "}"]
+        for index, part in enumerate(parts):
+            last = index == len(parts) - 1
+            yield GenerationChunk(
+                tool_calls=({"index": 0, "id": "call_1", "name": "get_weather", "arguments_delta": part},),
+                completion_tokens=index + 1,
+                prompt_tokens=7,
+                cached_tokens=4 if last else 0,
+                finish_reason="tool_calls" if last else None,
+            )
+
+
+async def test_a_tool_calling_turn_writes_tool_call_events_and_the_calls_in_done(
+    redis_client: Redis, sync_redis: Any, sender: RecordingSender
+) -> None:
+    task = dataclasses.replace(
+        make_turn(reasoning=False),
+        tools=[{"type": "function", "function": {"name": "get_weather"}}],
+        tool_choice="required",
+    )
+    queue_turn(sync_redis, task)
+
+    assert await runner(ToolCallingEngine(), redis_client, sender).run_turn(task) == "done"
+
+    events = read_events(sync_redis, task)
+    calls = [data for kind, data in events if kind == protocol.EVENT_TOOL_CALL]
+    assert calls and all(c["id"] == "call_1" and c["name"] == "get_weather" for c in calls)
+    assert "".join(c["arguments_delta"] for c in calls) == '{"city": "Paris"}'
+    kind, done = events[-1]
+    assert kind == protocol.EVENT_DONE and done["finish_reason"] == "tool_calls"
+    assert done["tool_calls"] == [
+        {"id": "call_1", "type": "function", "function": {"name": "get_weather", "arguments": '{"city": "Paris"}'}}
+    ]
+    assert done["usage"]["cached_tokens"] == 4

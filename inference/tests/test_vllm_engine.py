@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import time
 import uuid
 from typing import Any
@@ -114,3 +115,46 @@ def test_on_a_cpu_build_the_engine_core_yields_to_the_backend(vllm_engine: Any) 
     ]
     assert cores, "vLLM runs its engine core in a child process"
     assert all(core.nice() >= psutil.Process().nice() + 10 for core in cores)
+
+
+def test_a_repeated_long_prompt_is_served_from_the_prefix_cache(vllm_engine: Any, loop_thread: Any) -> None:
+    question = "Tell me about the sky and the sea. " * 30 + uuid.uuid4().hex
+    first = loop_thread.run(collect(vllm_engine, request(question, max_tokens=8)), timeout=120)[-1]
+    second = loop_thread.run(collect(vllm_engine, request(question, max_tokens=8)), timeout=120)[-1]
+
+    assert first.prompt_tokens == second.prompt_tokens > 256
+    assert second.cached_tokens > 0
+    assert second.cached_tokens <= second.prompt_tokens
+
+
+def test_a_json_schema_answer_validates_whatever_the_demo_model_says(vllm_engine: Any, loop_thread: Any) -> None:
+    import json
+
+    import jsonschema
+
+    schema = {
+        "type": "object",
+        "properties": {
+            "color": {"type": "string", "enum": ["blue", "red"]},
+            "n": {"type": "integer", "minimum": 0, "maximum": 9},
+            "ok": {"type": "boolean"},
+        },
+        "required": ["color", "n", "ok"],
+        "additionalProperties": False,
+    }
+    req = request("Why is the sky blue?", reasoning=False)
+    req = dataclasses.replace(req, sampling=dataclasses.replace(req.sampling, guided={"json_schema": schema}))
+    chunks = loop_thread.run(collect(vllm_engine, req), timeout=120)
+
+    jsonschema.validate(json.loads("".join(c.content for c in chunks)), schema)
+    assert chunks[-1].finish_reason == "stop"
+
+
+def test_a_bad_regex_is_refused_as_an_invalid_request(vllm_engine: Any, loop_thread: Any) -> None:
+    from inference.engines.base import EngineError
+
+    req = request(reasoning=False)
+    req = dataclasses.replace(req, sampling=dataclasses.replace(req.sampling, guided={"regex": "(unclosed"}))
+    with pytest.raises(EngineError) as refused:
+        loop_thread.run(collect(vllm_engine, req), timeout=120)
+    assert refused.value.code == "invalid_request"
