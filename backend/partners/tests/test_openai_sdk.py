@@ -227,9 +227,6 @@ def test_a_partner_that_gives_up_waiting_for_a_whole_answer_has_it_aborted(stack
     assert completion.completion_tokens < 200
 
 
-# The worker runs raw prompts (TurnTask.prompt) once the engine side of issue 18 (branch i18e) is merged;
-# strict, so this marker has to go then.
-@pytest.mark.xfail(reason="the GPU worker does not run raw prompts yet (issue 18, engine side)", strict=True)
 def test_the_sdk_calls_the_legacy_completions_endpoint(stack) -> None:
     client = client_for(stack, make_key(make_user()).secret)
 
