@@ -1,4 +1,4 @@
-"""URL map: app API under /api/v1/, schema and docs, health, admin, and the web build at /."""
+"""URL map: app API under /api/v1/, partner APIs under /v1/ and /anthropic/, schema and docs, health, admin, and the web build at /."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from common import views as common_views
 from common.metrics import metrics_view
+from partners import anthropic as partners_anthropic
 from partners import v1 as partners_v1
 
 urlpatterns = [
@@ -25,9 +26,11 @@ urlpatterns = [
     path("api/v1/", include("partners.urls")),
     path("api/v1/", include("files.urls")),
     path("v1/", include("partners.v1_urls")),
+    path("anthropic/", include("partners.anthropic_urls")),
     # Any other API path is a JSON 404 in every mode (with DEBUG on Django would render its HTML page).
     re_path(r"^api(?:/.*)?$", common_views.api_not_found),
     re_path(r"^v1$", partners_v1.not_found),
+    re_path(r"^anthropic$", partners_anthropic.not_found),
     path("", include("common.web_urls")),
 ]
 

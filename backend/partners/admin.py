@@ -46,9 +46,20 @@ class ApiKeyAdmin(ModelAdmin):
 
 @admin.register(Completion)
 class CompletionAdmin(ModelAdmin):
-    list_display = ("id", "api_key", "model", "status", "prompt_tokens", "completion_tokens", "created_at")
+    list_display = (
+        "id",
+        "api_key",
+        "end_user",
+        "model",
+        "status",
+        "prompt_tokens",
+        "cached_tokens",
+        "completion_tokens",
+        "created_at",
+    )
     list_filter = ("status", "model")
-    search_fields = ("api_key__prefix", "user__email")
+    # A partner's end user (`user` / `metadata.user_id`): search by it to see that end user's usage.
+    search_fields = ("api_key__prefix", "user__email", "end_user")
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

@@ -45,7 +45,8 @@ class ApiKey(LimitOverrides):
 
 
 class Completion(models.Model):
-    """One /v1/chat/completions request: its id is the turn id on the GPU queue and in the Redis Stream."""
+    """One partner API completion (/v1/chat/completions, /v1/completions, /anthropic/v1/messages): its id
+    is the turn id on the GPU queue and in the Redis Stream."""
 
     class Status(models.TextChoices):
         QUEUED = "queued"
@@ -64,12 +65,20 @@ class Completion(models.Model):
     prompt_tokens = models.PositiveIntegerField(default=0)
     completion_tokens = models.PositiveIntegerField(default=0)
     reasoning_tokens = models.PositiveIntegerField(default=0)
+    # Of the prompt tokens, those the engine served from its prefix cache (its own count, never a guess).
+    cached_tokens = models.PositiveIntegerField(default=0)
+    # The partner's own end user (`user` on /v1/, `metadata.user_id` on /anthropic/v1/), as the partner names it.
+    end_user = models.CharField(max_length=256, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
-        indexes = [models.Index(fields=["api_key", "created_at"]), models.Index(fields=["status", "created_at"])]
+        indexes = [
+            models.Index(fields=["api_key", "created_at"]),
+            models.Index(fields=["status", "created_at"]),
+            models.Index(fields=["api_key", "end_user", "created_at"], name="partners_co_end_user_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.id} ({self.status})"

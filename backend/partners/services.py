@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import json
 import secrets
 import uuid
 from dataclasses import dataclass
@@ -24,6 +25,7 @@ from ratelimits.services import Admitted, UsageSubject, turn_admit, turn_release
 from ratelimits.store import Reservation
 
 from .models import ApiKey, Completion
+from .params import CompletionParams
 from .selectors import PREFIX_LENGTH, SECRET_PREFIX, api_key_names, secret_hash
 
 MAX_EXPORT_DAYS = 366
@@ -85,34 +87,29 @@ class StartedCompletion:
     position: int
 
 
-def completion_start(
-    *,
-    api_key: ApiKey,
-    model: str,
-    messages: list[dict[str, str]],
-    stream: bool,
-    max_tokens: int | None,
-    temperature: float | None,
-    top_p: float | None,
-) -> StartedCompletion:
+def completion_start(*, api_key: ApiKey, params: CompletionParams) -> StartedCompletion:
     """Admits and queues one completion on the turn pipeline: the same task, stream and GPU worker."""
     from turns.services import turn_enqueue
 
-    spec = resolve_model(model)
+    spec = _model_for(params)
     limits = limits_for_api_key(api_key=api_key)
     turn_id = uuid.uuid4()
-    admitted = turn_admit(
-        limits=limits, turn_id=turn_id, spec=spec, messages=messages, max_tokens=max_tokens, openai=True
+    # The tools are part of the prompt: count them in the admission's estimate.
+    sized = (
+        [{"role": "system", "content": json.dumps(params.tools)}, *params.messages] if params.tools else params.messages
     )
-    sampling = protocol.SamplingSettings()
-    if temperature is not None:
-        sampling.temperature = temperature
-    if top_p is not None:
-        sampling.top_p = top_p
+    admitted = turn_admit(
+        limits=limits, turn_id=turn_id, spec=spec, messages=sized, max_tokens=params.max_tokens, openai=True
+    )
     try:
         with transaction.atomic():
             completion = Completion.objects.create(
-                id=turn_id, api_key=api_key, user_id=api_key.user_id, model=spec.name, stream=stream
+                id=turn_id,
+                api_key=api_key,
+                user_id=api_key.user_id,
+                model=spec.name,
+                stream=params.stream,
+                end_user=params.end_user,
             )
             ApiKey.objects.filter(id=api_key.id).update(last_used_at=timezone.now())
             position = turn_enqueue(
@@ -120,14 +117,50 @@ def completion_start(
                 conversation_id=None,
                 user_id=api_key.user_id,
                 spec=spec,
-                messages=cast(list[protocol.ChatMessage], messages),
+                # A raw prompt goes as it is (`prompt`), with no messages.
+                messages=cast(list[protocol.ChatMessage], params.messages if params.prompt is None else []),
                 admitted=admitted,
-                sampling=sampling,
+                sampling=_sampling(params, reasoning=spec.reasoning),
+                task_fields=_task_fields(params),
             )
     except BaseException:
         turn_release(turn_id=turn_id)
         raise
     return StartedCompletion(completion=completion, admitted=admitted, position=position)
+
+
+def _model_for(params: CompletionParams) -> ModelSpec:
+    """The model asked for; `thinking` enabled or disabled moves it to the reasoning or the chat model."""
+    spec = resolve_model(params.model)
+    if params.prompt is None and params.thinking is not None and params.thinking != spec.reasoning:
+        spec = model_get(settings.WHALE_REASONING_MODEL if params.thinking else settings.WHALE_CHAT_MODEL)
+    return spec
+
+
+def _sampling(params: CompletionParams, *, reasoning: bool) -> protocol.SamplingSettings:
+    """As DeepSeek's thinking mode does, a reasoning model ignores temperature, top_p and the penalties."""
+    sampling = protocol.SamplingSettings()
+    if not reasoning or params.prompt is not None:
+        for name in ("temperature", "top_p", "presence_penalty", "frequency_penalty"):
+            value = getattr(params, name)
+            if value is not None:
+                setattr(sampling, name, value)
+    sampling.stop = list(params.stop)
+    sampling.seed = params.seed
+    sampling.guided = params.guided
+    sampling.reasoning_effort = cast(protocol.ReasoningEffort, params.reasoning_effort) if reasoning else None
+    return sampling
+
+
+def _task_fields(params: CompletionParams) -> dict[str, Any]:
+    fields: dict[str, Any] = {}
+    if params.tools:
+        fields.update(
+            tools=params.tools, tool_choice=params.tool_choice, parallel_tool_calls=params.parallel_tool_calls
+        )
+    if params.prompt is not None:
+        fields["prompt"] = params.prompt
+    return fields
 
 
 def completion_finalize(*, turn_id: Any, outcome: streams.TurnOutcome, reservation: Reservation | None) -> bool | None:
@@ -144,6 +177,7 @@ def completion_finalize(*, turn_id: Any, outcome: streams.TurnOutcome, reservati
         fields.update(
             status=Completion.Status.CANCELLED if data.get("status") == "cancelled" else Completion.Status.DONE,
             finish_reason=str(data.get("finish_reason") or "")[:32],
+            cached_tokens=max(int((data.get("usage") or {}).get("cached_tokens") or 0), 0),
             **counts,
         )
     with transaction.atomic():

@@ -9,5 +9,6 @@ from . import v1
 urlpatterns = [
     path("models", v1.models_list, name="v1-models"),
     path("chat/completions", v1.chat_completions, name="v1-chat-completions"),
+    path("completions", v1.completions, name="v1-completions"),
     re_path(r"^(?P<path>.*)$", v1.not_found),
 ]

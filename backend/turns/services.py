@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -128,6 +128,7 @@ def turn_enqueue(
     messages: list[protocol.ChatMessage],
     admitted: Admitted,
     sampling: protocol.SamplingSettings | None = None,
+    task_fields: Mapping[str, Any] | None = None,
 ) -> int:
     """Publishes the `queued` event and the task (at the tier's priority); returns the queue position.
     The app runs it last inside the send transaction, so a Redis or broker failure rolls the whole
@@ -147,6 +148,7 @@ def turn_enqueue(
         sampling=sampling,
         finalize_queue=settings.WHALE_BACKEND_QUEUE,
         origin_request_id=logs.request_id_var.get(),
+        **(task_fields or {}),  # the partner API's tools, raw prompt, ...: TurnTask fields
     )
     try:
         # Counted at admission, a moment ago; the beat task corrects it while the turn waits.

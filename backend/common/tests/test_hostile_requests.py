@@ -201,7 +201,7 @@ def test_writing_to_the_models_list_is_a_405_in_openais_shape(partner, debug, me
 
 
 @pytest.mark.parametrize("method", ["get", "post", "put", "patch", "delete"])
-@pytest.mark.parametrize("path", ["/v1/embeddings", "/v1/completions", "/v1/nothing/here", "/v1/"])
+@pytest.mark.parametrize("path", ["/v1/embeddings", "/v1/nothing/here", "/v1/"])
 def test_unknown_partner_paths_are_a_404_in_openais_shape(partner, debug, method, path) -> None:
     if method == "get":
         response = partner.get(path)
@@ -210,9 +210,10 @@ def test_unknown_partner_paths_are_a_404_in_openais_shape(partner, debug, method
     assert openai_error(response, 404)["code"] == "unknown_url"
 
 
+@pytest.mark.parametrize("path", ["/v1/chat/completions", "/v1/completions"])
 @pytest.mark.parametrize("method", ["put", "patch", "delete"])
-def test_other_methods_on_chat_completions_are_a_405(partner, debug, method) -> None:
-    response = getattr(partner, method)("/v1/chat/completions", "{}", content_type="application/json")
+def test_other_methods_on_completions_are_a_405(partner, debug, method, path) -> None:
+    response = getattr(partner, method)(path, "{}", content_type="application/json")
     openai_error(response, 405)
     assert response["Allow"] == "POST"
 
@@ -220,8 +221,9 @@ def test_other_methods_on_chat_completions_are_a_405(partner, debug, method) -> 
 def test_the_partner_api_without_a_key_is_a_401_whatever_the_method(debug) -> None:
     response = Client(enforce_csrf_checks=True).post("/v1/models")
     openai_error(response, 405)
-    response = Client(enforce_csrf_checks=True).post("/v1/chat/completions", "{}", content_type="application/json")
-    openai_error(response, 401)
+    for path in ("/v1/chat/completions", "/v1/completions"):
+        response = Client(enforce_csrf_checks=True).post(path, "{}", content_type="application/json")
+        openai_error(response, 401)
 
 
 # --- 18: API 404s and 405s in JSON with DEBUG on and off -------------------------------------------

@@ -225,3 +225,38 @@ def test_a_partner_that_gives_up_waiting_for_a_whole_answer_has_it_aborted(stack
     completion = wait_for(lambda: Completion.objects.filter(user=user).exclude(status="queued").first())
     assert completion.status == "cancelled"
     assert completion.completion_tokens < 200
+
+
+def test_the_sdk_calls_the_legacy_completions_endpoint(stack) -> None:
+    client = client_for(stack, make_key(make_user()).secret)
+
+    completion = client.completions.create(model="whale-chat", prompt="Once upon a time", max_tokens=5)
+    chunks = list(client.completions.create(model="whale-chat", prompt="Once", max_tokens=5, stream=True))
+
+    assert completion.object == "text_completion" and completion.id.startswith("cmpl-")
+    assert completion.choices[0].text and completion.choices[0].finish_reason == "length"
+    assert completion.usage is not None and completion.usage.completion_tokens == 5
+    assert "".join(c.choices[0].text for c in chunks if c.choices).strip()
+
+
+def test_the_thinking_switch_picks_the_model_and_the_end_user_is_recorded(stack) -> None:
+    user = make_user()
+    client = client_for(stack, make_key(user).secret)
+    messages: Any = [{"role": "user", "content": "Hi"}]
+
+    thinking = client.chat.completions.create(
+        model="deepseek-chat", messages=messages, max_tokens=12, extra_body={"thinking": {"type": "enabled"}}
+    )
+    plain = client.chat.completions.create(
+        model="deepseek-reasoner", messages=messages, max_tokens=12, extra_body={"thinking": {"type": "disabled"}}
+    )
+
+    assert (thinking.choices[0].message.model_extra or {}).get("reasoning_content")
+    assert not (plain.choices[0].message.model_extra or {}).get("reasoning_content")
+    assert thinking.usage is not None and thinking.usage.prompt_tokens_details is not None
+    assert thinking.usage.prompt_tokens_details.cached_tokens == 0  # the simulated engine caches nothing
+    client.chat.completions.create(model="whale-chat", messages=messages, max_tokens=3, user="customer-9")
+    saved = wait_for(lambda: Completion.objects.filter(user=user, end_user="customer-9", status="done").first())
+    assert saved.model == "whale-chat"
+    models = set(Completion.objects.filter(user=user).values_list("model", flat=True))
+    assert models == {"whale-r1", "whale-chat"}

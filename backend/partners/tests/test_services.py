@@ -14,6 +14,7 @@ from turns.tests.worker_double import emit, run_turn, take_lease
 from common.redis import get_redis
 from partners import services
 from partners.models import Completion
+from partners.params import CompletionParams
 from ratelimits import store
 from ratelimits.admission import PRIORITY_STEPS, priority_queue_name
 from ratelimits.models import UsageDay
@@ -31,9 +32,8 @@ def start(key, **kwargs):
         "stream": False,
         "max_tokens": 50,
         "temperature": 0.2,
-        "top_p": None,
     }
-    return services.completion_start(api_key=key, **{**defaults, **kwargs})
+    return services.completion_start(api_key=key, params=CompletionParams(**{**defaults, **kwargs}))
 
 
 def queued_payloads(queue: str) -> list[dict]:

@@ -30,6 +30,11 @@ OPENAI_HEADERS = [
 ]
 
 
+HI = {"role": "user", "content": "Hi"}
+ASSISTANT_PREFIX = {"role": "assistant", "content": "Hello", "prefix": True}
+TOOL = {"type": "function", "function": {"name": "get_weather", "parameters": {"type": "object"}}}
+
+
 def post(secret: str | None, body: Any) -> Any:
     headers = {"HTTP_AUTHORIZATION": f"Bearer {secret}"} if secret else {}
     raw = body if isinstance(body, str) else json.dumps(body)
@@ -83,15 +88,50 @@ def test_a_wrong_key_is_401_in_openais_shape(db) -> None:
         (chat(max_tokens=0), "max_tokens"),
         (chat(max_tokens=10**6), "max_tokens"),
         (chat(n=2), "n"),
-        (chat(tools=[{"type": "function"}]), "tools"),
-        (chat(stop=["\n"]), "stop"),
-        (chat(frequency_penalty=1), "frequency_penalty"),
+        (chat(tools=[{"type": "function"}]), "tools[0]"),
+        (chat(tools=[{"type": "function", "function": {"name": "no spaces"}}]), "tools[0].function.name"),
+        (chat(tools=[TOOL, TOOL]), "tools[1].function.name"),
+        (
+            chat(tools=[{"type": "function", "function": {"name": "f", "parameters": []}}]),
+            "tools[0].function.parameters",
+        ),
+        (chat(tool_choice="required"), "tool_choice"),
+        (chat(tools=[TOOL], tool_choice={"type": "function", "function": {"name": "other"}}), "tool_choice"),
+        (chat(tools=[TOOL], tool_choice="sometimes"), "tool_choice"),
+        (chat(tools=[TOOL], parallel_tool_calls="yes"), "parallel_tool_calls"),
+        (chat(functions=[{"name": "f"}]), "functions"),
+        (chat(stop=[""]), "stop"),
+        (chat(stop=["x"] * 17), "stop"),
+        (chat(seed="1"), "seed"),
+        (chat(frequency_penalty=3), "frequency_penalty"),
+        (chat(presence_penalty=-3), "presence_penalty"),
+        (chat(response_format={"type": "xml"}), "response_format.type"),
+        (chat(response_format={"type": "json_schema", "json_schema": {"name": "x"}}), "response_format.json_schema"),
+        (
+            chat(response_format={"type": "json_schema", "json_schema": {"schema": "{}"}}),
+            "response_format.json_schema.schema",
+        ),
+        (chat(thinking={"type": "maybe"}), "thinking"),
+        (chat(reasoning_effort="max"), "reasoning_effort"),
+        (chat(reasoning_effort={"x": 1}), "reasoning_effort"),
+        (chat(thinking={"type": ["enabled"]}), "thinking"),
+        (chat(tools=[TOOL], tool_choice=["auto"]), "tool_choice"),
+        (chat(messages=[{"role": ["user"], "content": "x"}]), "messages[0].role"),
         (chat(logprobs=True), "logprobs"),
+        (chat(top_logprobs=3), "top_logprobs"),
+        (chat(user=["me"]), "user"),
         (chat(wat=1), "wat"),
         (chat(stream=False, stream_options={"include_usage": True}), "stream_options"),
         (chat(model=""), "model"),
         (chat(messages=[]), "messages"),
-        (chat(messages=[{"role": "tool", "content": "x"}]), "messages[0].role"),
+        (chat(messages=[{"role": "bot", "content": "x"}]), "messages[0].role"),
+        (chat(messages=[{"role": "tool", "content": "x"}]), "messages[0].tool_call_id"),
+        (chat(messages=[{"role": "user", "content": "Hi", "prefix": True}]), "messages[0].prefix"),
+        (chat(messages=[ASSISTANT_PREFIX, {"role": "user", "content": "Hi"}]), "messages[0].prefix"),
+        (
+            chat(messages=[HI, {"role": "assistant", "content": "", "tool_calls": [{"id": "c"}]}, HI]),
+            "messages[1].tool_calls[0]",
+        ),
         (chat(messages=[{"role": "user", "content": [{"type": "image_url"}]}]), "messages[0].content"),
     ],
 )
@@ -189,14 +229,14 @@ def test_other_paths_and_methods_answer_in_openais_shape(user) -> None:
 @pytest.mark.django_db(transaction=True)
 async def test_a_partner_who_hangs_up_while_its_completion_is_queued_has_it_stopped(user, monkeypatch) -> None:
     key = await sync_to_async(make_key)(user)
-    queue_it = v1._start
+    queue_it = v1._admit
 
-    def slow_start(request: Any) -> Any:
-        started = queue_it(request)
+    def slow_admit(request: Any, parse: Any) -> Any:
+        started = queue_it(request, parse)
         time.sleep(0.5)  # the partner hangs up while this thread is still at work
         return started
 
-    monkeypatch.setattr(v1, "_start", slow_start)
+    monkeypatch.setattr(v1, "_admit", slow_admit)
     request = AsyncRequestFactory().post(
         "/v1/chat/completions",
         json.dumps(chat(stream=False)),

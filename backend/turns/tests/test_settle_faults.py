@@ -23,6 +23,7 @@ from django.db import OperationalError, connection
 from accounts.models import User
 from chat.models import Conversation, Message
 from partners.models import Completion
+from partners.params import CompletionParams
 from partners.services import completion_start
 from partners.tests.factories import make_key
 from ratelimits import services as ratelimit_services
@@ -193,12 +194,9 @@ def test_a_partner_completion_failing_at_its_usage_write_is_retried_to_the_same_
     key = make_key(user).key
     started = completion_start(
         api_key=key,
-        model="whale-chat",
-        messages=[{"role": "user", "content": "Hi"}],
-        stream=True,
-        max_tokens=50,
-        temperature=None,
-        top_p=None,
+        params=CompletionParams(
+            model="whale-chat", messages=[{"role": "user", "content": "Hi"}], stream=True, max_tokens=50
+        ),
     )
     turn_id = str(started.completion.id)
     run_turn(turn_id, [], ["Hello."])
