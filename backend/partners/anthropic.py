@@ -13,6 +13,9 @@ from turns import streams
 
 from common.errors import ApplicationError, NotFound
 from inference import protocol
+from ratelimits.headers import rate_limit_headers
+from ratelimits.selectors import Limits, limits_for_api_key
+from ratelimits.services import request_admit
 
 from . import anthropic_format as wire
 from . import relay
@@ -33,6 +36,46 @@ def error_response(exc: ApplicationError) -> JsonResponse:
 @csrf_exempt
 def not_found(request: HttpRequest, path: str = "") -> JsonResponse:
     return error_response(NotFound(f"Unknown endpoint /anthropic/{path}.", code="unknown_url"))
+
+
+def _model_object(name: str) -> dict[str, Any]:
+    return {"type": "model", "id": name, "display_name": name, "created_at": "1970-01-01T00:00:00Z"}
+
+
+def _models_admit(request: HttpRequest) -> tuple[Limits, Any]:
+    key = relay.authenticate(request, anthropic=True)
+    limits = limits_for_api_key(api_key=key)
+    return limits, request_admit(limits=limits, openai=False)
+
+
+@csrf_exempt
+def models(request: HttpRequest, model_id: str | None = None) -> JsonResponse:
+    """GET /anthropic/v1/models (and /models/<id>): the same models as /v1/models, in Anthropic's shape."""
+    if request.method != "GET":
+        refused = error_response(ApplicationError(f"{request.method} is not allowed here; use GET."))
+        refused.status_code = 405
+        refused["Allow"] = "GET"
+        return refused
+    try:
+        limits, counters = _models_admit(request)
+        names = relay.model_names()
+        if model_id is not None and model_id not in names:
+            raise NotFound(f"model: {model_id}", code="model_not_found")
+    except ApplicationError as exc:
+        return error_response(exc)
+    if model_id is not None:
+        response = JsonResponse(_model_object(model_id))
+    else:
+        body = {
+            "data": [_model_object(name) for name in names],
+            "has_more": False,
+            "first_id": names[0] if names else None,
+            "last_id": names[-1] if names else None,
+        }
+        response = JsonResponse(body)
+    for name, value in rate_limit_headers(limits, counters, openai=False).items():
+        response[name] = value
+    return response
 
 
 def _admit(request: HttpRequest) -> tuple[CompletionParams, StartedCompletion]:

@@ -8,5 +8,7 @@ from . import anthropic
 
 urlpatterns = [
     path("v1/messages", anthropic.messages, name="anthropic-messages"),
+    path("v1/models", anthropic.models, name="anthropic-models"),
+    path("v1/models/<str:model_id>", anthropic.models, name="anthropic-model"),
     re_path(r"^(?P<path>.*)$", anthropic.not_found),
 ]

@@ -17,6 +17,7 @@ from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest
 from turns import streams
+from turns.registry import model_list
 
 from common.db import release_connection
 from common.errors import ApplicationError, NotAuthenticated, RequestTooLarge, ServiceUnavailable
@@ -43,6 +44,13 @@ def authenticate(request: HttpRequest, *, anthropic: bool = False) -> ApiKey:
     if key is None:
         raise NotAuthenticated("Incorrect, revoked or expired API key provided.", code="invalid_api_key")
     return key
+
+
+def model_names() -> list[str]:
+    """The models a partner may name: the enabled ones, then the aliases of enabled ones (DeepSeek's names)."""
+    names = [spec.name for spec in model_list() if spec.enabled]
+    aliases = settings.WHALE_PARTNER_MODEL_ALIASES.items()
+    return names + [alias for alias, real in aliases if real in names and alias not in names]
 
 
 def read_body(request: HttpRequest) -> bytes:

@@ -11,12 +11,10 @@ import logging
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
-from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.http.response import HttpResponseBase
 from django.views.decorators.csrf import csrf_exempt
 from turns import streams
-from turns.registry import model_list
 
 from common.errors import ApplicationError, NotFound
 from inference import protocol
@@ -73,9 +71,7 @@ def models_list(request: HttpRequest) -> HttpResponse:
         counters = request_admit(limits=limits, openai=True)
     except ApplicationError as exc:
         return error_response(exc)
-    names = [spec.name for spec in model_list() if spec.enabled]
-    aliases = settings.WHALE_PARTNER_MODEL_ALIASES.items()
-    names += [alias for alias, real in aliases if real in names and alias not in names]
+    names = relay.model_names()
     body = {
         "object": "list",
         "data": [{"id": name, "object": "model", "created": 0, "owned_by": "whale"} for name in names],

@@ -91,3 +91,16 @@ def test_the_sdk_raises_its_own_exception_types_for_our_errors(stack) -> None:  
         client_for(stack, make_key(user).secret).messages.create(
             model="whale-chat", max_tokens=5, messages=messages, extra_body={"top_p": 3}
         )
+
+
+def test_the_sdk_lists_and_retrieves_the_same_models_as_v1(stack) -> None:  # noqa: F811 (the imported fixture)
+    client = client_for(stack, make_key(make_user()).secret)
+
+    listed = [model.id for model in client.models.list()]
+
+    assert "whale-r1" in listed and "deepseek-reasoner" in listed
+    assert client.models.retrieve("deepseek-reasoner").id == "deepseek-reasoner"
+    with pytest.raises(anthropic.NotFoundError):
+        client.models.retrieve("claude-9")
+    with pytest.raises(anthropic.AuthenticationError):
+        client_for(stack, "sk-not-a-key").models.list()
