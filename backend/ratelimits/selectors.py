@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -71,31 +70,9 @@ def _user_tier_and_override(user: Any) -> tuple[Tier, UserLimit | None]:
     return tier_get(default_tier_slug(user)), None
 
 
-# Every send reads its user's limits; they change rarely (an admin, a plan change), so each process keeps
-# them this long. A save or delete of a tier or a user's limits in this process forgets them at once
-# (ratelimits.apps); other processes see the change within this time.
-LIMITS_CACHE_SECONDS = 5.0
-_limits_cache: dict[tuple[str, bool], tuple[float, Limits]] = {}
-
-
-def limits_cache_clear(**_signal: Any) -> None:
-    _limits_cache.clear()
-
-
 def limits_for_user(*, user: Any) -> Limits:
-    key = (str(user.pk), bool(getattr(user, "is_staff", False)))
-    now = time.monotonic()
-    cached = _limits_cache.get(key)
-    if cached is not None and cached[0] > now:
-        return cached[1]
-    limits = _limits_for_user(user)
-    if len(_limits_cache) > 10_000:  # a bound on memory, not a policy: the next lookups refill it
-        _limits_cache.clear()
-    _limits_cache[key] = (now + LIMITS_CACHE_SECONDS, limits)
-    return limits
-
-
-def _limits_for_user(user: Any) -> Limits:
+    """Read on every send, never cached: a limit an operator lowers (or a plan change) applies to the next
+    send in every process (docs/benchmarks.md: a per-process cache bought nothing measurable)."""
     tier, override = _user_tier_and_override(user)
     return Limits(
         subject=f"user:{user.pk}",
