@@ -215,6 +215,35 @@ async def stack_sse_turn(
     raise TurnFailed("the event stream ended before the turn did")
 
 
+async def stack_sse_one_request_turn(
+    session: aiohttp.ClientSession, base_url: str, user: BenchUser, conversation_id: str
+) -> TurnSample:
+    """POST the message with `Accept: text/event-stream`: the turn's events come in the send's own response."""
+    headers = {**user.headers, "Accept": "text/event-stream"}
+    for retries in range(MAX_BUSY_RETRIES):
+        watch = Stopwatch()
+        async with session.post(
+            f"{base_url}/api/v1/conversations/{conversation_id}/messages",
+            json={"content": PROMPT, "deepthink": True, "parent_id": None},
+            headers=headers,
+        ) as response:
+            if response.status != 200:
+                body = await response.json(content_type=None)
+                if response.status == 409 and (body.get("error") or {}).get("code") == "turn_in_progress":
+                    await asyncio.sleep(0.05)
+                    continue
+                raise TurnFailed(f"send: HTTP {response.status} {json.dumps(body)[:200]}")
+            async for event_type, data in sse_frames(response):
+                if event_type == "turn":
+                    watch.mark("post")
+                elif event_type in ("reasoning", "content"):
+                    watch.token()
+                elif event_type in ("done", "error"):
+                    return _finish(event_type, json.loads(data), watch, retries)
+            raise TurnFailed("the event stream ended before the turn did")
+    raise TurnFailed(f"the conversation stayed busy after {MAX_BUSY_RETRIES} tries")
+
+
 async def stack_ws_turn(
     session: aiohttp.ClientSession, base_url: str, user: BenchUser, conversation_id: str
 ) -> TurnSample:

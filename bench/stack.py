@@ -30,6 +30,7 @@ from .clients import (
     create_conversation,
     new_session,
     register,
+    stack_sse_one_request_turn,
     stack_sse_turn,
     stack_ws_turn,
 )
@@ -49,6 +50,8 @@ logger = logging.getLogger(__name__)
 T = TypeVar("T")
 
 TRANSPORTS = ("sse", "ws")
+# sse1: the send's own response carries the turn's events (one request per turn); `--transports sse,sse1,ws`.
+TURN_CLIENTS = {"sse": stack_sse_turn, "sse1": stack_sse_one_request_turn, "ws": stack_ws_turn}
 BACKEND_WORKER_THREADS = 8  # as scripts/run.sh starts it
 
 
@@ -408,7 +411,7 @@ async def measure(
             )
 
             def runner(transport: str) -> TurnRunner:
-                turn = stack_sse_turn if transport == "sse" else stack_ws_turn
+                turn = TURN_CLIENTS[transport]
 
                 async def run_turn(index: int, sequence: int) -> TurnSample:
                     conversation = pools[index][sent[index] % CONVERSATIONS_PER_CLIENT]
