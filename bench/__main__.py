@@ -159,7 +159,7 @@ def main() -> None:
     parser.add_argument(
         "--transports",
         default=",".join(stack.TRANSPORTS),
-        help="our stack's: sse,ws; sse1 is one request per turn (the send streams)",
+        help="our stack's: sse,ws; one request per turn: sse1 (the send streams), ws1 (sends on the user socket)",
     )
     parser.add_argument(
         "--backend-env", action="append", default=[], metavar="NAME=VALUE", help="a backend setting, for experiments"

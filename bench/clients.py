@@ -262,3 +262,59 @@ async def stack_ws_turn(
             elif event_type in ("done", "error"):
                 return _finish(event_type, frame.get("data") or {}, watch, retries)
     raise TurnFailed(f"the socket closed before the turn ended (code {socket.close_code})")
+
+
+_user_sockets: dict[str, aiohttp.ClientWebSocketResponse] = {}
+
+
+async def _user_socket(
+    session: aiohttp.ClientSession, base_url: str, user: BenchUser
+) -> aiohttp.ClientWebSocketResponse:
+    """The client's one user socket (/ws/events/), opened on its first turn and kept, as the app keeps it."""
+    socket = _user_sockets.get(user.email)
+    if socket is None or socket.closed:
+        ws_url = base_url.replace("http://", "ws://", 1) + "/ws/events/"
+        socket = await session.ws_connect(ws_url, headers=user.headers, autoping=True)
+        _user_sockets[user.email] = socket
+    return socket
+
+
+async def stack_ws_one_socket_turn(
+    session: aiohttp.ClientSession, base_url: str, user: BenchUser, conversation_id: str
+) -> TurnSample:
+    """A `send` frame on the user's open socket; the turn's events come back on it: no HTTP request."""
+    socket = await _user_socket(session, base_url, user)
+    for retries in range(MAX_BUSY_RETRIES):
+        watch = Stopwatch()
+        await socket.send_json(
+            {
+                "type": "send",
+                "conversation_id": conversation_id,
+                "content": PROMPT,
+                "deepthink": True,
+                "parent_id": None,
+            }
+        )
+        turn_id = None
+        async for message in socket:
+            if message.type != aiohttp.WSMsgType.TEXT:
+                raise TurnFailed(f"the user socket closed (code {socket.close_code})")
+            frame = json.loads(message.data)
+            kind = frame.get("type")
+            if kind == "refused" and turn_id is None:
+                if (frame.get("error") or {}).get("code") == "turn_in_progress":
+                    break
+                raise TurnFailed(f"send: {frame.get('status')} {json.dumps(frame)[:200]}")
+            if kind == "sent" and turn_id is None:
+                turn_id = frame["assistant_message"]["id"]
+                watch.mark("post")
+            elif kind == "turn.event" and frame.get("turn_id") == turn_id:
+                event_type = frame.get("event")
+                if event_type in ("reasoning", "content"):
+                    watch.token()
+                elif event_type in ("done", "error"):
+                    return _finish(event_type, frame.get("data") or {}, watch, retries)
+        else:
+            raise TurnFailed("the user socket ended before the turn did")
+        await asyncio.sleep(0.05)
+    raise TurnFailed(f"the conversation stayed busy after {MAX_BUSY_RETRIES} tries")

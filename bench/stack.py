@@ -32,6 +32,7 @@ from .clients import (
     register,
     stack_sse_one_request_turn,
     stack_sse_turn,
+    stack_ws_one_socket_turn,
     stack_ws_turn,
 )
 from .measure import (
@@ -50,8 +51,14 @@ logger = logging.getLogger(__name__)
 T = TypeVar("T")
 
 TRANSPORTS = ("sse", "ws")
-# sse1: the send's own response carries the turn's events (one request per turn); `--transports sse,sse1,ws`.
-TURN_CLIENTS = {"sse": stack_sse_turn, "sse1": stack_sse_one_request_turn, "ws": stack_ws_turn}
+# One request per turn, `--transports sse,sse1,ws,ws1`: sse1 streams the turn in the send's own response;
+# ws1 sends on the user's open socket, which then carries the turn's events (no HTTP request at all).
+TURN_CLIENTS = {
+    "sse": stack_sse_turn,
+    "sse1": stack_sse_one_request_turn,
+    "ws": stack_ws_turn,
+    "ws1": stack_ws_one_socket_turn,
+}
 BACKEND_WORKER_THREADS = 8  # as scripts/run.sh starts it
 
 

@@ -22,8 +22,22 @@ from .selectors import model_infos
 
 
 def _created_body(request: Request, created: services.TurnCreated) -> dict[str, Any]:
+    return created_body(created, secure=request.is_secure(), host=request.get_host())
+
+
+def created_body(created: services.TurnCreated, *, secure: bool, host: str, first: bool = False) -> dict[str, Any]:
+    """The send answer's body (also the `turn` frame of a streamed send and the socket's `sent` reply);
+    a new chat's `first` message also carries its `conversation`."""
+    body = _turn_body(created, secure=secure, host=host)
+    if first:
+        created.conversation.is_generating = True  # type: ignore[attr-defined]  # its answer is queued
+        body["conversation"] = ConversationSerializer(created.conversation).data
+    return body
+
+
+def _turn_body(created: services.TurnCreated, *, secure: bool, host: str) -> dict[str, Any]:
     turn_id = created.assistant_message.id
-    ws_scheme = "wss" if request.is_secure() else "ws"
+    ws_scheme = "wss" if secure else "ws"
     context = {"sibling_ids": created.sibling_ids}
     return {
         "conversation_id": created.conversation.id,
@@ -33,7 +47,7 @@ def _created_body(request: Request, created: services.TurnCreated) -> dict[str, 
         "fallback": created.admitted.fallback if created.admitted else None,
         "stream": {
             "events_url": f"/api/v1/turns/{turn_id}/events",
-            "websocket_url": f"{ws_scheme}://{request.get_host()}/ws/turns/{turn_id}/",
+            "websocket_url": f"{ws_scheme}://{host}/ws/turns/{turn_id}/",
         },
     }
 
@@ -134,9 +148,7 @@ class FirstMessageView(APIView):
             content=body.validated_data["content"],
             deepthink=body.validated_data["deepthink"],
         )
-        created.conversation.is_generating = True  # type: ignore[attr-defined]  # its answer is queued
-        answer = _created_body(request, created)
-        answer["conversation"] = ConversationSerializer(created.conversation).data
+        answer = created_body(created, secure=request.is_secure(), host=request.get_host(), first=True)
         return _answer(request, created, answer)
 
 
