@@ -156,7 +156,11 @@ def main() -> None:
     )
     parser.add_argument("--engines", default=",".join(ENGINES))
     parser.add_argument("--cases", default=",".join(CASES))
-    parser.add_argument("--transports", default=",".join(stack.TRANSPORTS), help="our stack's: sse,ws")
+    parser.add_argument(
+        "--transports",
+        default=",".join(stack.TRANSPORTS),
+        help="our stack's: sse,ws; one request per turn: sse1 (the send streams), ws1 (sends on the user socket)",
+    )
     parser.add_argument(
         "--backend-env", action="append", default=[], metavar="NAME=VALUE", help="a backend setting, for experiments"
     )

@@ -215,6 +215,35 @@ async def stack_sse_turn(
     raise TurnFailed("the event stream ended before the turn did")
 
 
+async def stack_sse_one_request_turn(
+    session: aiohttp.ClientSession, base_url: str, user: BenchUser, conversation_id: str
+) -> TurnSample:
+    """POST the message with `Accept: text/event-stream`: the turn's events come in the send's own response."""
+    headers = {**user.headers, "Accept": "text/event-stream"}
+    for retries in range(MAX_BUSY_RETRIES):
+        watch = Stopwatch()
+        async with session.post(
+            f"{base_url}/api/v1/conversations/{conversation_id}/messages",
+            json={"content": PROMPT, "deepthink": True, "parent_id": None},
+            headers=headers,
+        ) as response:
+            if response.status != 200:
+                body = await response.json(content_type=None)
+                if response.status == 409 and (body.get("error") or {}).get("code") == "turn_in_progress":
+                    await asyncio.sleep(0.05)
+                    continue
+                raise TurnFailed(f"send: HTTP {response.status} {json.dumps(body)[:200]}")
+            async for event_type, data in sse_frames(response):
+                if event_type == "turn":
+                    watch.mark("post")
+                elif event_type in ("reasoning", "content"):
+                    watch.token()
+                elif event_type in ("done", "error"):
+                    return _finish(event_type, json.loads(data), watch, retries)
+            raise TurnFailed("the event stream ended before the turn did")
+    raise TurnFailed(f"the conversation stayed busy after {MAX_BUSY_RETRIES} tries")
+
+
 async def stack_ws_turn(
     session: aiohttp.ClientSession, base_url: str, user: BenchUser, conversation_id: str
 ) -> TurnSample:
@@ -233,3 +262,59 @@ async def stack_ws_turn(
             elif event_type in ("done", "error"):
                 return _finish(event_type, frame.get("data") or {}, watch, retries)
     raise TurnFailed(f"the socket closed before the turn ended (code {socket.close_code})")
+
+
+_user_sockets: dict[str, aiohttp.ClientWebSocketResponse] = {}
+
+
+async def _user_socket(
+    session: aiohttp.ClientSession, base_url: str, user: BenchUser
+) -> aiohttp.ClientWebSocketResponse:
+    """The client's one user socket (/ws/events/), opened on its first turn and kept, as the app keeps it."""
+    socket = _user_sockets.get(user.email)
+    if socket is None or socket.closed:
+        ws_url = base_url.replace("http://", "ws://", 1) + "/ws/events/"
+        socket = await session.ws_connect(ws_url, headers=user.headers, autoping=True)
+        _user_sockets[user.email] = socket
+    return socket
+
+
+async def stack_ws_one_socket_turn(
+    session: aiohttp.ClientSession, base_url: str, user: BenchUser, conversation_id: str
+) -> TurnSample:
+    """A `send` frame on the user's open socket; the turn's events come back on it: no HTTP request."""
+    socket = await _user_socket(session, base_url, user)
+    for retries in range(MAX_BUSY_RETRIES):
+        watch = Stopwatch()
+        await socket.send_json(
+            {
+                "type": "send",
+                "conversation_id": conversation_id,
+                "content": PROMPT,
+                "deepthink": True,
+                "parent_id": None,
+            }
+        )
+        turn_id = None
+        async for message in socket:
+            if message.type != aiohttp.WSMsgType.TEXT:
+                raise TurnFailed(f"the user socket closed (code {socket.close_code})")
+            frame = json.loads(message.data)
+            kind = frame.get("type")
+            if kind == "refused" and turn_id is None:
+                if (frame.get("error") or {}).get("code") == "turn_in_progress":
+                    break
+                raise TurnFailed(f"send: {frame.get('status')} {json.dumps(frame)[:200]}")
+            if kind == "sent" and turn_id is None:
+                turn_id = frame["assistant_message"]["id"]
+                watch.mark("post")
+            elif kind == "turn.event" and frame.get("turn_id") == turn_id:
+                event_type = frame.get("event")
+                if event_type in ("reasoning", "content"):
+                    watch.token()
+                elif event_type in ("done", "error"):
+                    return _finish(event_type, frame.get("data") or {}, watch, retries)
+        else:
+            raise TurnFailed("the user socket ended before the turn did")
+        await asyncio.sleep(0.05)
+    raise TurnFailed(f"the conversation stayed busy after {MAX_BUSY_RETRIES} tries")

@@ -121,7 +121,7 @@ def machine_info() -> dict[str, Any]:
 
 def _levels(results: dict[str, Any], engine: str, case: str) -> list[dict[str, Any]]:
     section = results.get(engine, {})
-    if case in ("sse", "ws"):
+    if case in ("sse", "sse1", "ws", "ws1"):
         return list(section.get("stack", {}).get("levels", {}).get(case, []))
     return list(section.get(case, {}).get("levels", []))
 
@@ -195,7 +195,7 @@ def _phase_table(results: dict[str, Any], engine: str) -> list[str]:
         + " | sends retried (conversation busy) |",
         "|---|---:|---:|" + "---:|" * len(PHASES) + "---:|",
     ]
-    for transport in ("sse", "ws"):
+    for transport in ("sse", "sse1", "ws", "ws1"):
         for row in _levels(results, engine, transport):
             phases = row.get("phases_p50_ms") or {}
             cells = " | ".join(_fmt(phases.get(name), 1, " ms") for name, _ in PHASES)
@@ -241,7 +241,7 @@ def _target_rows(results: dict[str, Any]) -> tuple[list[str], list[str]]:
     sentences = []
     for engine in ("vllm", "simulated"):
         base = _at(_levels(results, engine, "engine"), TARGET_LEVEL)
-        for transport in ("sse", "ws"):
+        for transport in ("sse", "sse1", "ws", "ws1"):
             ours = _at(_levels(results, engine, transport), TARGET_LEVEL)
             if ours is None or base is None:
                 continue

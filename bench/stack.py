@@ -30,7 +30,9 @@ from .clients import (
     create_conversation,
     new_session,
     register,
+    stack_sse_one_request_turn,
     stack_sse_turn,
+    stack_ws_one_socket_turn,
     stack_ws_turn,
 )
 from .measure import (
@@ -49,6 +51,14 @@ logger = logging.getLogger(__name__)
 T = TypeVar("T")
 
 TRANSPORTS = ("sse", "ws")
+# One request per turn, `--transports sse,sse1,ws,ws1`: sse1 streams the turn in the send's own response;
+# ws1 sends on the user's open socket, which then carries the turn's events (no HTTP request at all).
+TURN_CLIENTS = {
+    "sse": stack_sse_turn,
+    "sse1": stack_sse_one_request_turn,
+    "ws": stack_ws_turn,
+    "ws1": stack_ws_one_socket_turn,
+}
 BACKEND_WORKER_THREADS = 8  # as scripts/run.sh starts it
 
 
@@ -408,7 +418,7 @@ async def measure(
             )
 
             def runner(transport: str) -> TurnRunner:
-                turn = stack_sse_turn if transport == "sse" else stack_ws_turn
+                turn = TURN_CLIENTS[transport]
 
                 async def run_turn(index: int, sequence: int) -> TurnSample:
                     conversation = pools[index][sent[index] % CONVERSATIONS_PER_CLIENT]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.http import StreamingHttpResponse
 from drf_spectacular.utils import extend_schema
 from research.providers import search_capabilities
 from rest_framework import status
@@ -16,13 +17,27 @@ from accounts.permissions import CanChat
 from chat.serializers import ConversationSerializer, MessageSerializer
 from common.schema import error_responses
 
-from . import serializers, services
+from . import serializers, services, sse
 from .selectors import model_infos
 
 
 def _created_body(request: Request, created: services.TurnCreated) -> dict[str, Any]:
+    return created_body(created, secure=request.is_secure(), host=request.get_host())
+
+
+def created_body(created: services.TurnCreated, *, secure: bool, host: str, first: bool = False) -> dict[str, Any]:
+    """The send answer's body (also the `turn` frame of a streamed send and the socket's `sent` reply);
+    a new chat's `first` message also carries its `conversation`."""
+    body = _turn_body(created, secure=secure, host=host)
+    if first:
+        created.conversation.is_generating = True  # type: ignore[attr-defined]  # its answer is queued
+        body["conversation"] = ConversationSerializer(created.conversation).data
+    return body
+
+
+def _turn_body(created: services.TurnCreated, *, secure: bool, host: str) -> dict[str, Any]:
     turn_id = created.assistant_message.id
-    ws_scheme = "wss" if request.is_secure() else "ws"
+    ws_scheme = "wss" if secure else "ws"
     context = {"sibling_ids": created.sibling_ids}
     return {
         "conversation_id": created.conversation.id,
@@ -32,13 +47,28 @@ def _created_body(request: Request, created: services.TurnCreated) -> dict[str, 
         "fallback": created.admitted.fallback if created.admitted else None,
         "stream": {
             "events_url": f"/api/v1/turns/{turn_id}/events",
-            "websocket_url": f"{ws_scheme}://{request.get_host()}/ws/turns/{turn_id}/",
+            "websocket_url": f"{ws_scheme}://{host}/ws/turns/{turn_id}/",
         },
     }
 
 
 def _limit_headers(created: services.TurnCreated) -> dict[str, str]:
     return created.admitted.headers() if created.admitted else {}
+
+
+def _answer(request: Request, created: services.TurnCreated, body: dict[str, Any]) -> Response | StreamingHttpResponse:
+    """202 with the body; or, for `Accept: text/event-stream`, the turn's whole stream in this one response."""
+    if sse.wants_event_stream(request):
+        return sse.send_stream_response(body, created.assistant_message.id, _limit_headers(created))
+    return Response(body, status=status.HTTP_202_ACCEPTED, headers=_limit_headers(created))
+
+
+ONE_REQUEST = (
+    " With `Accept: text/event-stream` the answer is `200` and the turn's events follow in the same response: "
+    "first a `turn` event whose data is the 202 body, then every event of GET /turns/{id}/events (resume there "
+    "with the last `id`). Refusals before the stream are the usual JSON errors."
+)
+SEND_STREAM = {(200, "text/event-stream"): sse.SSE_RESPONSE}
 
 
 class ModelListView(APIView):
@@ -56,20 +86,25 @@ class ModelListView(APIView):
 
 class SendMessageView(APIView):
     permission_classes = [IsAuthenticated, CanChat]
+    renderer_classes = sse.STREAM_RENDERERS
 
     @extend_schema(
         operation_id="conversations_messages_create",
         tags=["turns"],
         request=serializers.SendMessageRequest,
-        responses={202: serializers.TurnCreatedResponse, **error_responses(400, 401, 403, 404, 409, 429, 503)},
+        responses={
+            202: serializers.TurnCreatedResponse,
+            **SEND_STREAM,
+            **error_responses(400, 401, 403, 404, 409, 429, 503),
+        },
         summary="Send a message and queue its answer",
         description=(
             "Saves the question and a queued answer, and queues the answer's generation. Omit `parent_id` to "
             "continue the branch on screen; give an assistant message's id to branch from there (an edited "
-            "question), or null for a new first question."
+            "question), or null for a new first question." + ONE_REQUEST
         ),
     )
-    def post(self, request: Request, conversation_id: Any) -> Response:
+    def post(self, request: Request, conversation_id: Any) -> Response | StreamingHttpResponse:
         body = serializers.SendMessageRequest(data=request.data)
         body.is_valid(raise_exception=True)
         kwargs: dict[str, Any] = {}
@@ -82,27 +117,30 @@ class SendMessageView(APIView):
             deepthink=body.validated_data["deepthink"],
             **kwargs,
         )
-        return Response(
-            _created_body(request, created), status=status.HTTP_202_ACCEPTED, headers=_limit_headers(created)
-        )
+        return _answer(request, created, _created_body(request, created))
 
 
 class FirstMessageView(APIView):
     permission_classes = [IsAuthenticated, CanChat]
+    renderer_classes = sse.STREAM_RENDERERS
 
     @extend_schema(
         operation_id="messages_create_first",
         tags=["turns"],
         request=serializers.FirstMessageRequest,
-        responses={202: serializers.FirstMessageResponse, **error_responses(400, 401, 403, 429, 503)},
+        responses={
+            202: serializers.FirstMessageResponse,
+            **SEND_STREAM,
+            **error_responses(400, 401, 403, 429, 503),
+        },
         summary="Start a conversation with its first message and queue the answer",
         description=(
             "Creates the conversation together with its first message, or nothing at all: a refused message "
             "(too long, a limit, a full queue, a suspended account) leaves no empty conversation behind. "
-            "Answers as sending a message does, plus the new `conversation`."
+            "Answers as sending a message does, plus the new `conversation`." + ONE_REQUEST
         ),
     )
-    def post(self, request: Request) -> Response:
+    def post(self, request: Request) -> Response | StreamingHttpResponse:
         body = serializers.FirstMessageRequest(data=request.data)
         body.is_valid(raise_exception=True)
         created = services.turn_send_first(
@@ -110,23 +148,27 @@ class FirstMessageView(APIView):
             content=body.validated_data["content"],
             deepthink=body.validated_data["deepthink"],
         )
-        created.conversation.is_generating = True  # type: ignore[attr-defined]  # its answer is queued
-        answer = _created_body(request, created)
-        answer["conversation"] = ConversationSerializer(created.conversation).data
-        return Response(answer, status=status.HTTP_202_ACCEPTED, headers=_limit_headers(created))
+        answer = created_body(created, secure=request.is_secure(), host=request.get_host(), first=True)
+        return _answer(request, created, answer)
 
 
 class RegenerateView(APIView):
     permission_classes = [IsAuthenticated, CanChat]
+    renderer_classes = sse.STREAM_RENDERERS
 
     @extend_schema(
         operation_id="messages_regenerate",
         tags=["turns"],
         request=serializers.RegenerateRequest,
-        responses={202: serializers.TurnCreatedResponse, **error_responses(400, 401, 403, 404, 409, 429, 503)},
+        responses={
+            202: serializers.TurnCreatedResponse,
+            **SEND_STREAM,
+            **error_responses(400, 401, 403, 404, 409, 429, 503),
+        },
         summary="Generate another answer to the same question (a sibling branch)",
+        description="Answers as sending a message does." + ONE_REQUEST,
     )
-    def post(self, request: Request, message_id: Any) -> Response:
+    def post(self, request: Request, message_id: Any) -> Response | StreamingHttpResponse:
         body = serializers.RegenerateRequest(data=request.data)
         body.is_valid(raise_exception=True)
         created = services.turn_regenerate(
@@ -134,9 +176,7 @@ class RegenerateView(APIView):
             message_id=message_id,
             deepthink=body.validated_data.get("deepthink"),
         )
-        return Response(
-            _created_body(request, created), status=status.HTTP_202_ACCEPTED, headers=_limit_headers(created)
-        )
+        return _answer(request, created, _created_body(request, created))
 
 
 class CancelView(APIView):

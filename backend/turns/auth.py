@@ -29,6 +29,17 @@ def user_from_access_token(raw: str | None) -> User | None:
     return user
 
 
+def access_token_expiry(raw: str | None) -> float | None:
+    """When a valid access token expires (epoch seconds), or None if it cannot be read."""
+    if not raw or len(raw) > 4096:
+        return None
+    try:
+        exp = _jwt.get_validated_token(raw.encode()).get("exp")
+    except (InvalidToken, TokenError):
+        return None
+    return float(exp) if isinstance(exp, (int, float)) else None
+
+
 def bearer_token(authorization: str | None) -> str | None:
     if not authorization:
         return None

@@ -16,12 +16,13 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
 
 from accounts.models import User
+from accounts.selectors import user_get
 from common import events, metrics
 from common.errors import NotFound
 from inference.protocol import Cursor
 
-from . import streams
-from .auth import user_from_access_token
+from . import socket_sends, streams
+from .auth import access_token_expiry, user_from_access_token
 from .services import turn_get
 from .sse import load_final_message, seen_the_end
 
@@ -33,6 +34,16 @@ CLOSE_NOT_FOUND = 4404
 CLOSE_BAD_CURSOR = 4400
 # Redis went away mid-stream: reconnect after a moment with `?after=<last id>` (docs/api.md).
 CLOSE_UNAVAILABLE = 4503
+# Turns one user socket streams at once (sends and subscriptions); more is `refused` 429 too_many_streams.
+MAX_TURNS_PER_SOCKET = 16
+TOO_MANY_STREAMS = f"This connection already streams {MAX_TURNS_PER_SOCKET} answers; wait for one to end."
+
+
+def _as_uuid(value: Any) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(str(value)) if isinstance(value, str) else None
+    except ValueError:
+        return None
 
 
 def _query(scope: dict[str, Any]) -> dict[str, str]:
@@ -40,15 +51,20 @@ def _query(scope: dict[str, Any]) -> dict[str, str]:
     return {key: values[-1] for key, values in parse_qs(raw).items()}
 
 
-async def _scope_user(scope: dict[str, Any], query: dict[str, str]) -> User | None:
+def _raw_token(scope: dict[str, Any], query: dict[str, str]) -> str | None:
     token = query.get("token")
-    if not token:
-        for name, value in scope.get("headers", []):
-            if name == b"authorization":
-                scheme, _, rest = value.decode("latin-1").partition(" ")
-                if scheme.lower() == "bearer":
-                    token = rest.strip()
-    return await database_sync_to_async(user_from_access_token)(token)
+    if token:
+        return token
+    for name, value in scope.get("headers", []):
+        if name == b"authorization":
+            scheme, _, rest = value.decode("latin-1").partition(" ")
+            if scheme.lower() == "bearer":
+                return rest.strip()
+    return None
+
+
+async def _scope_user(scope: dict[str, Any], query: dict[str, str]) -> User | None:
+    return await database_sync_to_async(user_from_access_token)(_raw_token(scope, query))
 
 
 class OrjsonWebsocketConsumer(AsyncJsonWebsocketConsumer):
@@ -123,21 +139,38 @@ class TurnConsumer(OrjsonWebsocketConsumer):
             await self.send_json({"type": "pong"})
 
 
+def _host(scope: dict[str, Any]) -> str:
+    for name, value in scope.get("headers", []):
+        if name == b"host":
+            return value.decode("latin-1")
+    server = scope.get("server") or ("localhost", None)
+    return f"{server[0]}:{server[1]}" if server[1] else str(server[0])
+
+
 class UserEventsConsumer(OrjsonWebsocketConsumer):
-    """Forwards the user's events (group `user.<id>`) to every open tab and device."""
+    """Forwards the user's events (group `user.<id>`) to every open tab and device, and takes sends:
+    a `send` or `regenerate` frame starts a turn whose events then stream on this same socket as
+    `turn.event` frames, so a turn costs no HTTP request (docs/api.md, "Sending over the user's socket").
+    `subscribe` (with `after`) resumes a turn's events here after a reconnect."""
 
     group: str | None = None
+    user_id: Any = None
+    token_expires_at: float | None = None
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.tracker = metrics.StreamTracker("websocket")
+        self.pumps: dict[uuid.UUID, asyncio.Task[None]] = {}
 
     async def connect(self) -> None:
         await self.accept()
-        user = await _scope_user(self.scope, _query(self.scope))
+        query = _query(self.scope)
+        user = await _scope_user(self.scope, query)
         if user is None:
             await self.close(code=CLOSE_UNAUTHENTICATED)
             return
+        self.user_id = user.id
+        self.token_expires_at = access_token_expiry(_raw_token(self.scope, query))
         self.group = events.user_group(user.id)
         self.tracker.open()
         await self.channel_layer.group_add(self.group, self.channel_name)
@@ -145,6 +178,11 @@ class UserEventsConsumer(OrjsonWebsocketConsumer):
 
     async def disconnect(self, code: int) -> None:
         self.tracker.close()
+        for pump in list(self.pumps.values()):
+            pump.cancel()
+        for pump in list(self.pumps.values()):
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await pump
         if self.group:
             await self.channel_layer.group_discard(self.group, self.channel_name)
 
@@ -154,5 +192,91 @@ class UserEventsConsumer(OrjsonWebsocketConsumer):
             await self.close(code=CLOSE_FORBIDDEN)
 
     async def receive_json(self, content: Any, **kwargs: Any) -> None:
-        if isinstance(content, dict) and content.get("type") == "ping":
+        kind = content.get("type") if isinstance(content, dict) else None
+        if kind == "ping":
             await self.send_json({"type": "pong"})
+        elif kind in socket_sends.FRAME_TYPES and self.user_id is not None:
+            await self._send_turn(content)
+        elif kind == "subscribe" and self.user_id is not None:
+            await self._subscribe(content)
+        elif kind == "unsubscribe":
+            turn_id = _as_uuid(content.get("turn_id"))
+            pump = self.pumps.pop(turn_id, None) if turn_id else None
+            if pump is not None:
+                pump.cancel()
+
+    async def _refuse(self, request_id: Any, status: int, code: str, message: str) -> None:
+        await self.send_json(
+            {"type": "refused", "request_id": request_id, "status": status, "error": {"code": code, "message": message}}
+        )
+
+    async def _send_turn(self, frame: dict[str, Any]) -> None:
+        if len(self.pumps) >= MAX_TURNS_PER_SOCKET:
+            await self._refuse(frame.get("request_id"), 429, "too_many_streams", TOO_MANY_STREAMS)
+            return
+        reply = await database_sync_to_async(socket_sends.socket_send)(
+            self.user_id,
+            frame,
+            secure=self.scope.get("scheme") == "wss",
+            host=_host(self.scope),
+            token_expires_at=self.token_expires_at,
+        )
+        await self.send_json(reply)
+        if reply["type"] == "sent":
+            self._start_pump(uuid.UUID(str(reply["assistant_message"]["id"])), Cursor.parse(None))
+
+    async def _subscribe(self, frame: dict[str, Any]) -> None:
+        turn_id = _as_uuid(frame.get("turn_id"))
+        if turn_id is None:
+            await self._refuse(frame.get("request_id"), 400, "invalid", "`turn_id` must be a turn's id.")
+            return
+        if turn_id in self.pumps:
+            return  # already streaming here
+        if len(self.pumps) >= MAX_TURNS_PER_SOCKET:
+            await self._refuse(frame.get("request_id"), 429, "too_many_streams", TOO_MANY_STREAMS)
+            return
+        after = frame.get("after")
+        try:
+            user = await database_sync_to_async(user_get)(user_id=self.user_id)
+            if user is None:
+                raise NotFound()
+            turn = await database_sync_to_async(turn_get)(user=user, turn_id=turn_id)
+            cursor = Cursor.parse(after if isinstance(after, str) else None)
+            at_the_end = await sync_to_async(seen_the_end, thread_sensitive=False)(turn.id, cursor)
+        except NotFound:
+            await self._refuse(frame.get("request_id"), 404, "not_found", "Not found.")
+            return
+        except ValueError as exc:
+            await self._refuse(frame.get("request_id"), 400, "invalid_cursor", str(exc))
+            return
+        if at_the_end:
+            await self.send_json({"type": "turn.closed", "turn_id": str(turn.id)})
+            return
+        self._start_pump(turn.id, cursor)
+
+    def _start_pump(self, turn_id: uuid.UUID, cursor: Cursor) -> None:
+        self.pumps[turn_id] = asyncio.create_task(self._pump(turn_id, cursor))
+
+    async def _pump(self, turn_id: uuid.UUID, cursor: Cursor) -> None:
+        key = str(turn_id)
+        try:
+            async for event in streams.tail_events(
+                turn_id=turn_id,
+                cursor=cursor,
+                load_final=lambda: load_final_message(turn_id),
+                keepalive_seconds=settings.WHALE_SSE_KEEPALIVE_SECONDS,
+            ):
+                if event is not None:
+                    await self.send_json(
+                        {"type": "turn.event", "turn_id": key, "id": event.id, "event": event.type, "data": event.data}
+                    )
+            await self.send_json({"type": "turn.closed", "turn_id": key})
+        except streams.StreamUnavailable as exc:
+            logger.warning("turn %s: socket stream interrupted, Redis unavailable: %s", turn_id, exc)
+            # Subscribe again with the last id after this long; nothing is lost or sent twice.
+            await self.send_json(
+                {"type": "turn.interrupted", "turn_id": key, "retry_after_ms": streams.RECONNECT_AFTER_MS}
+            )
+        finally:
+            if self.pumps.get(turn_id) is asyncio.current_task():
+                del self.pumps[turn_id]

@@ -48,6 +48,11 @@ class EventStreamRenderer(BaseRenderer):
     charset = "utf-8"
 
     def render(self, data: Any, accepted_media_type: str | None = None, renderer_context: Any = None) -> bytes:
+        # Only errors are rendered here (a stream is a StreamingHttpResponse): say they are JSON, so clients
+        # and the API's error middleware read them as the one error shape.
+        response = (renderer_context or {}).get("response")
+        if response is not None:
+            response["Content-Type"] = "application/json"
         return json.dumps(data).encode()
 
 
@@ -106,6 +111,27 @@ SSE_RESPONSE = OpenApiResponse(
     response=OpenApiTypes.STR,
     description="`text/event-stream`: frames with `id:` (the resume cursor), `event:` (the type) and `data:` (JSON).",
 )
+
+
+async def send_frames(created: dict[str, Any], turn_id: uuid.UUID) -> AsyncIterator[str]:
+    """One request per turn: the send's own answer as a `turn` frame (no id: it is not a resume point), then
+    every event of the turn from its start, exactly as GET /turns/{id}/events sends them."""
+    yield sse_frame(None, "turn", created)
+    async for frame in turn_event_frames(turn_id, Cursor.parse(None)):
+        yield frame
+
+
+def send_stream_response(created: dict[str, Any], turn_id: uuid.UUID, headers: dict[str, str]) -> StreamingHttpResponse:
+    release_connection()
+    return StreamingHttpResponse(
+        send_frames(created, turn_id), content_type="text/event-stream", headers={**SSE_HEADERS, **headers}
+    )
+
+
+def wants_event_stream(request: Request) -> bool:
+    """The client asked for `Accept: text/event-stream` (content negotiation picked EventStreamRenderer)."""
+    renderer = getattr(request, "accepted_renderer", None)
+    return renderer is not None and renderer.format == EventStreamRenderer.format
 
 
 class TurnEventsView(APIView):

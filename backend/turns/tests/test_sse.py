@@ -57,3 +57,15 @@ def test_a_malformed_cursor_is_refused_before_the_stream_opens(api: APIClient, u
     response = api.get(f"/api/v1/turns/{turn.id}/events", HTTP_LAST_EVENT_ID="not-a-cursor")
     assert response.status_code == 400
     assert response.json()["error"]["code"] == "invalid_cursor"
+
+
+def test_an_error_for_a_client_that_accepts_only_an_event_stream_is_the_json_error_shape(
+    api: APIClient, user: Any
+) -> None:
+    turn = _turn(user)
+    response = api.get(
+        f"/api/v1/turns/{turn.id}/events", HTTP_LAST_EVENT_ID="not-a-cursor", HTTP_ACCEPT="text/event-stream"
+    )
+    assert response.status_code == 400
+    assert response["Content-Type"] == "application/json"
+    assert response.json()["error"]["code"] == "invalid_cursor"  # not replaced by a generic bad_request

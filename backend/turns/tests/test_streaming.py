@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from typing import Any
 
 import pytest
@@ -119,6 +120,105 @@ async def test_a_malformed_cursor_is_a_400(user) -> None:
     )
     assert response.status_code == 400
     assert response.json()["error"]["code"] == "invalid_cursor"
+
+
+async def _frames_of(chunks: Any) -> list[dict[str, Any]]:
+    """Reads a streaming response until one more whole SSE frame has arrived."""
+    text = ""
+    while "\n\n" not in text.split("retry:", 1)[-1] or not parse_sse(text):
+        chunk = await chunks.__anext__()
+        text += chunk.decode() if isinstance(chunk, bytes) else chunk
+    return parse_sse(text)
+
+
+async def test_a_send_that_accepts_an_event_stream_gets_the_whole_turn_in_the_same_response(user) -> None:
+    conversation = await sync_to_async(Conversation.objects.create)(user=user)
+    response = await AsyncClient().post(
+        f"/api/v1/conversations/{conversation.id}/messages",
+        {"content": "Why?", "deepthink": True},
+        content_type="application/json",
+        headers={"Authorization": f"Bearer {await atoken(user)}", "Accept": "text/event-stream"},
+    )
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/event-stream")
+    assert response["RateLimit-Policy"]  # the limit headers, as on the 202
+    chunks = aiter(response.streaming_content)
+    first = (await _frames_of(chunks))[0]
+    assert first["type"] == "turn" and first["id"] is None  # the 202 body, not a resume point
+    turn_id = first["data"]["assistant_message"]["id"]
+    assert first["data"]["stream"]["events_url"] == f"/api/v1/turns/{turn_id}/events"
+
+    await sync_to_async(run_turn)(turn_id, ["Let me ", "think."], ["Because ", "of ", "light."])
+    rest = parse_sse("".join([c.decode() if isinstance(c, bytes) else c async for c in chunks]))
+
+    assert [f["type"] for f in rest][:2] == ["queued", "started"] and rest[-1]["type"] == "done"
+    assert text_of(rest, "content") == "Because of light."
+    _, separate = await read_sse(
+        AsyncClient(), f"/api/v1/turns/{turn_id}/events", headers={"Authorization": f"Bearer {await atoken(user)}"}
+    )
+    assert separate == rest  # the same events, ids and order as the two-step flow
+
+
+async def test_a_one_request_turn_cut_mid_answer_resumes_on_the_events_url_exactly_once(user) -> None:
+    conversation = await sync_to_async(Conversation.objects.create)(user=user)
+    auth = {"Authorization": f"Bearer {await atoken(user)}"}
+    response = await AsyncClient().post(
+        f"/api/v1/conversations/{conversation.id}/messages",
+        {"content": "Why?", "deepthink": True},
+        content_type="application/json",
+        headers={**auth, "Accept": "text/event-stream"},
+    )
+    chunks = aiter(response.streaming_content)
+    turn_id = (await _frames_of(chunks))[0]["data"]["assistant_message"]["id"]
+    await sync_to_async(run_turn)(turn_id, ["Let me ", "think."], ["Because ", "of ", "light."])
+    seen = [f for f in await _frames_of(chunks) if f["type"] != "turn"]
+    await chunks.aclose()  # the client dropped after its first events
+
+    _, rest = await read_sse(
+        AsyncClient(), f"/api/v1/turns/{turn_id}/events", headers={**auth, "Last-Event-ID": seen[-1]["id"]}
+    )
+    _, everything = await read_sse(AsyncClient(), f"/api/v1/turns/{turn_id}/events", headers=auth)
+
+    assert seen and seen + rest == everything
+
+
+async def test_a_refused_send_that_accepts_an_event_stream_gets_the_json_error_and_no_turn(user) -> None:
+    conversation = await sync_to_async(Conversation.objects.create)(user=user)
+    response = await AsyncClient().post(
+        f"/api/v1/conversations/{conversation.id}/messages",
+        {"content": "x" * 9_000, "deepthink": False},
+        content_type="application/json",
+        headers={"Authorization": f"Bearer {await atoken(user)}", "Accept": "text/event-stream"},
+    )
+    assert response.status_code == 400
+    assert json.loads(response.content)["error"]["code"] == "message_too_long", response.content
+    assert await sync_to_async(Message.objects.filter(conversation=conversation).count)() == 0
+
+
+async def test_the_first_message_and_regenerate_also_stream_in_one_request(user) -> None:
+    auth = {"Authorization": f"Bearer {await atoken(user)}", "Accept": "text/event-stream"}
+    response = await AsyncClient().post(
+        "/api/v1/messages", {"content": "Hi", "deepthink": False}, content_type="application/json", headers=auth
+    )
+    chunks = aiter(response.streaming_content)
+    first = (await _frames_of(chunks))[0]
+    assert response.status_code == 200 and first["data"]["conversation"]["id"]
+    turn_id = first["data"]["assistant_message"]["id"]
+    await sync_to_async(run_turn)(turn_id, [], ["Hello."])
+    assert parse_sse("".join([c.decode() if isinstance(c, bytes) else c async for c in chunks]))[-1]["type"] == "done"
+    await sync_to_async(services.turn_finalize)(turn_id=turn_id)
+
+    response = await AsyncClient().post(
+        f"/api/v1/messages/{turn_id}/regenerate", {}, content_type="application/json", headers=auth
+    )
+    chunks = aiter(response.streaming_content)
+    again = (await _frames_of(chunks))[0]["data"]["assistant_message"]["id"]
+    assert response.status_code == 200 and again != turn_id
+    await sync_to_async(run_turn)(again, [], ["Hello again."])
+    assert (
+        text_of(parse_sse("".join([c.decode() if isinstance(c, bytes) else c async for c in chunks])), "content")
+        == "Hello again."
+    )
 
 
 async def receive_until_closed(communicator: WebsocketCommunicator, timeout: float = 5) -> list[dict[str, Any]]:
