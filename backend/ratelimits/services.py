@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -119,6 +119,26 @@ def _check_sizes(*, limits: Limits, messages: Sequence[Mapping[str, object]], pr
         )
 
 
+# Which of these turn ids have ended (their stream holds their last event)? Set by turns (turns.apps), which
+# this layer does not import. A turn's slot is otherwise given back when its end is settled, a moment after
+# the client has seen `done`: a send in that moment would be refused for a turn that is over.
+_ended_turns: Callable[[list[str]], list[str]] | None = None
+
+
+def ended_turns_reader_set(reader: Callable[[list[str]], list[str]] | None) -> None:
+    global _ended_turns
+    _ended_turns = reader
+
+
+def _free_slots_of_ended_turns(subject: str) -> bool:
+    """On a concurrency refusal: frees the slots of the subject's turns that have in fact ended. True if any."""
+    if _ended_turns is None:
+        return False
+    ended = _ended_turns(store.inflight_turn_ids(subject))
+    store.slots_free(subject, ended)
+    return bool(ended)
+
+
 def turn_admit(
     *,
     limits: Limits,
@@ -136,6 +156,7 @@ def turn_admit(
     _check_sizes(limits=limits, messages=messages, prompt_tokens=prompt_tokens)
     wanted = max_tokens or settings.WHALE_MAX_TOKENS
     fallback: dict[str, str] | None = None
+    freed = False
     try:
         while True:
             position = admission.admission_check(model=spec.name, queue=spec.queue, priority=limits.priority)
@@ -151,6 +172,10 @@ def turn_admit(
                 user_id=limits.user_id,
                 api_key_id=limits.api_key_id,
             )
+            if taken.refused == "concurrent_turns" and not freed:
+                freed = True
+                if _free_slots_of_ended_turns(limits.subject):
+                    continue
             can_fall_back = allow_fallback and settings.WHALE_DEEPTHINK_FALLBACK and fallback is None
             if taken.refused == "reasoning_turns_per_day" and can_fall_back:
                 chat = model_get(settings.WHALE_CHAT_MODEL)

@@ -213,6 +213,22 @@ def read(subject: str) -> Counters:
     )
 
 
+def inflight_turn_ids(subject: str, now: float | None = None) -> list[str]:
+    """The turns holding one of the subject's concurrency slots now."""
+    _, _, inflight_key = subject_keys(subject, now)
+    moment = time.time() if now is None else now
+    members: list[Any] = get_redis().zrangebyscore(inflight_key, f"({moment:.3f}", "+inf")  # type: ignore[assignment]
+    return [member.decode() if isinstance(member, bytes) else str(member) for member in members]
+
+
+def slots_free(subject: str, turn_ids: list[str]) -> None:
+    """Gives back the slots of turns that have ended, ahead of their settlement (which still settles their
+    tokens: it finds the reservation, and the slot already gone)."""
+    if turn_ids:
+        _, _, inflight_key = subject_keys(subject)
+        get_redis().zrem(inflight_key, *turn_ids)
+
+
 def _reservation(user_id: object, api_key_id: object, date: object, reasoning: object, reserved: object) -> Reservation:
     return Reservation(
         user_id=str(user_id),

@@ -113,6 +113,18 @@ def glance_many(turn_ids: list[Any]) -> list[StreamGlance]:
     return glances
 
 
+def ended_turn_ids(turn_ids: list[str]) -> list[str]:
+    """The turns among these whose stream already holds their last event (done or error), in one round trip."""
+    if not turn_ids:
+        return []
+    glances = glance_many(turn_ids)
+    return [
+        turn_id
+        for turn_id, glance in zip(turn_ids, glances, strict=True)
+        if glance.last_type in protocol.TERMINAL_EVENTS
+    ]
+
+
 def end_turn_if_unowned(turn_id: object, event_type: str, data: dict[str, Any]) -> bool:
     """Writes a terminal event for a turn no worker is running; False when a worker holds it.
 

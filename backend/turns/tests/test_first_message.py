@@ -15,6 +15,7 @@ from common import events
 from ratelimits.tests.factories import set_limits
 
 from .conftest import access_token
+from .worker_double import run_turn
 
 pytestmark = pytest.mark.django_db
 
@@ -110,6 +111,18 @@ def test_a_first_message_takes_no_parent(api, user) -> None:
     assert response.status_code == 400
     assert "parent_id" in response.json()["error"]["fields"]
     assert_nothing_written(user)
+
+
+def test_a_message_sent_as_soon_as_the_last_answer_ends_is_not_refused_for_that_answer(api, user) -> None:
+    set_limits(user, concurrent_turns=1)
+    first = start(api, content="one")
+    # Its stream ends (the client sees `done`); the backend worker has not settled it yet.
+    run_turn(first.json()["assistant_message"]["id"], [], ["Done."])
+
+    second = start(api, content="two")
+
+    assert second.status_code == 202, second.json()
+    assert start(api, content="three").status_code == 429  # the second one is running: one at a time still holds
 
 
 def test_a_refused_first_message_says_which_limit_and_when_it_resets_and_writes_nothing(api, user) -> None:
