@@ -163,10 +163,10 @@ def _task_fields(params: CompletionParams) -> dict[str, Any]:
     return fields
 
 
-def completion_finalize(*, turn_id: Any, outcome: streams.TurnOutcome, reservation: Reservation | None) -> bool | None:
+def completion_settle(*, turn_id: Any, outcome: streams.TurnOutcome, reservation: Reservation | None) -> bool | None:
     """Saves a finished completion from its stream and adds its usage of the day, in one transaction:
     True when saved now, False when it already was, None when `turn_id` is no completion. Called by
-    turns.services.turn_finalize (the `whale.finalize_turn` task), which releases the limits after."""
+    turns.services.turn_settle (the `whale.finalize_turn` task), which releases the limits after."""
     data = outcome.terminal
     failed = outcome.terminal_type == protocol.EVENT_ERROR
     counts = streams.usage_counts(data)  # an error event has none: 0
@@ -204,14 +204,14 @@ def _usage_subject(completion: Completion, reservation: Reservation | None) -> U
     )
 
 
-def completion_abort(*, turn_id: Any) -> None:
+def completion_cancel(*, turn_id: Any) -> None:
     """The partner went away: stop generating (nobody will read it). A completion no worker has
     taken yet is ended and settled here; a running one stops at the worker's next flush."""
-    from turns.services import turn_finalize
+    from turns.services import turn_settle
 
     try:
         streams.request_cancel(turn_id)
-        ended_here = streams.end_turn_if_unowned(
+        ended_here = streams.write_terminal_if_unowned(
             turn_id,
             protocol.EVENT_DONE,
             {
@@ -224,13 +224,13 @@ def completion_abort(*, turn_id: Any) -> None:
     except RedisError:
         return  # the reaper or the worker's deadline ends it
     if ended_here:
-        turn_finalize(turn_id=turn_id)
+        turn_settle(turn_id=turn_id)
 
 
 def completions_reap(*, now: dt.datetime | None = None) -> int:
     """Settles completions whose worker is gone or whose deadline passed (the partner may be long gone),
     so their slots and reserved tokens come back; returns how many it ended."""
-    from turns.services import REAP_BATCH, turn_finalize
+    from turns.services import REAP_BATCH, turn_settle
 
     now = now or timezone.now()
     deadline_cutoff = now - dt.timedelta(seconds=settings.WHALE_TURN_DEADLINE_SECONDS)
@@ -243,7 +243,7 @@ def completions_reap(*, now: dt.datetime | None = None) -> int:
         batch = waiting[start : start + REAP_BATCH]
         for completion, glance in zip(batch, streams.glance_many([c.id for c in batch]), strict=True):
             if glance.finished:
-                settled += int(turn_finalize(turn_id=completion.id))
+                settled += int(turn_settle(turn_id=completion.id))
                 continue
             reason: tuple[str, str] | None = None
             if completion.created_at < deadline_cutoff:
@@ -255,10 +255,10 @@ def completions_reap(*, now: dt.datetime | None = None) -> int:
             if reason is None:
                 continue
             streams.request_cancel(completion.id)
-            if streams.end_turn_if_unowned(
+            if streams.write_terminal_if_unowned(
                 completion.id, protocol.EVENT_ERROR, {"code": reason[0], "message": reason[1]}
             ):
-                settled += int(turn_finalize(turn_id=completion.id))
+                settled += int(turn_settle(turn_id=completion.id))
     return settled
 
 

@@ -10,7 +10,7 @@ from django.db import transaction
 from accounts.models import User
 from common.errors import ServiceUnavailable
 
-from .services import active_turn_ids, turn_cancel, turns_abandon
+from .services import active_turn_ids, turn_cancel, turns_cancel
 
 logger = logging.getLogger(__name__)
 
@@ -19,7 +19,7 @@ def account_deleting(*, user: User, **_: Any) -> None:
     """The account and its conversations go in this transaction: after commit, the workers drop its answers."""
     running = active_turn_ids(conversation__user=user)
     if running:
-        transaction.on_commit(lambda: turns_abandon(turn_ids=running), robust=True)
+        transaction.on_commit(lambda: turns_cancel(turn_ids=running), robust=True)
 
 
 def account_suspended(*, user: User, **_: Any) -> None:

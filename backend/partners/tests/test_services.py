@@ -59,8 +59,8 @@ def test_finishing_a_completion_settles_it_and_its_usage_exactly_once(user) -> N
     completion_id = start(key).completion.id
     run_turn(completion_id, ["Hmm."], ["Hello."])
 
-    assert turn_services.turn_finalize(turn_id=completion_id)
-    turn_services.turn_finalize(turn_id=completion_id)
+    assert turn_services.turn_settle(turn_id=completion_id)
+    turn_services.turn_settle(turn_id=completion_id)
 
     completion = Completion.objects.get(id=completion_id)
     assert completion.status == "done" and completion.completion_tokens == 11
@@ -74,7 +74,7 @@ def test_aborting_a_completion_no_worker_took_ends_it_at_once(user) -> None:
     key = make_key(user).key
     completion_id = start(key).completion.id
 
-    services.completion_abort(turn_id=completion_id)
+    services.completion_cancel(turn_id=completion_id)
 
     assert Completion.objects.get(id=completion_id).status == "cancelled"
     assert store.read(limits_for_api_key(api_key=key).subject).in_flight == 0

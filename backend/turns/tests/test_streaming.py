@@ -90,7 +90,7 @@ async def test_a_replay_after_the_stream_expired_comes_from_the_database(user) -
     turn_id = await sync_to_async(finished_turn)(user)
     auth = {"Authorization": f"Bearer {await atoken(user)}"}
     _, everything = await read_sse(AsyncClient(), f"/api/v1/turns/{turn_id}/events", headers=auth)
-    await sync_to_async(services.turn_finalize)(turn_id=turn_id)
+    await sync_to_async(services.turn_settle)(turn_id=turn_id)
     get_redis().delete(streams.keys_for(turn_id).events)
     seen = everything[:4]  # "Let me " and "think." of the reasoning were seen
 
