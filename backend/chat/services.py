@@ -15,7 +15,7 @@ from common import events
 from common.errors import NotFound, ValidationFailed
 
 from .models import Conversation, Message, ShareLink
-from .selectors import message_branch, message_tree
+from .selectors import message_branch, message_tree, running_answer_ids
 
 SHARE_TOKEN_BYTES = 24
 
@@ -108,13 +108,13 @@ def conversation_title_save(*, conversation_id: uuid.UUID | str, user_id: uuid.U
 @transaction.atomic
 def conversation_delete(*, conversation: Conversation) -> None:
     """Deletes the conversation with every message and share link, and stops an answer still generating."""
-    from turns.services import active_turn_ids, turns_cancel
+    from turns.services import turns_cancel
 
     user_id, conversation_id = conversation.user_id, str(conversation.id)
     # Locked first, so a write holding the lock (a send, a share) lands before the delete gathers the
     # rows to delete, and one that comes after finds nothing (404) instead of a row it cannot point at.
     _lock(conversation)
-    running = active_turn_ids(conversation=conversation)
+    running = running_answer_ids(conversation=conversation)
     conversation.delete()
     if running:
         transaction.on_commit(lambda: turns_cancel(turn_ids=running), robust=True)

@@ -22,7 +22,7 @@ from inference.protocol import Cursor
 
 from . import streams
 from .auth import user_from_access_token
-from .services import turn_get
+from .selectors import turn_get
 from .sse import load_final_message, seen_the_end
 
 logger = logging.getLogger(__name__)

@@ -29,7 +29,7 @@ OUTAGE_MAX_RETRIES = 40
 
 
 def _again_if_not_committed(task: Task[Any, Any], turn_id: str, what: str) -> None:
-    if services.turn_row_exists(turn_id=turn_id):
+    if services.turn_exists(turn_id=turn_id):
         return
     if task.request.retries >= NOT_YET_COMMITTED_MAX_RETRIES:
         logger.warning("%s for turn %s: no such turn after %d tries; leaving it", what, turn_id, task.request.retries)

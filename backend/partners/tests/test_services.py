@@ -88,7 +88,7 @@ def test_the_reaper_ends_a_completion_whose_worker_vanished(user) -> None:
     get_redis().delete(f"{get_redis_prefix()}:turn:{completion_id}:lease")  # the worker died; its lease lapsed
     Completion.objects.filter(id=completion_id).update(created_at=timezone.now() - dt.timedelta(minutes=1))
 
-    assert services.completions_reap() == 1
+    assert turn_services.turns_reap() == 1
 
     completion = Completion.objects.get(id=completion_id)
     assert completion.status == "failed" and completion.error_code == "worker_lost"
@@ -103,7 +103,7 @@ def test_the_reaper_leaves_a_running_completion_alone(user) -> None:
     emit(completion_id, "started", {"model": "whale-chat"})
     Completion.objects.filter(id=completion_id).update(created_at=timezone.now() - dt.timedelta(minutes=1))
 
-    assert services.completions_reap() == 0
+    assert turn_services.turns_reap() == 0
     assert Completion.objects.get(id=completion_id).status == "queued"
 
 

@@ -1,4 +1,5 @@
-"""The reaper: settles turns whose worker is gone or whose deadline passed."""
+"""The one reaper, for app answers and partners' completions alike: settles turns whose worker is gone or
+whose deadline passed, so their slots and reserved tokens come back."""
 
 from __future__ import annotations
 
@@ -10,26 +11,24 @@ from django.db import DatabaseError
 from django.utils import timezone
 from redis.exceptions import RedisError
 
-from chat.models import Message
 from inference import protocol
 
 from .. import streams
+from ..stores import ActiveTurn, active_turns
 from .settle import turn_settle
-from .shared import ACTIVE_STATUSES
 
 logger = logging.getLogger(__name__)
-
 
 REAP_BATCH = 500
 
 
 def _reap_one(
-    turn: Message, glance: streams.StreamGlance, *, now: datetime, deadline_cutoff: datetime, grace_cutoff: datetime
+    turn: ActiveTurn, glance: streams.StreamGlance, *, now: datetime, deadline_cutoff: datetime, grace_cutoff: datetime
 ) -> bool:
     if glance.finished:
         return turn_settle(turn_id=turn.id)
     reason: tuple[str, str] | None = None
-    started = turn.status == Message.Status.STREAMING or glance.started
+    started = turn.streaming or glance.started
     if turn.queued_at and turn.queued_at < deadline_cutoff:
         reason = ("deadline_exceeded", "The answer took too long and was stopped. Try again.")
     elif started and (turn.started_at or turn.queued_at or now) < grace_cutoff:
@@ -49,7 +48,7 @@ def _reap_one(
 def turns_reap(*, now: datetime | None = None) -> int:
     """Settles turns whose worker is gone or whose deadline passed; returns how many it ended.
 
-    A running turn's worker renews its lease every few seconds, so a streaming turn without a
+    A running turn's worker renews its lease every few seconds, so a started turn without a
     lease has lost its worker (killed, crashed, out of memory). A queued turn past its deadline
     never found a worker in time. Each pass reads only the last event and the lease of each
     active turn (one round trip per batch), and a whole stream only for turns that ended.
@@ -58,7 +57,7 @@ def turns_reap(*, now: datetime | None = None) -> int:
     deadline_cutoff = now - timedelta(seconds=settings.WHALE_TURN_DEADLINE_SECONDS)
     grace_cutoff = now - timedelta(seconds=protocol.LEASE_TTL_SECONDS)
     settled = 0
-    active = list(Message.objects.filter(status__in=ACTIVE_STATUSES).only("id", "status", "queued_at", "started_at"))
+    active = active_turns()
     for start in range(0, len(active), REAP_BATCH):
         batch = active[start : start + REAP_BATCH]
         for turn, glance in zip(batch, streams.glance_many([turn.id for turn in batch]), strict=True):

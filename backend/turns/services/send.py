@@ -1,4 +1,5 @@
-"""Sending a turn: the app's send, first message and regenerate, and queueing any turn's generation (the partner API's too)."""
+"""Sending a turn: the app's send, first message and regenerate, and queueing any turn's generation
+(the partner API's too)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,6 @@ from typing import Any
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 from kombu.exceptions import KombuError
 from redis.exceptions import RedisError
 
@@ -30,10 +30,12 @@ from ratelimits.services import Admitted, message_too_long, turn_admit, turn_rel
 
 from .. import streams
 from ..registry import ModelSpec, model_for_turn
+from ..stores import Id
 from .settle import turn_settle
-from .shared import ACTIVE_STATUSES, Id
 
 logger = logging.getLogger(__name__)
+
+ACTIVE_STATUSES = Message.ACTIVE_STATUSES
 
 UNSET: Any = object()
 
@@ -368,31 +370,3 @@ def _announce_queued(conversation: Conversation, assistant: Message, *, title_ch
             event_type=events.CONVERSATION_UPDATED,
             payload={"conversation_id": str(conversation.id), "title": conversation.title},
         )
-
-
-def turn_get(*, user: User, turn_id: Id) -> Message:
-    turn = (
-        Message.objects.select_related("conversation")
-        .filter(id=turn_id, conversation__user=user, role=Message.Role.ASSISTANT)
-        .first()
-    )
-    if turn is None:
-        raise NotFound("Turn not found.")
-    return turn
-
-
-def turn_mark_started(*, turn_id: Id, started_at: str | None) -> bool:
-    started = parse_datetime(started_at) if started_at else None
-    updated = Message.objects.filter(id=turn_id, status=Message.Status.QUEUED).update(
-        status=Message.Status.STREAMING, started_at=started or timezone.now()
-    )
-    if updated:
-        conversation_id, user_id = Message.objects.filter(id=turn_id).values_list(
-            "conversation_id", "conversation__user_id"
-        )[0]
-        events.user_event_publish(
-            user_id=user_id,
-            event_type=events.TURN_STARTED,
-            payload={"conversation_id": str(conversation_id), "turn_id": str(turn_id)},
-        )
-    return bool(updated)

@@ -21,6 +21,7 @@ from django.conf import settings
 from django.db import OperationalError, connection
 
 from accounts.models import User
+from chat import turn_store as answer_store
 from chat.models import Conversation, Message
 from partners.models import Completion
 from partners.params import CompletionParams
@@ -32,7 +33,6 @@ from ratelimits.models import UsageDay
 from ratelimits.selectors import limits_for_api_key, limits_for_user
 from ratelimits.tests.factories import set_limits
 from turns import services
-from turns.services import settle as settle_service
 
 from .worker_double import run_turn
 
@@ -135,7 +135,7 @@ def test_postgres_failing_at_the_message_update_is_retried_the_same_way(
     user: User, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     turn_id = _finished_app_turn(user)
-    _fail_once(monkeypatch, settle_service, "_message_fields", _terminate_own_backend)
+    _fail_once(monkeypatch, answer_store, "_message_fields", _terminate_own_backend)
 
     with pytest.raises(OperationalError):
         services.turn_settle(turn_id=turn_id)
