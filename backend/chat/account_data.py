@@ -66,11 +66,8 @@ def user_conversations(user: User) -> list[dict[str, Any]]:
 
 
 def user_share_links(user: User) -> list[dict[str, Any]]:
-    return list(
-        ShareLink.objects.filter(user=user)
-        .order_by("created_at", "id")
-        .values("id", "conversation_id", "title", "created_at", "revoked_at")
-    )
+    links = ShareLink.objects.filter(user=user).order_by("created_at", "id")
+    return [dict(link) for link in links.values("id", "conversation_id", "title", "created_at", "revoked_at")]
 
 
 def user_usage(user: User) -> AccountUsage:

@@ -4,6 +4,7 @@ a suspended account, and the answers of a deleted conversation or account."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -58,7 +59,7 @@ def turn_cancel(*, user: User, turn_id: Id) -> Message:
     return turn
 
 
-def turns_cancel(*, turn_ids: list[Id]) -> None:
+def turns_cancel(*, turn_ids: Sequence[Id]) -> None:
     """Asks the workers to stop turns nobody can see any more (their conversation or account is gone).
 
     A worker that has not started such a turn ends it at once; one generating it stops at its next
