@@ -13,16 +13,15 @@ from django.contrib.admin.models import CHANGE, LogEntry
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm
 from django.db import transaction
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 from rest_framework_simplejwt.token_blacklist.models import OutstandingToken
 from unfold.admin import ModelAdmin, StackedInline
 from unfold.forms import AdminPasswordChangeForm, UserChangeForm
 
-from chat.models import Message
-
 from . import services
+from .hooks import account_usage
 from .models import EmailCode, User
 
 
@@ -117,21 +116,13 @@ class UserAdmin(DjangoUserAdmin, ModelAdmin):
 
     @admin.display(description="Answers (turns), all time")
     def turns_count(self, obj: User) -> str:
-        if not obj.pk:
-            return "0"
-        counts = Message.objects.filter(conversation__user=obj, role=Message.Role.ASSISTANT).aggregate(
-            total=Count("id"), failed=Count("id", filter=Q(status=Message.Status.FAILED))
-        )
-        return f"{counts['total']} ({counts['failed']} failed)"
+        usage = account_usage(user=obj)
+        return f"{usage.turns} ({usage.failed} failed)"
 
     @admin.display(description="Tokens in / out, all time")
     def tokens_used(self, obj: User) -> str:
-        if not obj.pk:
-            return "0 / 0"
-        sums = Message.objects.filter(conversation__user=obj, role=Message.Role.ASSISTANT).aggregate(
-            tokens_in=Sum("prompt_tokens"), tokens_out=Sum("completion_tokens")
-        )
-        return f"{sums['tokens_in'] or 0} / {sums['tokens_out'] or 0}"
+        usage = account_usage(user=obj)
+        return f"{usage.tokens_in} / {usage.tokens_out}"
 
     @admin.action(description="Suspend: refuse sign-in, tokens and API keys at once")
     def suspend_users(self, request: HttpRequest, queryset: QuerySet[User]) -> None:

@@ -7,34 +7,10 @@ from typing import Any
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils import timezone
 
-from chat.models import Conversation, Message, ShareLink
-
+from .hooks import export_sections
 from .models import EmailCode, User
 
 EXPORT_FORMAT_VERSION = 1
-
-_MESSAGE_FIELDS = (
-    "id",
-    "conversation_id",
-    "parent_id",
-    "role",
-    "content",
-    "reasoning_content",
-    "model",
-    "deepthink",
-    "status",
-    "error",
-    "finish_reason",
-    "prompt_tokens",
-    "completion_tokens",
-    "reasoning_tokens",
-    "feedback",
-    "created_at",
-    "queued_at",
-    "started_at",
-    "first_token_at",
-    "finished_at",
-)
 
 
 def user_get(*, user_id: object) -> User | None:
@@ -67,40 +43,11 @@ def email_code_pending(*, user: User, purpose: str) -> EmailCode | None:
 
 
 def user_export(*, user: User) -> dict[str, Any]:
-    """Everything we hold about the user: the profile, every conversation with every message of every branch
-    (a flat list, root first, linked by parent_id), and their share links."""
-    conversations: list[dict[str, Any]] = []
-    by_id: dict[Any, dict[str, Any]] = {}
-    for conversation in Conversation.objects.filter(user=user).order_by("created_at", "id").iterator():
-        entry = {
-            "id": conversation.id,
-            "title": conversation.title,
-            "created_at": conversation.created_at,
-            "updated_at": conversation.updated_at,
-            "pinned_at": conversation.pinned_at,
-            "archived_at": conversation.archived_at,
-            "current_message_id": conversation.current_message_id,
-            "messages": [],
-        }
-        conversations.append(entry)
-        by_id[conversation.id] = entry
-    messages = Message.objects.filter(conversation__user=user).order_by("created_at", "id").values(*_MESSAGE_FIELDS)
-    for message in messages.iterator():
-        message["usage"] = {
-            "prompt_tokens": message.pop("prompt_tokens"),
-            "completion_tokens": message.pop("completion_tokens"),
-            "reasoning_tokens": message.pop("reasoning_tokens"),
-        }
-        by_id[message.pop("conversation_id")]["messages"].append(message)
-    share_links = list(
-        ShareLink.objects.filter(user=user)
-        .order_by("created_at", "id")
-        .values("id", "conversation_id", "title", "created_at", "revoked_at")
-    )
+    """Everything we hold about the user: the profile, and each section the apps above registered
+    (accounts.hooks): chat's conversations, with every message of every branch, and share links."""
     return {
         "format_version": EXPORT_FORMAT_VERSION,
         "exported_at": timezone.now(),
         "user": user,
-        "conversations": conversations,
-        "share_links": share_links,
+        **{section.name: section.read(user) for section in export_sections()},
     }

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from chat.models import Message
-
+from .hooks import export_sections
 from .models import DISPLAY_NAME_MAX_LENGTH, EMAIL_MAX_LENGTH, User
 
 PASSWORD_MAX_LENGTH = 128
@@ -133,54 +132,14 @@ class AuthResponse(TokenPairResponse):
 # The export file
 
 
-class DataExportUsageSerializer(serializers.Serializer):
-    prompt_tokens = serializers.IntegerField()
-    completion_tokens = serializers.IntegerField()
-    reasoning_tokens = serializers.IntegerField()
-
-
-class DataExportMessageSerializer(serializers.Serializer):
-    id = serializers.UUIDField()
-    parent_id = serializers.UUIDField(allow_null=True)
-    role = serializers.ChoiceField(choices=Message.Role.choices)
-    content = serializers.CharField(allow_blank=True)
-    reasoning_content = serializers.CharField(allow_blank=True)
-    model = serializers.CharField(allow_blank=True)
-    deepthink = serializers.BooleanField()
-    status = serializers.ChoiceField(choices=Message.Status.choices)
-    error = serializers.CharField(allow_blank=True)
-    finish_reason = serializers.CharField(allow_blank=True)
-    usage = DataExportUsageSerializer()
-    feedback = serializers.ChoiceField(choices=Message.Feedback.choices)
-    created_at = serializers.DateTimeField()
-    queued_at = serializers.DateTimeField(allow_null=True)
-    started_at = serializers.DateTimeField(allow_null=True)
-    first_token_at = serializers.DateTimeField(allow_null=True)
-    finished_at = serializers.DateTimeField(allow_null=True)
-
-
-class DataExportConversationSerializer(serializers.Serializer):
-    id = serializers.UUIDField()
-    title = serializers.CharField(allow_blank=True)
-    created_at = serializers.DateTimeField()
-    updated_at = serializers.DateTimeField()
-    pinned_at = serializers.DateTimeField(allow_null=True)
-    archived_at = serializers.DateTimeField(allow_null=True)
-    current_message_id = serializers.UUIDField(allow_null=True)
-    messages = DataExportMessageSerializer(many=True, help_text="Every message of every branch, oldest first.")
-
-
-class DataExportShareLinkSerializer(serializers.Serializer):
-    id = serializers.UUIDField()
-    conversation_id = serializers.UUIDField()
-    title = serializers.CharField(allow_blank=True)
-    created_at = serializers.DateTimeField()
-    revoked_at = serializers.DateTimeField(allow_null=True)
-
-
 class DataExportSerializer(serializers.Serializer):
     format_version = serializers.IntegerField()
     exported_at = serializers.DateTimeField()
     user = UserSerializer()
-    conversations = DataExportConversationSerializer(many=True)
-    share_links = DataExportShareLinkSerializer(many=True)
+
+    def get_fields(self) -> dict[str, serializers.Field]:
+        # The apps above accounts add their sections (chat: conversations, share_links), in the schema too.
+        fields = super().get_fields()
+        for section in export_sections():
+            fields[section.name] = section.field()
+        return fields

@@ -6,3 +6,31 @@ from django.apps import AppConfig
 class ChatConfig(AppConfig):
     name = "chat"
     verbose_name = "Chat"
+
+    def ready(self) -> None:
+        from turns.stores import store_register
+
+        from accounts.hooks import ExportSection, export_section_register, usage_reader_set
+
+        from . import account_data
+        from .turn_store import AnswerStore
+
+        # accounts exports and shows the user's chat data through these, importing nothing of chat.
+        export_section_register(
+            ExportSection(
+                "conversations",
+                account_data.user_conversations,
+                lambda: account_data.DataExportConversationSerializer(many=True),
+            )
+        )
+        export_section_register(
+            ExportSection(
+                "share_links",
+                account_data.user_share_links,
+                lambda: account_data.DataExportShareLinkSerializer(many=True),
+            )
+        )
+        usage_reader_set(account_data.user_usage)
+
+        # turns settles, cancels and reaps the app's answers through it, importing nothing of chat.
+        store_register(AnswerStore())

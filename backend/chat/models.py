@@ -49,6 +49,7 @@ class Message(models.Model):
         NONE = "none", "None"
 
     TERMINAL_STATUSES = (Status.DONE, Status.CANCELLED, Status.FAILED)
+    ACTIVE_STATUSES = (Status.QUEUED, Status.STREAMING)
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="messages")

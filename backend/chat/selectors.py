@@ -163,6 +163,15 @@ def conversation_thread(*, conversation: Conversation) -> Thread:
     return Thread(conversation=conversation, messages=messages, sibling_ids=sibling_ids)
 
 
+def running_answer_ids(*, conversation: Conversation) -> list[uuid.UUID]:
+    """The conversation's answers still queued or being generated."""
+    return list(
+        Message.objects.filter(
+            conversation=conversation, role=Message.Role.ASSISTANT, status__in=Message.ACTIVE_STATUSES
+        ).values_list("id", flat=True)
+    )
+
+
 def message_get(*, user: User, message_id: uuid.UUID | str) -> Message:
     """A message of one of the user's conversations (with its conversation), or NotFound."""
     try:

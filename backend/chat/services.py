@@ -15,7 +15,7 @@ from common import events
 from common.errors import NotFound, ValidationFailed
 
 from .models import Conversation, Message, ShareLink
-from .selectors import message_branch, message_tree
+from .selectors import message_branch, message_tree, running_answer_ids
 
 SHARE_TOKEN_BYTES = 24
 
@@ -90,19 +90,34 @@ def conversation_update(
     return conversation
 
 
+def conversation_title_save(*, conversation_id: uuid.UUID | str, user_id: uuid.UUID | str, title: str) -> bool:
+    """A title the model wrote for the conversation (the worker's `whale.save_title`), if it is still its owner's."""
+    title = " ".join(title.split())[:200]
+    if not title:
+        return False
+    updated = Conversation.objects.filter(id=conversation_id, user_id=user_id).update(title=title)
+    if updated:
+        events.user_event_publish(
+            user_id=user_id,
+            event_type=events.CONVERSATION_UPDATED,
+            payload={"conversation_id": str(conversation_id), "title": title},
+        )
+    return bool(updated)
+
+
 @transaction.atomic
 def conversation_delete(*, conversation: Conversation) -> None:
     """Deletes the conversation with every message and share link, and stops an answer still generating."""
-    from turns.services import active_turn_ids, turns_abandon
+    from turns.services import turns_cancel
 
     user_id, conversation_id = conversation.user_id, str(conversation.id)
     # Locked first, so a write holding the lock (a send, a share) lands before the delete gathers the
     # rows to delete, and one that comes after finds nothing (404) instead of a row it cannot point at.
     _lock(conversation)
-    running = active_turn_ids(conversation=conversation)
+    running = running_answer_ids(conversation=conversation)
     conversation.delete()
     if running:
-        transaction.on_commit(lambda: turns_abandon(turn_ids=running), robust=True)
+        transaction.on_commit(lambda: turns_cancel(turn_ids=running), robust=True)
     events.user_event_publish(
         user_id=user_id, event_type=events.CONVERSATION_DELETED, payload={"conversation_id": conversation_id}
     )

@@ -364,7 +364,6 @@ WHALE_FILES_PREVIEW_CHARS = env_int("WHALE_FILES_PREVIEW_CHARS", 1000)
 CELERY_BEAT_SCHEDULE = {
     "delete-orphaned-files": {"task": "whale.files.delete_orphans", "schedule": 3600.0},
     "reap-stale-turns": {"task": "whale.reap_turns", "schedule": WHALE_REAPER_INTERVAL_SECONDS},
-    "reap-stale-completions": {"task": "whale.reap_completions", "schedule": WHALE_REAPER_INTERVAL_SECONDS},
     # Waiting turns learn their new place in the queue ("3 ahead of you") this often.
     "publish-queue-positions": {
         "task": "whale.publish_queue_positions",

@@ -188,7 +188,7 @@ async def _stream(params: CompletionParams, started: StartedCompletion) -> Async
         yield wire.sse("error", wire.error_object(status=503, message="The service is briefly unavailable; try again."))
     finally:
         if not finished:
-            await relay.abort(turn_id)
+            await relay.cancel(turn_id)
 
 
 @csrf_exempt

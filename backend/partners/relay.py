@@ -26,7 +26,7 @@ from inference.protocol import Cursor
 
 from .models import ApiKey
 from .selectors import api_key_authenticate
-from .services import StartedCompletion, completion_abort
+from .services import StartedCompletion, completion_cancel
 
 T = TypeVar("T")
 
@@ -79,7 +79,7 @@ async def admit(fn: Callable[[], tuple[T, StartedCompletion]]) -> tuple[T, Start
     except asyncio.CancelledError:
         with contextlib.suppress(Exception):
             _request, started = await start
-            await abort(started.completion.id)
+            await cancel(started.completion.id)
         raise
 
 
@@ -100,8 +100,8 @@ def events(turn_id: uuid.UUID) -> AsyncIterator[streams.TurnEvent | None]:
     )
 
 
-async def abort(turn_id: uuid.UUID) -> None:
-    await database_sync_to_async(completion_abort, thread_sensitive=False)(turn_id=turn_id)
+async def cancel(turn_id: uuid.UUID) -> None:
+    await database_sync_to_async(completion_cancel, thread_sensitive=False)(turn_id=turn_id)
 
 
 class EngineError(ApplicationError):
@@ -165,9 +165,9 @@ async def collect(turn_id: uuid.UUID) -> Answer:
             elif event.type == protocol.EVENT_ERROR:
                 raise EngineError(event.data)
     except asyncio.CancelledError:
-        await abort(turn_id)
+        await cancel(turn_id)
         raise
     except streams.StreamUnavailable as exc:
-        await abort(turn_id)
+        await cancel(turn_id)
         raise ServiceUnavailable("The service is briefly unavailable; try again.") from exc
     raise ServiceUnavailable("The answer was lost.", code="stream_lost")

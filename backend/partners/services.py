@@ -1,4 +1,4 @@
-"""Writes for the partner API: key life cycle, starting and aborting completions, settling them exactly once."""
+"""Writes for the partner API: key life cycle, starting and cancelling completions (turns settles them), usage CSV."""
 
 from __future__ import annotations
 
@@ -15,14 +15,12 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from redis.exceptions import RedisError
-from turns import streams
 from turns.registry import ModelSpec, model_get
 
 from common.errors import NotFound, ValidationFailed
 from inference import protocol
 from ratelimits.selectors import limits_for_api_key, usage_days
-from ratelimits.services import Admitted, UsageSubject, turn_admit, turn_release, turn_usage_record
-from ratelimits.store import Reservation
+from ratelimits.services import Admitted, turn_admit, turn_release
 
 from .models import ApiKey, Completion
 from .params import CompletionParams
@@ -163,103 +161,14 @@ def _task_fields(params: CompletionParams) -> dict[str, Any]:
     return fields
 
 
-def completion_finalize(*, turn_id: Any, outcome: streams.TurnOutcome, reservation: Reservation | None) -> bool | None:
-    """Saves a finished completion from its stream and adds its usage of the day, in one transaction:
-    True when saved now, False when it already was, None when `turn_id` is no completion. Called by
-    turns.services.turn_finalize (the `whale.finalize_turn` task), which releases the limits after."""
-    data = outcome.terminal
-    failed = outcome.terminal_type == protocol.EVENT_ERROR
-    counts = streams.usage_counts(data)  # an error event has none: 0
-    fields: dict[str, Any] = {"finished_at": timezone.now()}
-    if failed:
-        fields.update(status=Completion.Status.FAILED, error_code=str(data.get("code", "turn_failed"))[:64])
-    else:
-        fields.update(
-            status=Completion.Status.CANCELLED if data.get("status") == "cancelled" else Completion.Status.DONE,
-            finish_reason=str(data.get("finish_reason") or "")[:32],
-            cached_tokens=max(int((data.get("usage") or {}).get("cached_tokens") or 0), 0),
-            **counts,
-        )
-    with transaction.atomic():
-        if not Completion.objects.filter(id=turn_id, status=Completion.Status.QUEUED).update(**fields):
-            return False if Completion.objects.filter(id=turn_id).exists() else None
-        completion = Completion.objects.get(id=turn_id)
-        turn_usage_record(subject=_usage_subject(completion, reservation), **counts, failed=failed)
-        return True
-
-
-def _usage_subject(completion: Completion, reservation: Reservation | None) -> UsageSubject:
-    """The reservation says whose and which day; once it is gone (lapsed, or lost with Redis) the row does."""
-    if reservation is not None:
-        return UsageSubject.of(reservation)
-    try:
-        reasoning = model_get(completion.model).reasoning
-    except ValidationFailed:  # the model left the registry since
-        reasoning = False
-    return UsageSubject(
-        user_id=str(completion.user_id),
-        api_key_id=str(completion.api_key_id),
-        date=completion.created_at.astimezone(dt.UTC).date(),
-        reasoning=reasoning,
-    )
-
-
-def completion_abort(*, turn_id: Any) -> None:
-    """The partner went away: stop generating (nobody will read it). A completion no worker has
-    taken yet is ended and settled here; a running one stops at the worker's next flush."""
-    from turns.services import turn_finalize
+def completion_cancel(*, turn_id: Any) -> None:
+    """The partner went away: stop generating (nobody will read it), through the one cancel in turns."""
+    from turns.services import turn_cancel_request
 
     try:
-        streams.request_cancel(turn_id)
-        ended_here = streams.end_turn_if_unowned(
-            turn_id,
-            protocol.EVENT_DONE,
-            {
-                "status": "cancelled",
-                "finish_reason": "cancelled",
-                "usage": {"prompt_tokens": 0, "completion_tokens": 0, "reasoning_tokens": 0},
-                "timings": {"finished_at": timezone.now().isoformat()},
-            },
-        )
+        turn_cancel_request(turn_id=turn_id)
     except RedisError:
         return  # the reaper or the worker's deadline ends it
-    if ended_here:
-        turn_finalize(turn_id=turn_id)
-
-
-def completions_reap(*, now: dt.datetime | None = None) -> int:
-    """Settles completions whose worker is gone or whose deadline passed (the partner may be long gone),
-    so their slots and reserved tokens come back; returns how many it ended."""
-    from turns.services import REAP_BATCH, turn_finalize
-
-    now = now or timezone.now()
-    deadline_cutoff = now - dt.timedelta(seconds=settings.WHALE_TURN_DEADLINE_SECONDS)
-    grace_cutoff = now - dt.timedelta(seconds=protocol.LEASE_TTL_SECONDS)
-    settled = 0
-    waiting = list(
-        Completion.objects.filter(status=Completion.Status.QUEUED, created_at__lt=grace_cutoff).only("id", "created_at")
-    )
-    for start in range(0, len(waiting), REAP_BATCH):
-        batch = waiting[start : start + REAP_BATCH]
-        for completion, glance in zip(batch, streams.glance_many([c.id for c in batch]), strict=True):
-            if glance.finished:
-                settled += int(turn_finalize(turn_id=completion.id))
-                continue
-            reason: tuple[str, str] | None = None
-            if completion.created_at < deadline_cutoff:
-                reason = ("deadline_exceeded", "The answer took too long and was stopped.")
-            elif not glance.exists:
-                reason = ("stream_lost", "This answer was lost by the server.")
-            elif glance.started and glance.lease is None:
-                reason = ("worker_lost", "The server generating this answer stopped.")
-            if reason is None:
-                continue
-            streams.request_cancel(completion.id)
-            if streams.end_turn_if_unowned(
-                completion.id, protocol.EVENT_ERROR, {"code": reason[0], "message": reason[1]}
-            ):
-                settled += int(turn_finalize(turn_id=completion.id))
-    return settled
 
 
 USAGE_CSV_COLUMNS = [

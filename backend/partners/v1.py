@@ -125,7 +125,7 @@ async def _stream(chat: WireRequest, started: StartedCompletion) -> AsyncIterato
     finally:
         if not finished:
             # The partner went away mid-answer (or the server is shutting down): spend no more compute on it.
-            await relay.abort(turn_id)
+            await relay.cancel(turn_id)
 
 
 async def _stream_text(request: WireRequest, started: StartedCompletion) -> AsyncIterator[str]:
@@ -153,7 +153,7 @@ async def _stream_text(request: WireRequest, started: StartedCompletion) -> Asyn
         yield _service_unavailable()
     finally:
         if not finished:
-            await relay.abort(turn_id)
+            await relay.cancel(turn_id)
 
 
 def _service_unavailable() -> str:

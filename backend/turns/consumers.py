@@ -23,7 +23,7 @@ from inference.protocol import Cursor
 
 from . import socket_sends, streams
 from .auth import access_token_expiry, user_from_access_token
-from .services import turn_get
+from .selectors import turn_get
 from .sse import load_final_message, seen_the_end
 
 logger = logging.getLogger(__name__)

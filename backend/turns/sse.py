@@ -33,7 +33,7 @@ from inference.protocol import Cursor
 
 from . import streams
 from .auth import QueryTokenAuthentication
-from .services import turn_get
+from .selectors import turn_get
 
 logger = logging.getLogger(__name__)
 

@@ -125,7 +125,7 @@ def ended_turn_ids(turn_ids: list[str]) -> list[str]:
     ]
 
 
-def end_turn_if_unowned(turn_id: object, event_type: str, data: dict[str, Any]) -> bool:
+def write_terminal_if_unowned(turn_id: object, event_type: str, data: dict[str, Any]) -> bool:
     """Writes a terminal event for a turn no worker is running; False when a worker holds it.
 
     Taking the lease first means a worker that picks the task up later finds the turn

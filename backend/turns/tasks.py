@@ -1,4 +1,4 @@
-"""The backend's Celery tasks that GPU workers send back (by name), and the periodic reaper."""
+"""The backend's Celery tasks that GPU workers send back by name (a turn started, a turn ended), and the reaper."""
 
 from __future__ import annotations
 
@@ -29,7 +29,7 @@ OUTAGE_MAX_RETRIES = 40
 
 
 def _again_if_not_committed(task: Task[Any, Any], turn_id: str, what: str) -> None:
-    if services.turn_row_exists(turn_id=turn_id):
+    if services.turn_exists(turn_id=turn_id):
         return
     if task.request.retries >= NOT_YET_COMMITTED_MAX_RETRIES:
         logger.warning("%s for turn %s: no such turn after %d tries; leaving it", what, turn_id, task.request.retries)
@@ -54,7 +54,7 @@ def turn_started(self: Task[Any, Any], turn_id: str, started_at: str | None = No
 
 @shared_task(
     bind=True,
-    name=protocol.TASK_FINALIZE_TURN,
+    name=protocol.TASK_FINALIZE_TURN,  # the wire name (whale.finalize_turn) stays: GPU workers send it
     ignore_result=True,
     autoretry_for=OUTAGE_ERRORS,
     retry_backoff=1,
@@ -62,22 +62,9 @@ def turn_started(self: Task[Any, Any], turn_id: str, started_at: str | None = No
     retry_jitter=False,
     max_retries=OUTAGE_MAX_RETRIES,
 )
-def finalize_turn(self: Task[Any, Any], turn_id: str) -> None:
-    if not services.turn_finalize(turn_id=turn_id):
-        _again_if_not_committed(self, turn_id, "finalize")
-
-
-@shared_task(
-    name=protocol.TASK_SAVE_TITLE,
-    ignore_result=True,
-    autoretry_for=OUTAGE_ERRORS,
-    retry_backoff=1,
-    retry_backoff_max=10,
-    retry_jitter=False,
-    max_retries=OUTAGE_MAX_RETRIES,
-)
-def save_title(conversation_id: str, user_id: str, title: str) -> None:
-    services.conversation_title_save(conversation_id=conversation_id, user_id=user_id, title=title)
+def settle_turn(self: Task[Any, Any], turn_id: str) -> None:
+    if not services.turn_settle(turn_id=turn_id):
+        _again_if_not_committed(self, turn_id, "settle")
 
 
 @shared_task(name="whale.reap_turns", ignore_result=True)

@@ -32,7 +32,7 @@ def answered(user: Any) -> tuple[Conversation, Message]:
     conversation = Conversation.objects.create(user=user, title="Sky")
     created = turn_services.turn_send(user=user, conversation_id=conversation.id, content="Why?", deepthink=False)
     run_turn(created.assistant_message.id, [], ["Because."])
-    assert turn_services.turn_finalize(turn_id=created.assistant_message.id)
+    assert turn_services.turn_settle(turn_id=created.assistant_message.id)
     return conversation, Message.objects.get(id=created.assistant_message.id)
 
 

@@ -107,7 +107,7 @@ def test_the_finalize_task_logs_with_the_ids_the_worker_sent_back(json_lines: Js
     )
     run_turn(turn_id, [], ["Hello."])
 
-    tasks.finalize_turn.apply(args=[turn_id], headers={logs.REQUEST_ID_HEADER: "req-phone-78"})
+    tasks.settle_turn.apply(args=[turn_id], headers={logs.REQUEST_ID_HEADER: "req-phone-78"})
 
     settled = json_lines.find("turn settled")
     assert (settled["request_id"], settled["turn_id"], settled["status"]) == ("req-phone-78", turn_id, "done")

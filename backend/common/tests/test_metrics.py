@@ -11,6 +11,7 @@ from channels.testing.websocket import WebsocketCommunicator
 from django.test import Client
 from prometheus_client import REGISTRY
 from turns import services
+from turns.registry import model_for_turn
 from turns.tests.conftest import access_token, make_user
 from turns.tests.worker_double import run_turn
 
@@ -89,12 +90,12 @@ def test_a_settled_turn_moves_the_turn_latency_and_speed_metrics(client: Client)
     turn_id = created.assistant_message.id
 
     text = scrape(client)
-    queue = created.assistant_message.model and services.model_for_turn(deepthink=True).queue
+    queue = created.assistant_message.model and model_for_turn(deepthink=True).queue
     assert series(text, "whale_queue_depth", model="whale-r1", queue=queue) == 1
     assert series(text, "whale_turns_in_flight", model="whale-r1", status="queued") == 1
 
     run_turn(turn_id, ["Let me ", "think."], ["Because."])
-    assert services.turn_finalize(turn_id=turn_id)
+    assert services.turn_settle(turn_id=turn_id)
 
     assert sample("whale_turns_total", model="whale-r1", status="done") == before["done"] + 1
     assert sample("whale_turn_first_token_seconds_count", model="whale-r1") == before["first"] + 1

@@ -31,7 +31,7 @@ def settled_turns() -> list[Message]:
         assert sent.status_code == 202, sent.content
         turn_id = sent.json()["assistant_message"]["id"]
         run_turn(turn_id, ["Let me think."], ["An answer."])
-        assert turn_services.turn_finalize(turn_id=turn_id)
+        assert turn_services.turn_settle(turn_id=turn_id)
         turns.append(Message.objects.get(id=turn_id))
     return turns
 

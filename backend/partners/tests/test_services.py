@@ -59,8 +59,8 @@ def test_finishing_a_completion_settles_it_and_its_usage_exactly_once(user) -> N
     completion_id = start(key).completion.id
     run_turn(completion_id, ["Hmm."], ["Hello."])
 
-    assert turn_services.turn_finalize(turn_id=completion_id)
-    turn_services.turn_finalize(turn_id=completion_id)
+    assert turn_services.turn_settle(turn_id=completion_id)
+    turn_services.turn_settle(turn_id=completion_id)
 
     completion = Completion.objects.get(id=completion_id)
     assert completion.status == "done" and completion.completion_tokens == 11
@@ -74,7 +74,7 @@ def test_aborting_a_completion_no_worker_took_ends_it_at_once(user) -> None:
     key = make_key(user).key
     completion_id = start(key).completion.id
 
-    services.completion_abort(turn_id=completion_id)
+    services.completion_cancel(turn_id=completion_id)
 
     assert Completion.objects.get(id=completion_id).status == "cancelled"
     assert store.read(limits_for_api_key(api_key=key).subject).in_flight == 0
@@ -88,7 +88,7 @@ def test_the_reaper_ends_a_completion_whose_worker_vanished(user) -> None:
     get_redis().delete(f"{get_redis_prefix()}:turn:{completion_id}:lease")  # the worker died; its lease lapsed
     Completion.objects.filter(id=completion_id).update(created_at=timezone.now() - dt.timedelta(minutes=1))
 
-    assert services.completions_reap() == 1
+    assert turn_services.turns_reap() == 1
 
     completion = Completion.objects.get(id=completion_id)
     assert completion.status == "failed" and completion.error_code == "worker_lost"
@@ -103,7 +103,7 @@ def test_the_reaper_leaves_a_running_completion_alone(user) -> None:
     emit(completion_id, "started", {"model": "whale-chat"})
     Completion.objects.filter(id=completion_id).update(created_at=timezone.now() - dt.timedelta(minutes=1))
 
-    assert services.completions_reap() == 0
+    assert turn_services.turns_reap() == 0
     assert Completion.objects.get(id=completion_id).status == "queued"
 
 

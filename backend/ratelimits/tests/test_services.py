@@ -13,6 +13,7 @@ from turns.tests.worker_double import run_turn
 
 from chat.models import Conversation, Message
 from common.redis import get_redis
+from config.celery import app as celery_app
 from ratelimits import store
 from ratelimits.admission import priority_queue_name
 from ratelimits.models import UsageDay
@@ -114,7 +115,7 @@ def test_the_concurrency_slot_frees_when_the_turn_ends(user) -> None:
     assert send(user).status_code == 429
 
     run_turn(turn_id, ["Hmm."], ["Blue."])
-    services.turn_finalize(turn_id=turn_id)
+    services.turn_settle(turn_id=turn_id)
 
     assert send(user).status_code == 202
 
@@ -175,9 +176,9 @@ def test_settling_charges_what_the_turn_used_exactly_once(user) -> None:
     assert reserved > 18
 
     run_turn(turn_id, ["Let me think."], ["Blue."])  # the double reports 7 prompt + 11 completion tokens
-    assert services.turn_finalize(turn_id=turn_id)
-    services.turn_finalize(turn_id=turn_id)
-    services.turn_finalize(turn_id=turn_id)
+    assert services.turn_settle(turn_id=turn_id)
+    services.turn_settle(turn_id=turn_id)
+    services.turn_settle(turn_id=turn_id)
 
     counters = store.read(subject)
     assert counters.tokens_today == 18
@@ -193,7 +194,7 @@ def test_a_turn_that_fails_on_our_side_gives_its_turn_back(user) -> None:
 
     take_lease(turn_id)
     emit(turn_id, "error", {"code": "engine_failed", "message": "Boom."})
-    services.turn_finalize(turn_id=turn_id)
+    services.turn_settle(turn_id=turn_id)
 
     assert store.read(limits_for_user(user=user).subject).turns_today == 0
     assert send(user).status_code == 202
@@ -206,7 +207,7 @@ def test_a_send_that_cannot_be_queued_gives_everything_back(user, monkeypatch) -
     def broken(*args: Any, **kwargs: Any) -> None:
         raise OperationalError("broker down")
 
-    monkeypatch.setattr(services.celery_app, "send_task", broken)
+    monkeypatch.setattr(celery_app, "send_task", broken)
     response = send(user)
 
     assert response.status_code == 503

@@ -9,6 +9,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from chat.models import Conversation, Message
+from chat.services import conversation_title_save
 from common.redis import get_redis
 from inference import protocol
 from turns import services, streams
@@ -82,7 +83,7 @@ def test_deepthink_off_picks_the_chat_model(api, conversation, gpu_queue) -> Non
 def test_earlier_reasoning_is_not_sent_back_to_the_model(api, conversation, gpu_queue) -> None:
     first = send(api, conversation, content="Why is the sky blue?").json()
     run_turn(first["assistant_message"]["id"], ["Think about light."], ["Scattering."])
-    assert services.turn_finalize(turn_id=first["assistant_message"]["id"])
+    assert services.turn_settle(turn_id=first["assistant_message"]["id"])
     clear_queue(gpu_queue)
 
     send(api, conversation, content="And the sunset?")
@@ -195,7 +196,7 @@ def test_a_send_takes_json_types_as_they_are_or_refuses_with_400(api, conversati
 def test_an_edited_question_makes_a_sibling_branch(api, conversation) -> None:
     first = send(api, conversation, content="Why is the sky blue?").json()
     run_turn(first["assistant_message"]["id"], [], ["Scattering."])
-    services.turn_finalize(turn_id=first["assistant_message"]["id"])
+    services.turn_settle(turn_id=first["assistant_message"]["id"])
 
     edited = send(api, conversation, content="Why is the sea blue?", parent_id=None)
 
@@ -212,7 +213,7 @@ def test_a_follow_up_costs_a_fixed_number_of_queries_however_long_the_conversati
     for n in range(3):
         sent = send(api, conversation, content=f"Question {n}").json()
         run_turn(sent["assistant_message"]["id"], [], [f"Answer {n}."])
-        services.turn_finalize(turn_id=sent["assistant_message"]["id"])
+        services.turn_settle(turn_id=sent["assistant_message"]["id"])
 
     # user, lock, tree, two inserts, the tier (two reads without an assignment), conversation update,
     # begin and commit
@@ -229,7 +230,7 @@ def test_regenerate_makes_a_sibling_answer(api, conversation, gpu_queue) -> None
     first = send(api, conversation, content="Why is the sky blue?").json()
     answer_id = first["assistant_message"]["id"]
     run_turn(answer_id, ["hmm"], ["Scattering."])
-    services.turn_finalize(turn_id=answer_id)
+    services.turn_settle(turn_id=answer_id)
     clear_queue(gpu_queue)
 
     response = api.post(f"/api/v1/messages/{answer_id}/regenerate", {}, format="json")
@@ -252,8 +253,8 @@ def test_finalize_saves_the_answer_exactly_once(api, conversation) -> None:
     turn_id = send(api, conversation, content="q").json()["assistant_message"]["id"]
     run_turn(turn_id, ["Let me ", "think."], ["The ", "answer."])
 
-    assert services.turn_finalize(turn_id=turn_id) is True
-    assert services.turn_finalize(turn_id=turn_id) is False
+    assert services.turn_settle(turn_id=turn_id) is True
+    assert services.turn_settle(turn_id=turn_id) is False
 
     turn = Message.objects.get(id=turn_id)
     assert turn.status == "done"
@@ -268,7 +269,7 @@ def test_finalize_waits_for_a_terminal_event(api, conversation) -> None:
     take_lease(turn_id)
     emit(turn_id, "started", {"model": "whale-r1", "started_at": timezone.now().isoformat()})
     emit(turn_id, "content", {"delta": "partial"})
-    assert services.turn_finalize(turn_id=turn_id) is False
+    assert services.turn_settle(turn_id=turn_id) is False
     assert Message.objects.get(id=turn_id).status == "queued"
 
 
@@ -292,7 +293,7 @@ def test_cancelling_a_running_turn_asks_its_worker_and_keeps_the_partial_text(ap
     assert response.json()["turn"]["status"] == "queued"  # the worker owns it and will stop
     assert get_redis().get(streams.keys_for(turn_id).cancel) == "1"
     emit(turn_id, "done", {"status": "cancelled", "finish_reason": "cancelled", "usage": {}, "timings": {}})
-    services.turn_finalize(turn_id=turn_id)
+    services.turn_settle(turn_id=turn_id)
     turn = Message.objects.get(id=turn_id)
     assert turn.status == "cancelled" and turn.content == "half an ans"
 
@@ -382,7 +383,7 @@ def test_one_reaper_pass_settles_what_ended_fails_what_is_lost_and_leaves_the_re
 def test_a_failed_turn_can_be_regenerated(api, conversation) -> None:
     turn_id = send(api, conversation, content="q").json()["assistant_message"]["id"]
     emit(turn_id, "error", {"code": "engine_error", "message": "boom"})
-    services.turn_finalize(turn_id=turn_id)
+    services.turn_settle(turn_id=turn_id)
     assert Message.objects.get(id=turn_id).status == "failed"
 
     response = api.post(f"/api/v1/messages/{turn_id}/regenerate", {}, format="json")
@@ -396,13 +397,13 @@ def test_the_first_answer_queues_a_title_and_the_title_is_saved(
     clear_queue(gpu_queue)
     run_turn(turn_id, [], ["Scattering."])
     with django_capture_on_commit_callbacks(execute=True):
-        services.turn_finalize(turn_id=turn_id)
+        services.turn_settle(turn_id=turn_id)
 
     tasks = queued_tasks(gpu_queue)
     assert [t["headers"]["task"] for t in tasks] == [protocol.TASK_GENERATE_TITLE]
     assert task_payload(tasks[0])["conversation_id"] == str(conversation.id)
 
-    assert services.conversation_title_save(
+    assert conversation_title_save(
         conversation_id=conversation.id, user_id=conversation.user_id, title="  Blue   sky  "
     )
     conversation.refresh_from_db()

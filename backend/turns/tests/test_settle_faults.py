@@ -21,6 +21,7 @@ from django.conf import settings
 from django.db import OperationalError, connection
 
 from accounts.models import User
+from chat import turn_store as answer_store
 from chat.models import Conversation, Message
 from partners.models import Completion
 from partners.params import CompletionParams
@@ -115,7 +116,7 @@ def test_postgres_failing_at_the_usage_write_leaves_nothing_half_done_and_the_re
     _fail_once(monkeypatch, ratelimit_services, "usage_record", _terminate_own_backend)
 
     with pytest.raises(OperationalError):
-        services.turn_finalize(turn_id=turn_id)
+        services.turn_settle(turn_id=turn_id)
 
     _retry()
     # The message's update went with the failed transaction, and Redis was not touched yet.
@@ -124,8 +125,8 @@ def test_postgres_failing_at_the_usage_write_leaves_nothing_half_done_and_the_re
     assert store.read(limits_for_user(user=user).subject).in_flight == 1
     assert store.reservation(turn_id) is not None
 
-    assert services.turn_finalize(turn_id=turn_id) is True
-    assert services.turn_finalize(turn_id=turn_id) is False  # and again: nothing more
+    assert services.turn_settle(turn_id=turn_id) is True
+    assert services.turn_settle(turn_id=turn_id) is False  # and again: nothing more
 
     _assert_settled_once(user, turn_id)
 
@@ -134,13 +135,13 @@ def test_postgres_failing_at_the_message_update_is_retried_the_same_way(
     user: User, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     turn_id = _finished_app_turn(user)
-    _fail_once(monkeypatch, services, "_message_fields", _terminate_own_backend)
+    _fail_once(monkeypatch, answer_store, "_message_fields", _terminate_own_backend)
 
     with pytest.raises(OperationalError):
-        services.turn_finalize(turn_id=turn_id)
+        services.turn_settle(turn_id=turn_id)
     _retry()
     assert store.reservation(turn_id) is not None
-    services.turn_finalize(turn_id=turn_id)
+    services.turn_settle(turn_id=turn_id)
 
     _assert_settled_once(user, turn_id)
 
@@ -152,14 +153,14 @@ def test_redis_failing_at_the_release_keeps_the_saved_answer_and_the_retry_relea
     _fail_once(monkeypatch, store, "settle", _redis_down)
 
     with pytest.raises(redis.ConnectionError):
-        services.turn_finalize(turn_id=turn_id)
+        services.turn_settle(turn_id=turn_id)
 
     # The database already has everything; only the Redis counters still hold the reservation.
     assert Message.objects.get(id=turn_id).status == "done"
     assert UsageDay.objects.get(user=user, api_key_id=None).completion_tokens == 11
     assert store.read(limits_for_user(user=user).subject).in_flight == 1
 
-    assert services.turn_finalize(turn_id=turn_id) is False  # already saved: only the release runs
+    assert services.turn_settle(turn_id=turn_id) is False  # already saved: only the release runs
     _assert_settled_once(user, turn_id)
 
 
@@ -168,10 +169,10 @@ def test_redis_failing_before_anything_is_written_changes_nothing(user: User, mo
     _fail_once(monkeypatch, store, "reservation", _redis_down)
 
     with pytest.raises(redis.ConnectionError):
-        services.turn_finalize(turn_id=turn_id)
+        services.turn_settle(turn_id=turn_id)
     assert Message.objects.get(id=turn_id).status == "queued"
 
-    services.turn_finalize(turn_id=turn_id)
+    services.turn_settle(turn_id=turn_id)
     _assert_settled_once(user, turn_id)
 
 
@@ -180,7 +181,7 @@ def test_a_turn_whose_reservation_is_gone_still_records_its_usage_from_its_row(u
     turn_id = _finished_app_turn(user)
     store.get_redis().delete(store.reservation_key(turn_id))
 
-    assert services.turn_finalize(turn_id=turn_id) is True
+    assert services.turn_settle(turn_id=turn_id) is True
 
     row = UsageDay.objects.get(user=user, api_key_id=None)
     message = Message.objects.get(id=turn_id)
@@ -203,11 +204,11 @@ def test_a_partner_completion_failing_at_its_usage_write_is_retried_to_the_same_
     _fail_once(monkeypatch, ratelimit_services, "usage_record", _terminate_own_backend)
 
     with pytest.raises(OperationalError):
-        services.turn_finalize(turn_id=turn_id)
+        services.turn_settle(turn_id=turn_id)
     _retry()
     assert Completion.objects.get(id=turn_id).status == "queued"
-    assert services.turn_finalize(turn_id=turn_id) is True
-    services.turn_finalize(turn_id=turn_id)
+    assert services.turn_settle(turn_id=turn_id) is True
+    services.turn_settle(turn_id=turn_id)
 
     assert Completion.objects.get(id=turn_id).completion_tokens == 11
     row = UsageDay.objects.get(api_key_id=key.id)

@@ -91,7 +91,7 @@ async def test_a_replay_after_the_stream_expired_comes_from_the_database(user) -
     turn_id = await sync_to_async(finished_turn)(user)
     auth = {"Authorization": f"Bearer {await atoken(user)}"}
     _, everything = await read_sse(AsyncClient(), f"/api/v1/turns/{turn_id}/events", headers=auth)
-    await sync_to_async(services.turn_finalize)(turn_id=turn_id)
+    await sync_to_async(services.turn_settle)(turn_id=turn_id)
     get_redis().delete(streams.keys_for(turn_id).events)
     seen = everything[:4]  # "Let me " and "think." of the reasoning were seen
 
@@ -206,7 +206,7 @@ async def test_the_first_message_and_regenerate_also_stream_in_one_request(user)
     turn_id = first["data"]["assistant_message"]["id"]
     await sync_to_async(run_turn)(turn_id, [], ["Hello."])
     assert parse_sse("".join([c.decode() if isinstance(c, bytes) else c async for c in chunks]))[-1]["type"] == "done"
-    await sync_to_async(services.turn_finalize)(turn_id=turn_id)
+    await sync_to_async(services.turn_settle)(turn_id=turn_id)
 
     response = await AsyncClient().post(
         f"/api/v1/messages/{turn_id}/regenerate", {}, content_type="application/json", headers=auth

@@ -42,16 +42,6 @@ def test_started_for_a_turn_that_never_commits_gives_up_without_failing() -> Non
     assert result.successful()
 
 
-def test_save_title_renames_only_the_owners_conversation() -> None:
-    conversation = Conversation.objects.create(user=make_user(), title="old")
-    tasks.save_title.apply(args=[str(conversation.id), str(make_user().id), "stolen"])
-    conversation.refresh_from_db()
-    assert conversation.title == "old"
-    tasks.save_title.apply(args=[str(conversation.id), str(conversation.user_id), "  A   new\ntitle "])
-    conversation.refresh_from_db()
-    assert conversation.title == "A new title"
-
-
 def test_reap_with_nothing_to_reap_ends_nothing() -> None:
     turn = _answer(Message.Status.QUEUED)
     assert tasks.reap_turns.apply().get() == 0

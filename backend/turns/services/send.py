@@ -1,4 +1,5 @@
-"""Writes for chat turns: send, regenerate, cancel, and settling a turn from its stream exactly once."""
+"""Sending a turn: the app's send, first message and regenerate, and queueing any turn's generation
+(the partner API's too)."""
 
 from __future__ import annotations
 
@@ -8,46 +9,35 @@ import uuid
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import DatabaseError, transaction
+from django.db import transaction
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 from kombu.exceptions import KombuError
 from redis.exceptions import RedisError
 
 from accounts.models import User
 from chat.models import Conversation, Message
 from chat.selectors import MessageTree, message_tree
-from common import events, metrics
+from common import events
 from common.errors import Conflict, NotFound, ServiceUnavailable, ValidationFailed
 from config.celery import app as celery_app
 from inference import logs, protocol
 from ratelimits import admission
 from ratelimits.selectors import limits_for_user
-from ratelimits.services import (
-    Admitted,
-    UsageSubject,
-    message_too_long,
-    turn_admit,
-    turn_release,
-    turn_reservation,
-    turn_settle,
-    turn_settle_unrecorded,
-    turn_usage_record,
-)
-from ratelimits.store import Reservation
+from ratelimits.services import Admitted, message_too_long, turn_admit, turn_release
 
-from . import streams
-from .registry import ModelSpec, model_for_turn
+from .. import streams
+from ..registry import ModelSpec, model_for_turn
+from ..stores import Id
+from .settle import turn_settle
 
 logger = logging.getLogger(__name__)
 
-Id = uuid.UUID | str
+ACTIVE_STATUSES = Message.ACTIVE_STATUSES
+
 UNSET: Any = object()
-ACTIVE_STATUSES = (Message.Status.QUEUED, Message.Status.STREAMING)
 
 
 @dataclass
@@ -88,7 +78,7 @@ def _tree_without_running_turn(conversation: Conversation) -> MessageTree:
     for turn_id in running:
         # Its stream may have ended a moment before the backend worker saved it (a quick "regenerate"
         # right after the answer): save it now rather than refuse the new turn.
-        turn_finalize(turn_id=turn_id)
+        turn_settle(turn_id=turn_id)
     tree = message_tree(conversation=conversation)
     if any(message.status in ACTIVE_STATUSES for message in tree.by_id.values()):
         raise Conflict("An answer is still being generated in this conversation.", code="turn_in_progress")
@@ -380,324 +370,3 @@ def _announce_queued(conversation: Conversation, assistant: Message, *, title_ch
             event_type=events.CONVERSATION_UPDATED,
             payload={"conversation_id": str(conversation.id), "title": conversation.title},
         )
-
-
-def turn_get(*, user: User, turn_id: Id) -> Message:
-    turn = (
-        Message.objects.select_related("conversation")
-        .filter(id=turn_id, conversation__user=user, role=Message.Role.ASSISTANT)
-        .first()
-    )
-    if turn is None:
-        raise NotFound("Turn not found.")
-    return turn
-
-
-def turn_cancel(*, user: User, turn_id: Id) -> Message:
-    """Asks the worker to stop; a turn no worker has picked up yet is ended here and now."""
-    turn = turn_get(user=user, turn_id=turn_id)
-    if turn.is_terminal:
-        return turn
-    try:
-        streams.request_cancel(turn.id)
-        ended_here = streams.end_turn_if_unowned(
-            turn.id,
-            protocol.EVENT_DONE,
-            {
-                "status": "cancelled",
-                "finish_reason": "cancelled",
-                "usage": {"prompt_tokens": 0, "completion_tokens": 0, "reasoning_tokens": 0},
-                "timings": {"queued_at": streams.iso(turn.queued_at), "finished_at": timezone.now().isoformat()},
-            },
-        )
-    except RedisError as exc:
-        raise ServiceUnavailable("Could not reach the chat service to stop this answer.") from exc
-    if ended_here:
-        turn_finalize(turn_id=turn.id)
-    turn.refresh_from_db()
-    return turn
-
-
-def turn_mark_started(*, turn_id: Id, started_at: str | None) -> bool:
-    started = parse_datetime(started_at) if started_at else None
-    updated = Message.objects.filter(id=turn_id, status=Message.Status.QUEUED).update(
-        status=Message.Status.STREAMING, started_at=started or timezone.now()
-    )
-    if updated:
-        conversation_id, user_id = Message.objects.filter(id=turn_id).values_list(
-            "conversation_id", "conversation__user_id"
-        )[0]
-        events.user_event_publish(
-            user_id=user_id,
-            event_type=events.TURN_STARTED,
-            payload={"conversation_id": str(conversation_id), "turn_id": str(turn_id)},
-        )
-    return bool(updated)
-
-
-def turn_row_exists(*, turn_id: Id) -> bool:
-    """Whether the app's answer or a partner's completion with this id is visible to this transaction."""
-    from partners.models import Completion
-
-    return Message.objects.filter(id=turn_id).exists() or Completion.objects.filter(id=turn_id).exists()
-
-
-def _parse_time(value: Id) -> datetime | None:
-    return parse_datetime(value) if isinstance(value, str) else None
-
-
-def _message_fields(outcome: streams.TurnOutcome) -> dict[str, Any]:
-    """The answer's row as its stream says it ended."""
-    data = outcome.terminal
-    fields: dict[str, Any] = {
-        "content": outcome.content,
-        "reasoning_content": outcome.reasoning,
-        "finished_at": _parse_time(data.get("timings", {}).get("finished_at")) or timezone.now(),
-    }
-    if outcome.terminal_type == protocol.EVENT_ERROR:
-        fields.update(
-            status=Message.Status.FAILED,
-            error_code=str(data.get("code", "turn_failed"))[:64],
-            error=str(data.get("message", "The answer could not be generated.")),
-            finish_reason="error",
-        )
-    else:
-        timings = data.get("timings") or {}
-        fields.update(
-            status=Message.Status.CANCELLED if data.get("status") == "cancelled" else Message.Status.DONE,
-            finish_reason=str(data.get("finish_reason") or "")[:32],
-            **streams.usage_counts(data),
-        )
-        if timings.get("first_token_at"):
-            fields["first_token_at"] = _parse_time(timings["first_token_at"])
-    if outcome.started and outcome.started.get("started_at"):
-        fields["started_at"] = _parse_time(outcome.started["started_at"])
-    return fields
-
-
-@dataclass(frozen=True)
-class TurnUsage:
-    """What a finished turn used, as every settlement records it (0 tokens for an error)."""
-
-    prompt_tokens: int
-    completion_tokens: int
-    reasoning_tokens: int
-    failed: bool
-
-    @classmethod
-    def of(cls, outcome: streams.TurnOutcome) -> TurnUsage:
-        return cls(**streams.usage_counts(outcome.terminal), failed=outcome.terminal_type == protocol.EVENT_ERROR)
-
-    @property
-    def counts(self) -> dict[str, Any]:
-        return {
-            "prompt_tokens": self.prompt_tokens,
-            "completion_tokens": self.completion_tokens,
-            "reasoning_tokens": self.reasoning_tokens,
-            "failed": self.failed,
-        }
-
-
-def turn_finalize(*, turn_id: Id) -> bool:
-    """Saves a finished turn from its stream and settles its limits; True when this call saved it.
-
-    In this order, each step safe to repeat, so a retry after a failure at any step (Postgres or
-    Redis gone for a moment) reaches the same end state:
-      1. read the stream and the turn's reservation (Redis, read only);
-      2. in ONE transaction: the row's conditional update (only while the turn is unsettled) and,
-         only when that update happened, the day's usage;
-      3. release the reservation in Redis (the slot, and the reserved tokens replaced by the used).
-    Raises DatabaseError or RedisError when a step fails; the finalize task retries.
-    """
-    outcome = streams.turn_outcome(turn_id)
-    if outcome is None or not outcome.finished:
-        return False
-    usage = TurnUsage.of(outcome)
-    reservation = turn_reservation(turn_id=turn_id)
-    saved = _message_settle(turn_id, outcome, usage, reservation)
-    if saved is None:
-        from partners.services import completion_finalize  # a partner's turn has no Message
-
-        # Its own transaction: one settlement never holds locks on both tables.
-        saved = completion_finalize(turn_id=turn_id, outcome=outcome, reservation=reservation)
-    if saved is None:
-        # No row at all: its conversation or account was deleted while it ran.
-        turn_settle_unrecorded(turn_id=turn_id, **usage.counts)
-        return False
-    turn_settle(turn_id=turn_id, used_tokens=usage.prompt_tokens + usage.completion_tokens, failed=usage.failed)
-    return saved
-
-
-def _message_settle(
-    turn_id: Id, outcome: streams.TurnOutcome, usage: TurnUsage, reservation: Reservation | None
-) -> bool | None:
-    """Step 2 for an app turn: True when saved now, False when it was already, None when no such message."""
-    with transaction.atomic():
-        if not Message.objects.filter(id=turn_id, status__in=ACTIVE_STATUSES).update(**_message_fields(outcome)):
-            return False if Message.objects.filter(id=turn_id).exists() else None
-        turn = Message.objects.select_related("conversation", "parent").get(id=turn_id)
-        turn_usage_record(subject=_usage_subject(turn, reservation), **usage.counts)
-        _turn_settled(turn)
-        return True
-
-
-def _usage_subject(turn: Message, reservation: Reservation | None) -> UsageSubject:
-    """The reservation says whose and which day; once it is gone (lapsed, or lost with Redis) the row does."""
-    if reservation is not None:
-        return UsageSubject.of(reservation)
-    admitted_at = turn.queued_at or turn.created_at
-    return UsageSubject(
-        user_id=str(turn.conversation.user_id),
-        api_key_id=None,
-        date=admitted_at.astimezone(UTC).date(),
-        reasoning=turn.deepthink,
-    )
-
-
-def _turn_settled(turn: Message) -> None:
-    """After a turn's row is settled, inside that transaction: touch its conversation, record, announce."""
-    Conversation.objects.filter(id=turn.conversation_id).update(updated_at=timezone.now())
-    _turn_settled_record(turn)
-    events.user_event_publish(
-        user_id=turn.conversation.user_id,
-        event_type=events.TURN_FINISHED,
-        payload={"conversation_id": str(turn.conversation_id), "turn_id": str(turn.id), "status": turn.status},
-    )
-    if turn.status == Message.Status.DONE:
-        transaction.on_commit(lambda: _maybe_queue_title(turn))
-
-
-def _turn_settled_record(turn: Message) -> None:
-    """The settled turn in the metrics and the logs."""
-    metrics.turn_settled(
-        model=turn.model,
-        status=turn.status,
-        queued_at=turn.queued_at,
-        first_token_at=turn.first_token_at,
-        finished_at=turn.finished_at,
-        completion_tokens=turn.completion_tokens,
-    )
-    with logs.log_context(turn_id=str(turn.id)):
-        logger.info(
-            "turn settled",
-            extra={
-                "model": turn.model,
-                "status": turn.status,
-                "error_code": turn.error_code,
-                "prompt_tokens": turn.prompt_tokens,
-                "completion_tokens": turn.completion_tokens,
-            },
-        )
-
-
-def _maybe_queue_title(turn: Message) -> None:
-    """After the first answer of a conversation, ask the model for a short title."""
-    if not settings.WHALE_AUTO_TITLE:
-        return
-    conversation = turn.conversation
-    assistant_count = Message.objects.filter(conversation=conversation, role=Message.Role.ASSISTANT).count()
-    if assistant_count != 1 or turn.parent is None:
-        return
-    from .registry import model_get
-
-    spec = model_get(settings.WHALE_TITLE_MODEL)
-    task = protocol.TitleTask(
-        conversation_id=str(conversation.id),
-        user_id=str(conversation.user_id),
-        model=spec.name,
-        messages=[
-            {"role": "user", "content": turn.parent.content[:2000]},
-            {"role": "assistant", "content": turn.content[:2000]},
-        ],
-        save_queue=settings.WHALE_BACKEND_QUEUE,
-    )
-    try:
-        celery_app.send_task(protocol.TASK_GENERATE_TITLE, args=[task.to_payload()], queue=spec.queue, retry=False)
-    except (RedisError, KombuError, OSError):
-        logger.warning("could not queue a title for conversation %s", conversation.id, exc_info=True)
-
-
-def conversation_title_save(*, conversation_id: Id, user_id: Id, title: str) -> bool:
-    title = " ".join(title.split())[:200]
-    if not title:
-        return False
-    updated = Conversation.objects.filter(id=conversation_id, user_id=user_id).update(title=title)
-    if updated:
-        events.user_event_publish(
-            user_id=user_id,
-            event_type=events.CONVERSATION_UPDATED,
-            payload={"conversation_id": str(conversation_id), "title": title},
-        )
-    return bool(updated)
-
-
-def turns_abandon(*, turn_ids: list[Id]) -> None:
-    """Asks the workers to stop answers nobody can see any more (their conversation or account is gone).
-
-    A worker that has not started such a turn ends it at once; one generating it aborts at its next
-    flush. Their finalize finds no message to save and only gives the slot and tokens back.
-    """
-    for turn_id in turn_ids:
-        try:
-            streams.request_cancel(turn_id)
-        except RedisError:  # the turn runs to its end; nothing is saved for it
-            logger.warning("could not stop abandoned turn %s", turn_id)
-
-
-def active_turn_ids(**filters: Any) -> list[Id]:
-    return list(
-        Message.objects.filter(role=Message.Role.ASSISTANT, status__in=ACTIVE_STATUSES, **filters).values_list(
-            "id", flat=True
-        )
-    )
-
-
-REAP_BATCH = 500
-
-
-def _reap_one(
-    turn: Message, glance: streams.StreamGlance, *, now: datetime, deadline_cutoff: datetime, grace_cutoff: datetime
-) -> bool:
-    if glance.finished:
-        return turn_finalize(turn_id=turn.id)
-    reason: tuple[str, str] | None = None
-    started = turn.status == Message.Status.STREAMING or glance.started
-    if turn.queued_at and turn.queued_at < deadline_cutoff:
-        reason = ("deadline_exceeded", "The answer took too long and was stopped. Try again.")
-    elif started and (turn.started_at or turn.queued_at or now) < grace_cutoff:
-        if glance.lease is None:
-            reason = ("worker_lost", "The server generating this answer stopped. Try again.")
-    elif not glance.exists and turn.queued_at and turn.queued_at < grace_cutoff:
-        # The stream vanished (Redis restarted without persistence): nothing will ever finish it.
-        reason = ("stream_lost", "This answer was lost by the server. Try again.")
-    if reason is None:
-        return False
-    streams.request_cancel(turn.id)
-    if streams.end_turn_if_unowned(turn.id, protocol.EVENT_ERROR, {"code": reason[0], "message": reason[1]}):
-        return turn_finalize(turn_id=turn.id)
-    return False
-
-
-def turns_reap(*, now: datetime | None = None) -> int:
-    """Settles turns whose worker is gone or whose deadline passed; returns how many it ended.
-
-    A running turn's worker renews its lease every few seconds, so a streaming turn without a
-    lease has lost its worker (killed, crashed, out of memory). A queued turn past its deadline
-    never found a worker in time. Each pass reads only the last event and the lease of each
-    active turn (one round trip per batch), and a whole stream only for turns that ended.
-    """
-    now = now or timezone.now()
-    deadline_cutoff = now - timedelta(seconds=settings.WHALE_TURN_DEADLINE_SECONDS)
-    grace_cutoff = now - timedelta(seconds=protocol.LEASE_TTL_SECONDS)
-    settled = 0
-    active = list(Message.objects.filter(status__in=ACTIVE_STATUSES).only("id", "status", "queued_at", "started_at"))
-    for start in range(0, len(active), REAP_BATCH):
-        batch = active[start : start + REAP_BATCH]
-        for turn, glance in zip(batch, streams.glance_many([turn.id for turn in batch]), strict=True):
-            try:
-                settled += int(
-                    _reap_one(turn, glance, now=now, deadline_cutoff=deadline_cutoff, grace_cutoff=grace_cutoff)
-                )
-            except (DatabaseError, RedisError):  # the next pass tries again; the other turns go on
-                logger.warning("could not reap turn %s", turn.id, exc_info=True)
-    return settled

@@ -1,0 +1,62 @@
+"""chat.turn_store: an assistant Message as the row turns settles, cancels and reaps."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.utils import timezone
+from turns.stores import SettledTurn
+from turns.streams import TurnOutcome
+from turns.tests.conftest import make_user
+
+from chat.models import Conversation, Message
+from chat.turn_store import AnswerStore
+
+pytestmark = pytest.mark.django_db
+
+
+def _answer(status: str = Message.Status.QUEUED) -> Message:
+    conversation = Conversation.objects.create(user=make_user())
+    return Message.objects.create(
+        conversation=conversation,
+        role=Message.Role.ASSISTANT,
+        status=status,
+        model="whale-r1",
+        deepthink=True,
+        queued_at=timezone.now(),
+    )
+
+
+def _done(content: str = "Hi.") -> TurnOutcome:
+    usage = {"prompt_tokens": 3, "completion_tokens": 5, "reasoning_tokens": 1}
+    return TurnOutcome(content=content, terminal_type="done", terminal={"finish_reason": "stop", "usage": usage})
+
+
+def test_settling_an_answer_saves_it_once_and_says_whose_it_was() -> None:
+    answer = _answer()
+    settled = AnswerStore().settle(answer.id, _done())
+
+    assert isinstance(settled, SettledTurn)
+    assert (settled.status, settled.prompt_tokens, settled.completion_tokens) == ("done", 3, 5)
+    assert settled.user_id == str(answer.conversation.user_id) and settled.api_key_id is None
+    assert settled.reasoning is True
+    assert AnswerStore().settle(answer.id, _done("again")) is False
+    assert Message.objects.get(id=answer.id).content == "Hi."
+
+
+def test_an_id_that_is_no_answer_is_not_this_stores() -> None:
+    assert AnswerStore().settle("00000000-0000-0000-0000-000000000000", _done()) is None
+
+
+def test_only_queued_and_streaming_answers_are_active_and_only_a_queued_one_starts() -> None:
+    queued, done = _answer(), _answer(Message.Status.DONE)
+    active = {turn.id for turn in AnswerStore().active(user_id=queued.conversation.user_id)}
+    assert active == {queued.id}
+    assert done.id not in {turn.id for turn in AnswerStore().active()}
+
+    started_at = timezone.now() - dt.timedelta(seconds=1)
+    assert AnswerStore().mark_started(queued.id, started_at) is True
+    assert AnswerStore().mark_started(queued.id, started_at) is False
+    (turn,) = AnswerStore().active(user_id=queued.conversation.user_id)
+    assert turn.streaming and turn.started_at == started_at

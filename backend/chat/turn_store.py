@@ -1,0 +1,159 @@
+"""The app's turns as turns/services settle, cancel and reap them: an assistant Message is the turn's row.
+
+Registered in chat.apps; settling one also touches its conversation, announces it and, after the first
+answer of a conversation, asks the model for a title.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from kombu.exceptions import KombuError
+from redis.exceptions import RedisError
+from turns import streams
+from turns.registry import model_get
+from turns.stores import ActiveTurn, Id, SettledTurn
+
+from common import events
+from config.celery import app as celery_app
+from inference import protocol
+
+from .models import Conversation, Message
+
+logger = logging.getLogger(__name__)
+
+ACTIVE_STATUSES = Message.ACTIVE_STATUSES
+
+
+def _parse_time(value: Any) -> datetime | None:
+    return parse_datetime(value) if isinstance(value, str) else None
+
+
+def _message_fields(outcome: streams.TurnOutcome) -> dict[str, Any]:
+    """The answer's row as its stream says it ended."""
+    data = outcome.terminal
+    fields: dict[str, Any] = {
+        "content": outcome.content,
+        "reasoning_content": outcome.reasoning,
+        "finished_at": _parse_time(data.get("timings", {}).get("finished_at")) or timezone.now(),
+    }
+    if outcome.terminal_type == protocol.EVENT_ERROR:
+        fields.update(
+            status=Message.Status.FAILED,
+            error_code=str(data.get("code", "turn_failed"))[:64],
+            error=str(data.get("message", "The answer could not be generated.")),
+            finish_reason="error",
+        )
+    else:
+        timings = data.get("timings") or {}
+        fields.update(
+            status=Message.Status.CANCELLED if data.get("status") == "cancelled" else Message.Status.DONE,
+            finish_reason=str(data.get("finish_reason") or "")[:32],
+            **streams.usage_counts(data),
+        )
+        if timings.get("first_token_at"):
+            fields["first_token_at"] = _parse_time(timings["first_token_at"])
+    if outcome.started and outcome.started.get("started_at"):
+        fields["started_at"] = _parse_time(outcome.started["started_at"])
+    return fields
+
+
+class AnswerStore:
+    origin = "app"
+
+    def exists(self, turn_id: Id) -> bool:
+        return Message.objects.filter(id=turn_id).exists()
+
+    def active(self, *, user_id: Id | None = None) -> list[ActiveTurn]:
+        rows = Message.objects.filter(role=Message.Role.ASSISTANT, status__in=ACTIVE_STATUSES)
+        if user_id is not None:
+            rows = rows.filter(conversation__user_id=user_id)
+        return [
+            ActiveTurn(
+                id=row.id,
+                queued_at=row.queued_at,
+                started_at=row.started_at,
+                streaming=row.status == Message.Status.STREAMING,
+            )
+            for row in rows.only("id", "status", "queued_at", "started_at")
+        ]
+
+    def mark_started(self, turn_id: Id, started_at: datetime) -> bool:
+        updated = Message.objects.filter(id=turn_id, status=Message.Status.QUEUED).update(
+            status=Message.Status.STREAMING, started_at=started_at
+        )
+        if updated:
+            conversation_id, user_id = Message.objects.filter(id=turn_id).values_list(
+                "conversation_id", "conversation__user_id"
+            )[0]
+            events.user_event_publish(
+                user_id=user_id,
+                event_type=events.TURN_STARTED,
+                payload={"conversation_id": str(conversation_id), "turn_id": str(turn_id)},
+            )
+        return bool(updated)
+
+    def settle(self, turn_id: Id, outcome: streams.TurnOutcome) -> SettledTurn | bool | None:
+        if not Message.objects.filter(id=turn_id, status__in=ACTIVE_STATUSES).update(**_message_fields(outcome)):
+            return False if Message.objects.filter(id=turn_id).exists() else None
+        turn = Message.objects.select_related("conversation", "parent").get(id=turn_id)
+        _answer_settled(turn)
+        admitted_at = turn.queued_at or turn.created_at
+        return SettledTurn(
+            id=turn.id,
+            model=turn.model,
+            status=turn.status,
+            error_code=turn.error_code,
+            queued_at=turn.queued_at,
+            first_token_at=turn.first_token_at,
+            finished_at=turn.finished_at,
+            prompt_tokens=turn.prompt_tokens,
+            completion_tokens=turn.completion_tokens,
+            user_id=str(turn.conversation.user_id),
+            api_key_id=None,
+            admitted_on=admitted_at.astimezone(UTC).date(),
+            reasoning=turn.deepthink,
+        )
+
+
+def _answer_settled(turn: Message) -> None:
+    """After an answer's row is settled, inside that transaction: touch its conversation, announce, title."""
+    Conversation.objects.filter(id=turn.conversation_id).update(updated_at=timezone.now())
+    events.user_event_publish(
+        user_id=turn.conversation.user_id,
+        event_type=events.TURN_FINISHED,
+        payload={"conversation_id": str(turn.conversation_id), "turn_id": str(turn.id), "status": turn.status},
+    )
+    if turn.status == Message.Status.DONE:
+        transaction.on_commit(lambda: _maybe_queue_title(turn))
+
+
+def _maybe_queue_title(turn: Message) -> None:
+    """After the first answer of a conversation, ask the model for a short title."""
+    if not settings.WHALE_AUTO_TITLE:
+        return
+    conversation = turn.conversation
+    assistant_count = Message.objects.filter(conversation=conversation, role=Message.Role.ASSISTANT).count()
+    if assistant_count != 1 or turn.parent is None:
+        return
+    spec = model_get(settings.WHALE_TITLE_MODEL)
+    task = protocol.TitleTask(
+        conversation_id=str(conversation.id),
+        user_id=str(conversation.user_id),
+        model=spec.name,
+        messages=[
+            {"role": "user", "content": turn.parent.content[:2000]},
+            {"role": "assistant", "content": turn.content[:2000]},
+        ],
+        save_queue=settings.WHALE_BACKEND_QUEUE,
+    )
+    try:
+        celery_app.send_task(protocol.TASK_GENERATE_TITLE, args=[task.to_payload()], queue=spec.queue, retry=False)
+    except (RedisError, KombuError, OSError):
+        logger.warning("could not queue a title for conversation %s", conversation.id, exc_info=True)

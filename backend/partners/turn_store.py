@@ -1,0 +1,81 @@
+"""The partner API's turns as turns/services settle, cancel and reap them: a Completion is the turn's row.
+
+Registered in partners.apps. A completion has no `streaming` status: the reaper learns from its stream
+that a worker started it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.utils import timezone
+from turns import streams
+from turns.registry import model_get
+from turns.stores import ActiveTurn, Id, SettledTurn
+
+from common.errors import ValidationFailed
+from inference import protocol
+
+from .models import Completion
+
+
+def _completion_fields(outcome: streams.TurnOutcome) -> dict[str, Any]:
+    """The completion's row as its stream says it ended."""
+    data = outcome.terminal
+    fields: dict[str, Any] = {"finished_at": timezone.now()}
+    if outcome.terminal_type == protocol.EVENT_ERROR:
+        fields.update(status=Completion.Status.FAILED, error_code=str(data.get("code", "turn_failed"))[:64])
+    else:
+        fields.update(
+            status=Completion.Status.CANCELLED if data.get("status") == "cancelled" else Completion.Status.DONE,
+            finish_reason=str(data.get("finish_reason") or "")[:32],
+            cached_tokens=max(int((data.get("usage") or {}).get("cached_tokens") or 0), 0),
+            **streams.usage_counts(data),  # an error event has none: 0
+        )
+    return fields
+
+
+def _reasoning(model: str) -> bool:
+    try:
+        return model_get(model).reasoning
+    except ValidationFailed:  # the model left the registry since
+        return False
+
+
+class CompletionStore:
+    origin = "partner"
+
+    def exists(self, turn_id: Id) -> bool:
+        return Completion.objects.filter(id=turn_id).exists()
+
+    def active(self, *, user_id: Id | None = None) -> list[ActiveTurn]:
+        rows = Completion.objects.filter(status=Completion.Status.QUEUED)
+        if user_id is not None:
+            rows = rows.filter(user_id=user_id)
+        return [ActiveTurn(id=row.id, queued_at=row.created_at) for row in rows.only("id", "created_at")]
+
+    def mark_started(self, turn_id: Id, started_at: dt.datetime) -> bool:
+        return False  # a completion stays `queued` until it is settled
+
+    def settle(self, turn_id: Id, outcome: streams.TurnOutcome) -> SettledTurn | bool | None:
+        if not Completion.objects.filter(id=turn_id, status=Completion.Status.QUEUED).update(
+            **_completion_fields(outcome)
+        ):
+            return False if Completion.objects.filter(id=turn_id).exists() else None
+        completion = Completion.objects.get(id=turn_id)
+        return SettledTurn(
+            id=completion.id,
+            model=completion.model,
+            status=completion.status,
+            error_code=completion.error_code,
+            queued_at=completion.created_at,
+            first_token_at=None,
+            finished_at=completion.finished_at,
+            prompt_tokens=completion.prompt_tokens,
+            completion_tokens=completion.completion_tokens,
+            user_id=str(completion.user_id),
+            api_key_id=str(completion.api_key_id),
+            admitted_on=completion.created_at.astimezone(dt.UTC).date(),
+            reasoning=_reasoning(completion.model),
+        )
