@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
+from django.conf import settings
 from drf_spectacular.utils import extend_schema
+from files.kinds import KINDS, limit_for_kind
 from research.providers import search_capabilities
 from rest_framework import status
 from rest_framework.permissions import IsAuthenticated
@@ -16,7 +19,7 @@ from accounts.permissions import CanChat
 from chat.serializers import ConversationSerializer, MessageSerializer
 from common.schema import error_responses
 
-from . import serializers, services
+from . import preparing, serializers, services
 from .selectors import model_infos
 
 
@@ -37,6 +40,18 @@ def _created_body(request: Request, created: services.TurnCreated) -> dict[str, 
     }
 
 
+def _options(request: Request, data: dict[str, Any]) -> preparing.TurnOptions:
+    """The send's Search and files, refused (400, 404, 409) before anything is written."""
+    return preparing.turn_options_check(user=request.user, search=data.get("search"), file_ids=data.get("file_ids", []))
+
+
+def file_capabilities() -> dict[str, Any]:
+    return {
+        "max_per_message": settings.WHALE_FILES_PER_MESSAGE,
+        "kinds": {kind: limit_for_kind(kind) for kind in KINDS},
+    }
+
+
 def _limit_headers(created: services.TurnCreated) -> dict[str, str]:
     return created.admitted.headers() if created.admitted else {}
 
@@ -51,7 +66,8 @@ class ModelListView(APIView):
         summary="Models a client may pick",
     )
     def get(self, request: Request) -> Response:
-        return Response({"object": "list", "data": model_infos(), "capabilities": search_capabilities()})
+        capabilities = {**search_capabilities(), "files": file_capabilities()}
+        return Response({"object": "list", "data": model_infos(), "capabilities": capabilities})
 
 
 class SendMessageView(APIView):
@@ -75,13 +91,14 @@ class SendMessageView(APIView):
         kwargs: dict[str, Any] = {}
         if "parent_id" in body.validated_data:
             kwargs["parent_id"] = body.validated_data["parent_id"]
-        created = services.turn_send(
-            user=request.user,  # type: ignore[arg-type]
-            conversation_id=conversation_id,
-            content=body.validated_data["content"],
-            deepthink=body.validated_data["deepthink"],
-            **kwargs,
-        )
+        with preparing.turn_options(_options(request, body.validated_data)):
+            created = services.turn_send(
+                user=request.user,  # type: ignore[arg-type]
+                conversation_id=conversation_id,
+                content=body.validated_data["content"],
+                deepthink=body.validated_data["deepthink"],
+                **kwargs,
+            )
         return Response(
             _created_body(request, created), status=status.HTTP_202_ACCEPTED, headers=_limit_headers(created)
         )
@@ -105,11 +122,12 @@ class FirstMessageView(APIView):
     def post(self, request: Request) -> Response:
         body = serializers.FirstMessageRequest(data=request.data)
         body.is_valid(raise_exception=True)
-        created = services.turn_send_first(
-            user=request.user,  # type: ignore[arg-type]
-            content=body.validated_data["content"],
-            deepthink=body.validated_data["deepthink"],
-        )
+        with preparing.turn_options(_options(request, body.validated_data)):
+            created = services.turn_send_first(
+                user=request.user,  # type: ignore[arg-type]
+                content=body.validated_data["content"],
+                deepthink=body.validated_data["deepthink"],
+            )
         created.conversation.is_generating = True  # type: ignore[attr-defined]  # its answer is queued
         answer = _created_body(request, created)
         answer["conversation"] = ConversationSerializer(created.conversation).data
@@ -129,11 +147,13 @@ class RegenerateView(APIView):
     def post(self, request: Request, message_id: Any) -> Response:
         body = serializers.RegenerateRequest(data=request.data)
         body.is_valid(raise_exception=True)
-        created = services.turn_regenerate(
-            user=request.user,  # type: ignore[arg-type]
-            message_id=message_id,
-            deepthink=body.validated_data.get("deepthink"),
-        )
+        options = _options(request, {"search": body.validated_data.get("search")})
+        with preparing.turn_options(replace(options, regenerate=True)):
+            created = services.turn_regenerate(
+                user=request.user,  # type: ignore[arg-type]
+                message_id=message_id,
+                deepthink=body.validated_data.get("deepthink"),
+            )
         return Response(
             _created_body(request, created), status=status.HTTP_202_ACCEPTED, headers=_limit_headers(created)
         )
