@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -66,6 +67,16 @@ def email_code_pending(*, user: User, purpose: str) -> EmailCode | None:
     )
 
 
+# Apps above accounts add their own part of the export when they start (files/apps.py adds "files"):
+# accounts imports none of them.
+ExportSection = Callable[[User], list[dict[str, Any]]]
+_export_sections: dict[str, ExportSection] = {}
+
+
+def export_section_register(name: str, reader: ExportSection) -> None:
+    _export_sections[name] = reader
+
+
 def user_export(*, user: User) -> dict[str, Any]:
     """Everything we hold about the user: the profile, every conversation with every message of every branch
     (a flat list, root first, linked by parent_id), and their share links."""
@@ -103,4 +114,5 @@ def user_export(*, user: User) -> dict[str, Any]:
         "user": user,
         "conversations": conversations,
         "share_links": share_links,
+        **{name: reader(user) for name, reader in _export_sections.items()},
     }

@@ -184,3 +184,9 @@ class DataExportSerializer(serializers.Serializer):
     user = UserSerializer()
     conversations = DataExportConversationSerializer(many=True)
     share_links = DataExportShareLinkSerializer(many=True)
+    files = serializers.ListField(
+        child=serializers.DictField(),
+        default=list,
+        help_text="Every file: {id, name, size, mime, kind, status, pages, truncated, conversation_id, "
+        "message_id, created_at, text} (text: what was read from it).",
+    )
