@@ -18,12 +18,11 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import threading
 import uuid
 from collections.abc import Iterator, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from typing import Any, cast
+from typing import Any
 
 from django.conf import settings
 from django.utils import timezone
@@ -45,42 +44,19 @@ from ratelimits.services import Admitted, LimitExceeded, usage_record
 from ratelimits.store import Counters
 
 from . import streams
+from .prepare_stream import EVENT_NOTICE, EVENT_SEARCH, PrepareLease, already_prepared
 from .registry import model_get
 from .selectors import workers_alive
 
 logger = logging.getLogger(__name__)
 
 TASK_PREPARE_TURN = "whale.prepare_turn"
-EVENT_SEARCH = "search"
-EVENT_NOTICE = "notice"
-PREPARE_EVENTS = frozenset({EVENT_SEARCH, EVENT_NOTICE})
 # Tokens of the chat template around the user turn (BOS, role markers, the think block) and a margin
 # for tokens that merge differently once the parts are joined.
 PROMPT_FRAME_TOKENS = 32
 # The GPU task's admission is the send's; these counters are only for a response's rate-limit headers.
 _NO_COUNTERS = Counters(0, 0, 0, 0, 0, 0, 0)
 SEARCH_UNAVAILABLE = {"code": "search_unavailable", "message": UNAVAILABLE_NOTICE}
-
-# The lease, renewed by a thread while the step runs; released (or the turn ended) only while still ours.
-_RENEW_LUA = """
-if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('EXPIRE', KEYS[1], ARGV[2]) end
-return 0
-"""
-# Hands the turn over to the GPU queue: a `queued` event first, so the stream never ends in a search
-# event without a lease (which the reaper reads as a lost worker), then the lease goes.
-_HANDOVER_LUA = """
-if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
-redis.call('XADD', KEYS[2], '*', 'type', 'queued', 'data', ARGV[2])
-redis.call('DEL', KEYS[1])
-return 1
-"""
-_END_LUA = """
-if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
-redis.call('XADD', KEYS[2], '*', 'type', ARGV[2], 'data', ARGV[3])
-redis.call('EXPIRE', KEYS[2], tonumber(ARGV[4]))
-return 1
-"""
-
 
 # --- the request's options ---------------------------------------------------------------------
 
@@ -256,10 +232,8 @@ def _queue_prepare(turn_id: uuid.UUID, payload: dict[str, Any], admitted: Admitt
     keys = streams.keys_for(turn_id)
     try:
         pipe = streams.get_redis().pipeline(transaction=False)
-        pipe.xadd(
-            keys.events,
-            protocol.encode_event(protocol.EVENT_QUEUED, _queued_data(admitted.position, admitted.fallback)),
-        )  # type: ignore[arg-type]
+        queued = protocol.encode_event("queued", _queued_data(admitted.position, admitted.fallback))
+        pipe.xadd(keys.events, queued)  # type: ignore[arg-type]
         pipe.expire(keys.events, settings.WHALE_TURN_DEADLINE_SECONDS + protocol.STREAM_TTL_SECONDS)
         pipe.execute()
         with logs.log_context(turn_id=str(turn_id)):
@@ -292,63 +266,9 @@ class Prepared:
     skipped: bool = False  # another party owns the turn (a second delivery, or it ended already): do nothing
 
 
-class _Lease:
-    """The turn's lease for the step's duration, renewed by a thread (research_run blocks this one)."""
-
-    def __init__(self, turn_id: str) -> None:
-        self.keys = streams.keys_for(turn_id)
-        self.owner = f"prepare-{uuid.uuid4().hex[:12]}"
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-
-    def take(self) -> bool:
-        return bool(streams.get_redis().set(self.keys.lease, self.owner, nx=True, ex=protocol.LEASE_TTL_SECONDS))
-
-    def __enter__(self) -> _Lease:
-        self._thread = threading.Thread(target=self._renew, name="prepare-lease", daemon=True)
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-
-    def _renew(self) -> None:
-        script = streams.get_redis().register_script(_RENEW_LUA)
-        while not self._stop.wait(protocol.LEASE_RENEW_SECONDS):
-            with contextlib.suppress(RedisError):
-                script(keys=[self.keys.lease], args=[self.owner, protocol.LEASE_TTL_SECONDS])
-
-    def cancelled(self) -> bool:
-        return bool(streams.get_redis().exists(self.keys.cancel))
-
-    def write(self, event_type: str, data: dict[str, Any]) -> None:
-        event = protocol.encode_event(cast(protocol.EventType, event_type), data)
-        streams.get_redis().xadd(self.keys.events, event)  # type: ignore[arg-type]
-
-    def hand_over(self, queued: dict[str, Any]) -> bool:
-        data = protocol.encode_event(protocol.EVENT_QUEUED, queued)["data"]
-        script = streams.get_redis().register_script(_HANDOVER_LUA)
-        return bool(script(keys=[self.keys.lease, self.keys.events], args=[self.owner, data]))
-
-    def end(self, event_type: str, data: dict[str, Any]) -> bool:
-        encoded = protocol.encode_event(cast(protocol.EventType, event_type), data)["data"]
-        script = streams.get_redis().register_script(_END_LUA)
-        args = [self.owner, event_type, encoded, protocol.STREAM_TTL_SECONDS]
-        return bool(script(keys=[self.keys.lease, self.keys.events], args=args))
-
-
-def _already_prepared(turn_id: str) -> bool:
-    """A second delivery of the step: its events (or the turn's end) are in the stream already."""
-    entries = cast(list[tuple[str, dict[str, str]]], streams.get_redis().xrange(streams.keys_for(turn_id).events))
-    kinds = {protocol.decode_event(fields)[0] for _, fields in entries}
-    return bool(kinds & (PREPARE_EVENTS | protocol.TERMINAL_EVENTS))
-
-
 def _files_still_there(*, user_id: str, file_ids: Sequence[str]) -> list[UploadedFile]:
     """The turn's files in order; one deleted since the send is left out (its card is gone with it)."""
-    found = {str(file.id): file for file in UploadedFile.objects.filter(id__in=file_ids, owner_id=user_id)}
+    found = {str(file.id): file for file in UploadedFile.objects.filter(id__in=file_ids, owner_id=uuid.UUID(user_id))}
     return [found[file_id] for file_id in file_ids if file_id in found and found[file_id].text]
 
 
@@ -402,8 +322,8 @@ def _file_notices(files: Sequence[UploadedFile], included: Sequence[Any]) -> lis
 def turn_prepare(payload: dict[str, Any]) -> Prepared:
     """Runs the step for one turn: search and URLs, files, the events, the saved sources and notices."""
     turn_id = payload["turn_id"]
-    lease = _Lease(turn_id)
-    if not lease.take() or _already_prepared(turn_id):
+    lease = PrepareLease(turn_id)
+    if not lease.take() or already_prepared(turn_id):
         logger.info("turn %s is owned or prepared already: skipping this delivery", turn_id)
         return Prepared(skipped=True)
     with lease:
@@ -416,14 +336,14 @@ def turn_prepare(payload: dict[str, Any]) -> Prepared:
             return Prepared(ended=True) if lease.end(protocol.EVENT_ERROR, error) else Prepared(skipped=True)
 
 
-def _prepare(lease: _Lease, payload: dict[str, Any]) -> Prepared:
+def _prepare(lease: PrepareLease, payload: dict[str, Any]) -> Prepared:
     turn_id = payload["turn_id"]
     if lease.cancelled():
         return _end_cancelled(lease, payload)
     tokenizer = model_tokenizer()
     messages: list[protocol.ChatMessage] = payload["messages"]
     question: str = payload["question"]
-    spec_queue = settings.WHALE_MODELS.get(payload["model"], {}).get("queue", "")
+    spec_queue = str(settings.WHALE_MODELS.get(payload["model"], {}).get("queue", ""))
     budget = user_turn_budget(
         context=max_model_len(spec_queue),
         max_tokens=int(payload["max_tokens"]),
@@ -491,7 +411,7 @@ def gpu_task_arguments(payload: dict[str, Any], messages: list[protocol.ChatMess
 
 
 def _end_cancelled(
-    lease: _Lease,
+    lease: PrepareLease,
     payload: dict[str, Any],
     *,
     sources: list[dict[str, Any]] | None = None,

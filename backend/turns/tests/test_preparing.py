@@ -22,6 +22,7 @@ from inference import protocol
 from ratelimits.models import UsageDay
 from ratelimits.tests.factories import set_limits
 from turns import preparing, services, streams
+from turns.prepare_stream import PrepareLease
 from turns.tasks import prepare_turn
 
 from .conftest import make_user
@@ -331,7 +332,7 @@ def test_a_prepare_step_killed_midway_is_reaped_like_a_lost_worker(api, conversa
     response = send(api, conversation, search=False, content=f"Read http://127.0.0.1:9/nothing {SKY}")
     turn_id = response.json()["assistant_message"]["id"]
     # What a killed step leaves: its first event, and its lease lapsing (no one renews it).
-    lease = preparing._Lease(turn_id)
+    lease = PrepareLease(turn_id)
     assert lease.take()
     lease.write("search", {"phase": "searching", "queries": []})
     get_redis().delete(lease.keys.lease)
