@@ -111,7 +111,7 @@ class FirstMessageView(APIView):
         operation_id="messages_create_first",
         tags=["turns"],
         request=serializers.FirstMessageRequest,
-        responses={202: serializers.FirstMessageResponse, **error_responses(400, 401, 403, 429, 503)},
+        responses={202: serializers.FirstMessageResponse, **error_responses(400, 401, 403, 404, 409, 429, 503)},
         summary="Start a conversation with its first message and queue the answer",
         description=(
             "Creates the conversation together with its first message, or nothing at all: a refused message "
