@@ -67,6 +67,13 @@ class Message(models.Model):
     completion_tokens = models.PositiveIntegerField(default=0)
     reasoning_tokens = models.PositiveIntegerField(default=0)
     feedback = models.CharField(max_length=8, choices=Feedback.choices, default=Feedback.NONE)
+    # Search and files (issues 16 and 17): an answer's research step and what it says, a question's attachments.
+    search = models.BooleanField(default=False, help_text="The answer was asked to search the web.")
+    sources = models.JSONField(default=list, blank=True, help_text="[{n, title, url, site, snippet}]: [citation:n].")
+    notices = models.JSONField(default=list, blank=True, help_text="[{code, message, ...}]: what it could not use.")
+    # A question's files, in the order sent. The file's own `message` is the first question it came with:
+    # that one's conversation owns it (deleted with it); an edited question may carry the same files again.
+    attachments = models.ManyToManyField("files.UploadedFile", blank=True, related_name="attached_to")
     created_at = models.DateTimeField(default=timezone.now)
     queued_at = models.DateTimeField(null=True, blank=True)
     started_at = models.DateTimeField(null=True, blank=True)

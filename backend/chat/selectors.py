@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.contrib.postgres.search import SearchQuery, SearchVector
 from django.core.exceptions import ValidationError
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet, prefetch_related_objects
 
 from accounts.models import User
 from common.errors import NotFound
@@ -51,8 +51,8 @@ def conversation_list(
 def _search_filter(q: str) -> Q:
     if settings.DATABASE_IS_POSTGRES:
         query = SearchQuery(q, search_type="websearch", config=SEARCH_CONFIG)
-        text_matches = Message.objects.annotate(search=SearchVector("content", config=SEARCH_CONFIG)).filter(
-            conversation=OuterRef("pk"), search=query
+        text_matches = Message.objects.annotate(text_vector=SearchVector("content", config=SEARCH_CONFIG)).filter(
+            conversation=OuterRef("pk"), text_vector=query
         )
         title_matches = Conversation.objects.annotate(search=SearchVector("title", config=SEARCH_CONFIG)).filter(
             pk=OuterRef("pk"), search=query
@@ -124,7 +124,9 @@ class MessageTree:
 
 def message_tree(*, conversation: Conversation) -> MessageTree:
     """Every message of the conversation in one query."""
-    return MessageTree.build(Message.objects.filter(conversation=conversation).order_by("created_at", "id"))
+    attached = Message.attachments.through.objects.filter(message_id=OuterRef("pk"))
+    messages = Message.objects.filter(conversation=conversation).annotate(has_files=Exists(attached))
+    return MessageTree.build(messages.order_by("created_at", "id"))
 
 
 def message_branch(*, conversation: Conversation, leaf: Message | None = None) -> list[Message]:
@@ -156,9 +158,14 @@ class Thread:
 
 
 def conversation_thread(*, conversation: Conversation) -> Thread:
-    """The current branch, root first, with sibling ids for each message (one query)."""
+    """The current branch, root first, with sibling ids for each message (one query; one more for files)."""
     tree = message_tree(conversation=conversation)
     messages = _branch(tree=tree, conversation=conversation, leaf=None)
+    with_files = [message for message in messages if getattr(message, "has_files", False)]
+    prefetch_related_objects(with_files, "attachments")  # no query when no question has files
+    for message in messages:
+        if message not in with_files:
+            message.attached_files = []  # type: ignore[attr-defined]
     sibling_ids = {message.id: [sibling.id for sibling in tree.siblings(message)] for message in messages}
     return Thread(conversation=conversation, messages=messages, sibling_ids=sibling_ids)
 
@@ -188,7 +195,9 @@ def message_sibling_ids(*, message: Message) -> list[uuid.UUID]:
 
 def conversation_messages(*, conversation: Conversation) -> list[Message]:
     """Every message of every branch, oldest first (for exports)."""
-    return list(Message.objects.filter(conversation=conversation).order_by("created_at", "id"))
+    return list(
+        Message.objects.filter(conversation=conversation).prefetch_related("attachments").order_by("created_at", "id")
+    )
 
 
 # --- Share links ---------------------------------------------------------------------------

@@ -7,6 +7,7 @@ from typing import Any
 
 from django.conf import settings
 from drf_spectacular.utils import extend_schema_field
+from files.models import UploadedFile
 from rest_framework import serializers
 
 from .models import TITLE_MAX_LENGTH, Conversation, Message, ShareLink
@@ -99,6 +100,37 @@ class UsageSerializer(serializers.Serializer):
     reasoning_tokens = serializers.IntegerField()
 
 
+class AttachmentSerializer(serializers.ModelSerializer):
+    """A question's file, as its card shows it (GET /api/v1/files/{id}/content and /download open it)."""
+
+    class Meta:
+        model = UploadedFile
+        fields = ["id", "name", "size", "mime", "kind", "status", "truncated", "pages"]
+        read_only_fields = fields
+
+
+class SourceSerializer(serializers.Serializer):
+    n = serializers.IntegerField(help_text="The X of [citation:X] in the answer.")
+    title = serializers.CharField()
+    url = serializers.CharField()
+    site = serializers.CharField()
+    snippet = serializers.CharField()
+
+
+class NoticeSerializer(serializers.Serializer):
+    code = serializers.CharField(help_text="search_unavailable or file_truncated (then also file_id, name, percent).")
+    message = serializers.CharField()
+
+
+def message_files(message: Message) -> list[dict[str, Any]]:
+    """A question's files: as the send attached them, prefetched with the thread, else in one query."""
+    if message.role != Message.Role.USER or message.pk is None:
+        return []
+    attached = getattr(message, "attached_files", None)  # set by the send (turns.preparing)
+    files = message.attachments.all() if attached is None else attached
+    return list(AttachmentSerializer(files, many=True).data)
+
+
 class MessageSerializer(serializers.ModelSerializer):
     """A message of the tree; `sibling_index` is 0-based among messages with the same parent, oldest first."""
 
@@ -109,6 +141,9 @@ class MessageSerializer(serializers.ModelSerializer):
     sibling_count = serializers.SerializerMethodField()
     sibling_index = serializers.SerializerMethodField()
     sibling_ids = serializers.SerializerMethodField()
+    sources = SourceSerializer(many=True, read_only=True)
+    notices = serializers.ListField(child=serializers.DictField(), read_only=True)
+    files = serializers.SerializerMethodField()
 
     class Meta:
         model = Message
@@ -120,6 +155,10 @@ class MessageSerializer(serializers.ModelSerializer):
             "reasoning_content",
             "model",
             "deepthink",
+            "search",
+            "sources",
+            "notices",
+            "files",
             "status",
             "error",
             "finish_reason",
@@ -152,6 +191,10 @@ class MessageSerializer(serializers.ModelSerializer):
     @extend_schema_field(serializers.ListField(child=serializers.UUIDField()))
     def get_sibling_ids(self, message: Message) -> list[uuid.UUID]:
         return self._siblings(message)
+
+    @extend_schema_field(AttachmentSerializer(many=True))
+    def get_files(self, message: Message) -> list[dict[str, Any]]:
+        return message_files(message)
 
 
 class ConversationSerializer(serializers.ModelSerializer):
@@ -216,11 +259,17 @@ class SnapshotMessageSerializer(serializers.Serializer):
     first_token_at = serializers.DateTimeField(allow_null=True, default=None)
     finished_at = serializers.DateTimeField(allow_null=True, default=None)
     usage = UsageSerializer(default=NO_USAGE)
+    search = serializers.BooleanField(default=False)
+    sources = SourceSerializer(many=True, default=list)
+    notices = serializers.ListField(child=serializers.DictField(), default=list)
+    files = serializers.ListField(
+        child=serializers.DictField(), default=list, help_text="The question's files: {name, size, mime, kind, pages}."
+    )
 
     def to_representation(self, instance: Any) -> Any:
         # A stored snapshot is a dict; fill what older ones lack (DRF would raise KeyError on a missing key).
         filled: dict[str, Any] = {name: None for name in ("queued_at", "started_at", "first_token_at", "finished_at")}
-        filled["usage"] = NO_USAGE
+        filled.update(usage=NO_USAGE, search=False, sources=[], notices=[], files=[])
         return super().to_representation({**filled, **instance})
 
 
@@ -261,6 +310,9 @@ class ShareLinkSerializer(serializers.ModelSerializer):
 class ExportMessageSerializer(serializers.ModelSerializer):
     parent_id = serializers.UUIDField(read_only=True, allow_null=True)
     usage = UsageSerializer(source="*", read_only=True)
+    sources = SourceSerializer(many=True, read_only=True)
+    notices = serializers.ListField(child=serializers.DictField(), read_only=True)
+    files = serializers.SerializerMethodField()
 
     class Meta:
         model = Message
@@ -272,6 +324,10 @@ class ExportMessageSerializer(serializers.ModelSerializer):
             "reasoning_content",
             "model",
             "deepthink",
+            "search",
+            "sources",
+            "notices",
+            "files",
             "status",
             "error",
             "finish_reason",
@@ -281,6 +337,10 @@ class ExportMessageSerializer(serializers.ModelSerializer):
             "finished_at",
         ]
         read_only_fields = fields
+
+    @extend_schema_field(AttachmentSerializer(many=True))
+    def get_files(self, message: Message) -> list[dict[str, Any]]:
+        return message_files(message)
 
 
 class ConversationExportSerializer(serializers.Serializer):

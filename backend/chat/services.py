@@ -167,6 +167,14 @@ def share_snapshot(*, conversation: Conversation) -> list[dict[str, Any]]:
                 "completion_tokens": message.completion_tokens,
                 "reasoning_tokens": message.reasoning_tokens,
             },
+            "search": message.search,
+            "sources": message.sources,
+            "notices": message.notices,
+            # A snapshot is public: the files' names and sizes, never their text or a link to them.
+            "files": [
+                {"name": file.name, "size": file.size, "mime": file.mime, "kind": file.kind, "pages": file.pages}
+                for file in message.attachments.all()
+            ],
         }
         for message in message_branch(conversation=conversation)
         if message.status == Message.Status.DONE

@@ -358,6 +358,8 @@ WHALE_FILES_OCR_MAX_PAGES = env_int("WHALE_FILES_OCR_MAX_PAGES", 50)
 WHALE_CLAMD_URL = env_str("WHALE_CLAMD_URL", "")
 # Uploads never attached to a message are deleted after this long.
 WHALE_FILES_ORPHAN_HOURS = env_int("WHALE_FILES_ORPHAN_HOURS", 24)
+# Files one message may carry (400 too_many_files beyond).
+WHALE_FILES_PER_MESSAGE = env_int("WHALE_FILES_PER_MESSAGE", 20)
 # How much of the extracted text GET /api/v1/files/<id> shows.
 WHALE_FILES_PREVIEW_CHARS = env_int("WHALE_FILES_PREVIEW_CHARS", 1000)
 
@@ -402,7 +404,15 @@ WHALE_SEARCH_TOKENIZER = env_str("WHALE_SEARCH_TOKENIZER", "")
 WHALE_SEARCH_BUDGET_TOKENS = env_int("WHALE_SEARCH_BUDGET_TOKENS", 3000)
 # The backend-side Celery queue the research step runs on (never a GPU worker: they have no internet egress).
 WHALE_RESEARCH_QUEUE = env_str("WHALE_RESEARCH_QUEUE", "research")
-CELERY_TASK_ROUTES = {"whale.research": {"queue": WHALE_RESEARCH_QUEUE}}
+# Also the prepare step of a turn with Search, a URL or files (turns/preparing.py). The files route above is kept.
+CELERY_TASK_ROUTES = {
+    **CELERY_TASK_ROUTES,
+    "whale.research": {"queue": WHALE_RESEARCH_QUEUE},
+    "whale.prepare_turn": {"queue": WHALE_RESEARCH_QUEUE},
+}
+# The model's context the prepare step fits a question's files and search results into, when no worker has
+# reported its max_model_len yet (the smallest reported one wins); the answer's max_tokens is kept free.
+WHALE_MODEL_CONTEXT_TOKENS = env_int("WHALE_MODEL_CONTEXT_TOKENS", 8192)
 
 # Readiness probe budget
 WHALE_READY_TIMEOUT_SECONDS = env_float("WHALE_READY_TIMEOUT_SECONDS", 2.0)

@@ -48,7 +48,8 @@ class UploadedFile(models.Model):
     ocr_pages = models.PositiveIntegerField(default=0)
     truncated = models.BooleanField(default=False, help_text="Only the first pages or characters were read.")
     extraction_seconds = models.FloatField(null=True, blank=True)
-    # Phase B: the question the file was sent with (null until then; an unattached upload is an orphan).
+    # The first question the file was sent with, which owns it (null until then: an unattached upload is an
+    # orphan). chat.Message.attachments lists every question that carries it (an edited one may too).
     conversation = models.ForeignKey(
         "chat.Conversation", null=True, blank=True, on_delete=models.CASCADE, related_name="files"
     )

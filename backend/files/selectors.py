@@ -39,3 +39,25 @@ def uploads_today(*, user: Any, today: dt.date | None = None) -> tuple[int, int]
 def orphans(*, older_than: dt.datetime) -> Any:
     """Uploads never attached to a message, created before `older_than`."""
     return UploadedFile.objects.filter(message__isnull=True, created_at__lt=older_than)
+
+
+def files_export(user: Any) -> list[dict[str, Any]]:
+    """The user's files for the account export, with the text read from each (not the original bytes)."""
+    rows = UploadedFile.objects.filter(owner_id=user.pk).order_by("created_at", "id")
+    return [
+        {
+            "id": str(file.id),
+            "name": file.name,
+            "size": file.size,
+            "mime": file.mime,
+            "kind": file.kind,
+            "status": file.status,
+            "pages": file.pages,
+            "truncated": file.truncated,
+            "conversation_id": str(file.conversation_id) if file.conversation_id else None,
+            "message_id": str(file.message_id) if file.message_id else None,
+            "created_at": file.created_at.isoformat(),
+            "text": file.text,
+        }
+        for file in rows.iterator()
+    ]

@@ -2,7 +2,7 @@
 
 rl:<subject>:search:<YYYY-MM-DD>  search turns taken today (expires after the day)
 
-A spent allowance does not refuse the turn: phase B answers it without Search and says so.
+A spent allowance refuses the send with 429 search_turns_per_day_exceeded (turns/preparing.py takes it).
 """
 
 from __future__ import annotations

@@ -33,6 +33,7 @@ LIMIT_MESSAGES = {
     "reasoning_turns_per_day": "You have used today's DeepThink allowance.",
     "tokens_per_day": "You have used today's token allowance.",
     "concurrent_turns": "Too many answers are being generated at once; wait for one to finish.",
+    "search_turns_per_day": "You have used today's Search allowance.",
 }
 
 

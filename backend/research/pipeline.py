@@ -3,7 +3,7 @@
 
 `research_run` never raises for the internet's sake: a provider that times out, fails or finds nothing,
 and pages that cannot be read, end in a result whose prompt is the question alone and whose notice
-says so. Phase B (docs/architecture.md) runs it on the research queue before the GPU task.
+says so. A turn's prepare step (turns/preparing.py) runs it on the research queue before the GPU task.
 """
 
 from __future__ import annotations

@@ -12,6 +12,6 @@ from .pipeline import research_run
 
 @shared_task(name="whale.research")
 def research(query: str, budget_tokens: int | None = None, search: bool = True) -> dict[str, Any]:
-    """Runs the research step; phase B makes it queue the GPU task with the built prompt itself."""
+    """Runs the research step on its own (operators, benchmarks); a turn runs it in whale.prepare_turn."""
     budget = budget_tokens or settings.WHALE_SEARCH_BUDGET_TOKENS
     return research_run(query, budget_tokens=budget, search=search).as_dict()

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
+from django.conf import settings
 from django.http import StreamingHttpResponse
 from drf_spectacular.utils import extend_schema
+from files.kinds import KINDS, limit_for_kind
 from research.providers import search_capabilities
 from rest_framework import status
 from rest_framework.permissions import IsAuthenticated
@@ -17,7 +20,7 @@ from accounts.permissions import CanChat
 from chat.serializers import ConversationSerializer, MessageSerializer
 from common.schema import error_responses
 
-from . import serializers, services, sse
+from . import preparing, serializers, services, sse
 from .selectors import model_infos
 
 
@@ -52,6 +55,18 @@ def _turn_body(created: services.TurnCreated, *, secure: bool, host: str) -> dic
     }
 
 
+def _options(request: Request, data: dict[str, Any]) -> preparing.TurnOptions:
+    """The send's Search and files, refused (400, 404, 409) before anything is written."""
+    return preparing.turn_options_check(user=request.user, search=data.get("search"), file_ids=data.get("file_ids", []))
+
+
+def file_capabilities() -> dict[str, Any]:
+    return {
+        "max_per_message": settings.WHALE_FILES_PER_MESSAGE,
+        "kinds": {kind: limit_for_kind(kind) for kind in KINDS},
+    }
+
+
 def _limit_headers(created: services.TurnCreated) -> dict[str, str]:
     return created.admitted.headers() if created.admitted else {}
 
@@ -81,7 +96,8 @@ class ModelListView(APIView):
         summary="Models a client may pick",
     )
     def get(self, request: Request) -> Response:
-        return Response({"object": "list", "data": model_infos(), "capabilities": search_capabilities()})
+        capabilities = {**search_capabilities(), "files": file_capabilities()}
+        return Response({"object": "list", "data": model_infos(), "capabilities": capabilities})
 
 
 class SendMessageView(APIView):
@@ -110,13 +126,14 @@ class SendMessageView(APIView):
         kwargs: dict[str, Any] = {}
         if "parent_id" in body.validated_data:
             kwargs["parent_id"] = body.validated_data["parent_id"]
-        created = services.turn_send(
-            user=request.user,  # type: ignore[arg-type]
-            conversation_id=conversation_id,
-            content=body.validated_data["content"],
-            deepthink=body.validated_data["deepthink"],
-            **kwargs,
-        )
+        with preparing.turn_options(_options(request, body.validated_data)):
+            created = services.turn_send(
+                user=request.user,  # type: ignore[arg-type]
+                conversation_id=conversation_id,
+                content=body.validated_data["content"],
+                deepthink=body.validated_data["deepthink"],
+                **kwargs,
+            )
         return _answer(request, created, _created_body(request, created))
 
 
@@ -131,7 +148,7 @@ class FirstMessageView(APIView):
         responses={
             202: serializers.FirstMessageResponse,
             **SEND_STREAM,
-            **error_responses(400, 401, 403, 429, 503),
+            **error_responses(400, 401, 403, 404, 409, 429, 503),
         },
         summary="Start a conversation with its first message and queue the answer",
         description=(
@@ -143,11 +160,12 @@ class FirstMessageView(APIView):
     def post(self, request: Request) -> Response | StreamingHttpResponse:
         body = serializers.FirstMessageRequest(data=request.data)
         body.is_valid(raise_exception=True)
-        created = services.turn_send_first(
-            user=request.user,  # type: ignore[arg-type]
-            content=body.validated_data["content"],
-            deepthink=body.validated_data["deepthink"],
-        )
+        with preparing.turn_options(_options(request, body.validated_data)):
+            created = services.turn_send_first(
+                user=request.user,  # type: ignore[arg-type]
+                content=body.validated_data["content"],
+                deepthink=body.validated_data["deepthink"],
+            )
         answer = created_body(created, secure=request.is_secure(), host=request.get_host(), first=True)
         return _answer(request, created, answer)
 
@@ -171,11 +189,13 @@ class RegenerateView(APIView):
     def post(self, request: Request, message_id: Any) -> Response | StreamingHttpResponse:
         body = serializers.RegenerateRequest(data=request.data)
         body.is_valid(raise_exception=True)
-        created = services.turn_regenerate(
-            user=request.user,  # type: ignore[arg-type]
-            message_id=message_id,
-            deepthink=body.validated_data.get("deepthink"),
-        )
+        options = _options(request, {"search": body.validated_data.get("search")})
+        with preparing.turn_options(replace(options, regenerate=True)):
+            created = services.turn_regenerate(
+                user=request.user,  # type: ignore[arg-type]
+                message_id=message_id,
+                deepthink=body.validated_data.get("deepthink"),
+            )
         return _answer(request, created, _created_body(request, created))
 
 

@@ -12,17 +12,39 @@ from chat.serializers import (
     reject_surrogates,
 )
 
+# The number of files is checked by the send (400 too_many_files, WHALE_FILES_PER_MESSAGE); this only
+# bounds what is parsed at all.
+FILE_IDS_PARSE_MAX = 1000
+
+
+def _file_ids_field() -> serializers.ListField:
+    return serializers.ListField(
+        child=serializers.UUIDField(),
+        required=False,
+        default=list,
+        max_length=FILE_IDS_PARSE_MAX,
+        help_text="Ready files of the sender's to attach to the question (at most WHALE_FILES_PER_MESSAGE).",
+    )
+
 
 class SendMessageRequest(serializers.Serializer):
     # The length limits (the server's and the plan's) are checked by the service: 400 message_too_long.
     content = StrictCharField(allow_blank=False, trim_whitespace=False, validators=[reject_surrogates])
     parent_id = serializers.UUIDField(required=False, allow_null=True)
     deepthink = StrictBooleanField(default=False)
+    search = StrictBooleanField(
+        default=False, help_text="Search the web first (400 search_unavailable without a provider)."
+    )
+    file_ids = _file_ids_field()
 
 
 class FirstMessageRequest(serializers.Serializer):
     content = StrictCharField(allow_blank=False, trim_whitespace=False, validators=[reject_surrogates])
     deepthink = StrictBooleanField(default=False)
+    search = StrictBooleanField(
+        default=False, help_text="Search the web first (400 search_unavailable without a provider)."
+    )
+    file_ids = _file_ids_field()
 
     def validate(self, attrs: dict[str, object]) -> dict[str, object]:
         if "parent_id" in self.initial_data:
@@ -32,6 +54,15 @@ class FirstMessageRequest(serializers.Serializer):
 
 class RegenerateRequest(serializers.Serializer):
     deepthink = StrictBooleanField(required=False, allow_null=True, default=None)
+    search = StrictBooleanField(
+        required=False, allow_null=True, default=None, help_text="Omitted: as the answer it replaces did."
+    )
+    file_ids = serializers.ListField(
+        child=serializers.UUIDField(),
+        required=False,
+        max_length=FILE_IDS_PARSE_MAX,
+        help_text="Ignored: a new answer reads its question's own files again.",
+    )
 
 
 class StreamLinks(serializers.Serializer):
@@ -83,9 +114,15 @@ class ModelInfo(serializers.Serializer):
     served_model = serializers.CharField(allow_blank=True)
 
 
+class FileCapabilities(serializers.Serializer):
+    max_per_message = serializers.IntegerField(help_text="Files one question may carry.")
+    kinds = serializers.DictField(child=serializers.IntegerField(), help_text="Each kind's size limit in bytes.")
+
+
 class Capabilities(serializers.Serializer):
     search = serializers.BooleanField(help_text="A search provider is configured: clients show the Search toggle.")
     search_provider = serializers.CharField(allow_null=True, help_text="searxng, brave or tavily; null when off.")
+    files = FileCapabilities()
 
 
 class ModelList(serializers.Serializer):

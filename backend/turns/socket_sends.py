@@ -8,6 +8,7 @@ the same socket (docs/api.md, "Sending over the user's socket")."""
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from typing import Any
 
 from django.conf import settings
@@ -19,7 +20,7 @@ from accounts.permissions import EMAIL_NOT_VERIFIED
 from accounts.selectors import user_get, user_may_authenticate
 from common.exceptions import exception_handler
 
-from . import serializers, services
+from . import preparing, serializers, services
 from .api import created_body
 
 REQUEST_ID_MAX_CHARS = 64
@@ -52,21 +53,30 @@ def _created(user: User, frame: dict[str, Any]) -> services.TurnCreated:
     body = {key: value for key, value in frame.items() if key not in ("type", "request_id", "conversation_id")}
     if frame["type"] == "regenerate":
         data = _valid(serializers.RegenerateRequest(data=body))
-        return services.turn_regenerate(
-            user=user, message_id=_as_uuid(frame, "message_id"), deepthink=data.get("deepthink")
-        )
+        options = preparing.turn_options_check(user=user, search=data.get("search"), file_ids=[])
+        with preparing.turn_options(replace(options, regenerate=True)):
+            return services.turn_regenerate(
+                user=user, message_id=_as_uuid(frame, "message_id"), deepthink=data.get("deepthink")
+            )
     if frame.get("conversation_id") is None:
         data = _valid(serializers.FirstMessageRequest(data=body))
-        return services.turn_send_first(user=user, content=data["content"], deepthink=data["deepthink"])
+        with preparing.turn_options(_options(user, data)):
+            return services.turn_send_first(user=user, content=data["content"], deepthink=data["deepthink"])
     data = _valid(serializers.SendMessageRequest(data=body))
     kwargs = {"parent_id": data["parent_id"]} if "parent_id" in data else {}
-    return services.turn_send(
-        user=user,
-        conversation_id=_as_uuid(frame, "conversation_id"),
-        content=data["content"],
-        deepthink=data["deepthink"],
-        **kwargs,
-    )
+    with preparing.turn_options(_options(user, data)):
+        return services.turn_send(
+            user=user,
+            conversation_id=_as_uuid(frame, "conversation_id"),
+            content=data["content"],
+            deepthink=data["deepthink"],
+            **kwargs,
+        )
+
+
+def _options(user: User, data: dict[str, Any]) -> preparing.TurnOptions:
+    """Search and files, checked (400, 404, 409) before anything is written, as on the HTTP send."""
+    return preparing.turn_options_check(user=user, search=data.get("search"), file_ids=data.get("file_ids", []))
 
 
 def _current_user(user_id: object, token_expires_at: float | None, now: float) -> User:

@@ -9,9 +9,9 @@ from celery import Task, shared_task
 from django.db import InterfaceError, OperationalError
 from redis.exceptions import RedisError
 
-from inference import protocol
+from inference import logs, protocol
 
-from . import services
+from . import preparing, services, streams
 
 logger = logging.getLogger(__name__)
 
@@ -70,3 +70,20 @@ def settle_turn(self: Task[Any, Any], turn_id: str) -> None:
 @shared_task(name="whale.reap_turns", ignore_result=True)
 def reap_turns() -> int:
     return services.turns_reap()
+
+
+@shared_task(name=preparing.TASK_PREPARE_TURN, ignore_result=True)
+def prepare_turn(payload: dict[str, Any]) -> None:
+    """The prepare step of a turn with Search, a URL or files (research queue), then its GPU task."""
+    with logs.log_context(turn_id=str(payload.get("turn_id", ""))):
+        prepared = preparing.turn_prepare(payload)
+        if prepared.ended:
+            services.turn_settle(turn_id=payload["turn_id"])
+        elif not prepared.skipped:
+            try:
+                services.turn_enqueue(**preparing.gpu_task_arguments(payload, prepared.messages))
+            except Exception:  # the model was switched off meanwhile, the broker is away: end it now
+                logger.exception("could not queue turn %s after its prepare step", payload["turn_id"])
+                error = {"code": "queue_unavailable", "message": "The answer could not be queued. Try again."}
+                if streams.write_terminal_if_unowned(payload["turn_id"], protocol.EVENT_ERROR, error):
+                    services.turn_settle(turn_id=payload["turn_id"])

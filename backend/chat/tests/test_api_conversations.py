@@ -238,6 +238,7 @@ def test_a_message_has_the_documented_fields(api, user):
         "id", "parent_id", "role", "content", "reasoning_content", "model", "deepthink", "status", "error",
         "finish_reason", "usage", "feedback", "created_at", "queued_at", "started_at", "first_token_at",
         "finished_at", "sibling_count", "sibling_index", "sibling_ids",
+        "search", "sources", "notices", "files",  # issues 16 and 17: the contract's message fields
     }  # fmt: skip
     assert message["usage"] == {"prompt_tokens": 12, "completion_tokens": 34, "reasoning_tokens": 5}
     assert message["role"] == "assistant"

@@ -122,6 +122,10 @@ def test_a_share_snapshot_holds_the_finished_messages_of_the_current_branch(user
         "first_token_at",
         "finished_at",
         "usage",
+        "search",  # issues 16 and 17: the contract's message fields
+        "sources",
+        "notices",
+        "files",
     }
     assert share_link.snapshot[1]["reasoning_content"] == "Let me think."
     assert share_link.snapshot[0]["created_at"].endswith("Z")

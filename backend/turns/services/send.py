@@ -28,7 +28,7 @@ from ratelimits import admission
 from ratelimits.selectors import limits_for_user
 from ratelimits.services import Admitted, message_too_long, turn_admit, turn_release
 
-from .. import streams
+from .. import preparing, streams
 from ..registry import ModelSpec, model_for_turn
 from ..stores import Id
 from .settle import turn_settle
@@ -99,6 +99,16 @@ def _prompt_messages(branch: list[Message]) -> list[protocol.ChatMessage]:
 def _enqueue(
     *, conversation: Conversation, assistant: Message, spec: ModelSpec, branch: list[Message], admitted: Admitted
 ) -> int:
+    # A question with Search, a URL or files is read first, on the research queue (turns/preparing.py).
+    prepared = preparing.turn_prepare_queue(
+        conversation=conversation,
+        assistant=assistant,
+        question=branch[-1],
+        messages=_prompt_messages(branch),
+        admitted=admitted,
+    )
+    if prepared is not None:
+        return prepared
     return turn_enqueue(
         turn_id=assistant.id,
         conversation_id=conversation.id,

@@ -13,6 +13,8 @@ from rest_framework_simplejwt.tokens import RefreshToken
 from accounts.models import User
 from chat.models import Conversation
 
+from .prepare_helpers import _internet, fake_internet, prepare_settings, published  # noqa: F401 (fixtures)
+
 
 @pytest.fixture
 def gpu_queue(_private_gpu_queue: str) -> str:

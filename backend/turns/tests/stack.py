@@ -132,13 +132,18 @@ def _consuming(worker: GpuWorker) -> bool:
 
 
 @contextlib.contextmanager
-def backend_worker(concurrency: int = 4) -> Iterator[Any]:
-    """The backend's Celery worker (finalize, started, titles) on this run's backend queue, in this process."""
+def backend_worker(concurrency: int = 4, *, also: tuple[str, ...] = ()) -> Iterator[Any]:
+    """The backend's Celery worker (finalize, started, titles) on this run's backend queue, in this process;
+    `also` adds queues (the research queue: the prepare step of turns with Search or files)."""
     # A production worker's Django fixup closes each task's database connection; this one is not
     # initialised like that, and an open connection would keep the test database from being dropped.
     task_postrun.connect(_close_connections, weak=False)
+    queues = [settings.WHALE_BACKEND_QUEUE, *also]
     try:
-        with _started_worker(concurrency) as worker, serving(settings.WHALE_BACKEND_QUEUE):
+        with contextlib.ExitStack() as stack:
+            worker = stack.enter_context(_started_worker(concurrency, queues))
+            for queue in queues:
+                stack.enter_context(serving(queue))
             yield worker
     finally:
         task_postrun.disconnect(_close_connections)
@@ -149,13 +154,13 @@ def _close_connections(**_: Any) -> None:
 
 
 @contextlib.contextmanager
-def _started_worker(concurrency: int) -> Iterator[Any]:
+def _started_worker(concurrency: int, queues: list[str]) -> Iterator[Any]:
     with start_worker(
         backend_celery,
         pool="threads",
         concurrency=concurrency,
         perform_ping_check=False,
-        queues=[settings.WHALE_BACKEND_QUEUE],
+        queues=queues,
         shutdown_timeout=30,
         loglevel="WARNING",
     ) as worker:

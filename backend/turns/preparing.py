@@ -1,0 +1,428 @@
+"""The prepare step of a turn with Search, a URL in its question or files: read them, then queue the GPU task.
+
+It runs on the research queue (a backend worker: GPU workers have no internet and no database), between
+the send and the GPU task:
+
+    send ─ queued ─▶ whale.prepare_turn: search events, notices ─ queued ─▶ whale.generate_turn: started, ...
+
+The send checks the request (turn_options_check, before any write) and the hook in services.send._enqueue
+(turn_prepare_queue) attaches the files, takes the search turn and queues this step instead of the GPU
+task. The step holds the turn's lease while it works (so a cancel is its to end, and the reaper ends it
+`worker_lost` if it dies), writes its `search` and `notice` events into the turn's stream (a reader that
+resumes gets each exactly once), saves `sources` and `notices` on the answer, and hands the turn back
+with the user turn built in DeepSeek's official templates: the files' blocks, then the search results
+and the question (or the question alone). A provider that fails never fails the turn.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import uuid
+from collections.abc import Iterator, Sequence
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.conf import settings
+from django.utils import timezone
+from files.models import UploadedFile
+from files.prompting import count_tokens, files_fit, model_tokenizer
+from kombu.exceptions import KombuError
+from redis.exceptions import RedisError
+from research.pipeline import UNAVAILABLE_NOTICE, question_urls, research_run
+from research.providers import provider_from_settings
+
+from accounts.models import User
+from chat.models import Conversation, Message
+from common.errors import Conflict, NotFound, ServiceUnavailable, ValidationFailed
+from config.celery import app as celery_app
+from inference import logs, protocol
+from ratelimits.search import search_turn_give_back, search_turn_take
+from ratelimits.selectors import limits_for_user
+from ratelimits.services import Admitted, LimitExceeded, usage_record
+from ratelimits.store import Counters
+
+from . import streams
+from .prepare_stream import EVENT_NOTICE, EVENT_SEARCH, PrepareLease, already_prepared
+from .registry import model_get
+from .selectors import workers_alive
+
+logger = logging.getLogger(__name__)
+
+TASK_PREPARE_TURN = "whale.prepare_turn"
+# Tokens of the chat template around the user turn (BOS, role markers, the think block) and a margin
+# for tokens that merge differently once the parts are joined.
+PROMPT_FRAME_TOKENS = 32
+# The GPU task's admission is the send's; these counters are only for a response's rate-limit headers.
+_NO_COUNTERS = Counters(0, 0, 0, 0, 0, 0, 0)
+SEARCH_UNAVAILABLE = {"code": "search_unavailable", "message": UNAVAILABLE_NOTICE}
+
+# --- the request's options ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TurnOptions:
+    """What a send asked for besides the text: Search (None on regenerate: as the answer it replaces) and files."""
+
+    search: bool | None = False
+    file_ids: tuple[uuid.UUID, ...] = ()
+    regenerate: bool = False  # a new answer to a saved question: it reads that question's files again
+
+
+_requested: ContextVar[TurnOptions | None] = ContextVar("whale_turn_options", default=None)
+
+
+@contextlib.contextmanager
+def turn_options(options: TurnOptions) -> Iterator[None]:
+    """The options of the send running in this block, for the hook in services.send._enqueue."""
+    token = _requested.set(options)
+    try:
+        yield
+    finally:
+        _requested.reset(token)
+
+
+def turn_options_check(*, user: Any, search: bool | None, file_ids: Sequence[uuid.UUID]) -> TurnOptions:
+    """Refuses a send's Search and files before anything is written: 400, 404 or 409."""
+    if search and provider_from_settings() is None:
+        raise ValidationFailed(
+            "Search is not available on this server.",
+            code="search_unavailable",
+            fields={"search": ["No search provider is configured."]},
+        )
+    ids = tuple(dict.fromkeys(file_ids))
+    limit = settings.WHALE_FILES_PER_MESSAGE
+    if len(ids) > limit:
+        raise ValidationFailed(
+            f"A message can carry at most {limit} files.",
+            code="too_many_files",
+            fields={"file_ids": [f"At most {limit} files."]},
+            extra={"limit": "files_per_message", "limit_value": limit},
+        )
+    _ready_files(user_id=user.pk, file_ids=ids)
+    return TurnOptions(search=search, file_ids=ids)
+
+
+def _ready_files(*, user_id: Any, file_ids: Sequence[uuid.UUID], lock: bool = False) -> list[UploadedFile]:
+    """The user's files in the order given, each read: another user's is a 404, one not read yet a 409."""
+    rows = UploadedFile.objects.filter(id__in=file_ids, owner_id=user_id)
+    if lock:
+        rows = rows.select_for_update()
+    found = {file.id: file for file in rows}
+    files = []
+    for file_id in file_ids:
+        file = found.get(file_id)
+        if file is None:
+            raise NotFound("No such file.", extra={"file_id": str(file_id)})
+        if file.status == UploadedFile.Status.FAILED:
+            raise Conflict(
+                f"{file.name} could not be read: {file.failure_message}",
+                code="file_failed",
+                extra={
+                    "file_id": str(file.id),
+                    "failure": {"code": file.failure_code, "message": file.failure_message},
+                },
+            )
+        if file.status != UploadedFile.Status.READY:
+            raise Conflict(
+                f"{file.name} is still being read; send it once it is ready.",
+                code="file_not_ready",
+                extra={"file_id": str(file.id), "status": file.status},
+            )
+        files.append(file)
+    return files
+
+
+# --- the hook at send time ---------------------------------------------------------------------
+
+
+def _files_attach(
+    *, question: Message, conversation: Conversation, file_ids: Sequence[uuid.UUID]
+) -> list[UploadedFile]:
+    """Attaches the files to the question (locked and checked again: one may have been deleted meanwhile).
+    A file belongs to the conversation it was first sent in; another conversation's is refused."""
+    if not file_ids:
+        return []
+    files = _ready_files(user_id=conversation.user_id, file_ids=file_ids, lock=True)
+    for file in files:
+        if file.conversation_id not in (None, conversation.id):
+            raise Conflict(
+                f"{file.name} belongs to another conversation; upload it again here.",
+                code="file_in_use",
+                extra={"file_id": str(file.id)},
+            )
+    unattached = [file.id for file in files if file.message_id is None]
+    if unattached:
+        UploadedFile.objects.filter(id__in=unattached).update(
+            message=question, conversation=conversation, updated_at=timezone.now()
+        )
+    question.attachments.add(*files)
+    return files
+
+
+def _searched_before(question: Message) -> bool:
+    """On regenerate without `search`: whether the newest earlier answer to this question searched."""
+    earlier = Message.objects.filter(parent=question, role=Message.Role.ASSISTANT).order_by("-created_at", "-id")
+    return bool(earlier.values_list("search", flat=True).first())
+
+
+def turn_prepare_queue(
+    *,
+    conversation: Conversation,
+    assistant: Message,
+    question: Message,
+    messages: list[protocol.ChatMessage],
+    admitted: Admitted,
+) -> int | None:
+    """The hook in services.send._enqueue: queues the prepare step when the turn needs one and returns the
+    queue position; None when it does not (the caller queues the GPU task as before)."""
+    options = _requested.get() or TurnOptions()
+    file_ids: list[uuid.UUID] = []
+    if options.regenerate:
+        file_ids = list(question.attachments.order_by("created_at", "id").values_list("id", flat=True))
+    else:
+        attached = _files_attach(question=question, conversation=conversation, file_ids=options.file_ids)
+        question.attached_files = attached  # type: ignore[attr-defined]  # the response shows them without a query
+        file_ids = [file.id for file in attached]
+    search = _searched_before(question) if options.search is None else options.search
+    search = search and provider_from_settings() is not None
+    urls = question_urls(question.content, limit=settings.WHALE_SEARCH_QUESTION_URLS)
+    if not (search or urls or file_ids):
+        return None
+    if search:
+        if not search_turn_take(limits=admitted.limits):
+            raise LimitExceeded(limit="search_turns_per_day", limits=admitted.limits, counters=admitted.counters)
+        Message.objects.filter(id=assistant.id).update(search=True)
+        assistant.search = True
+    payload = {
+        "turn_id": str(assistant.id),
+        "conversation_id": str(conversation.id),
+        "user_id": str(conversation.user_id),
+        "model": admitted.spec.name,
+        "messages": messages,
+        "question": question.content,
+        "search": search,
+        "file_ids": [str(file_id) for file_id in file_ids],
+        "max_tokens": admitted.max_tokens,
+        "position": admitted.position,
+        "fallback": admitted.fallback,
+        "prompt_tokens_estimate": admitted.prompt_tokens_estimate,
+        "plan_context": admitted.limits.max_context_tokens,
+    }
+    try:
+        _queue_prepare(assistant.id, payload, admitted)
+    except BaseException:
+        if search:
+            with contextlib.suppress(RedisError):
+                search_turn_give_back(subject=admitted.limits.subject)
+        raise
+    return admitted.position
+
+
+def _queued_data(admitted_position: int, fallback: dict[str, str] | None) -> dict[str, Any]:
+    queued: dict[str, Any] = {"position": admitted_position}
+    if fallback:
+        queued["fallback"] = fallback
+    return queued
+
+
+def _queue_prepare(turn_id: uuid.UUID, payload: dict[str, Any], admitted: Admitted) -> None:
+    """The `queued` event and the prepare task, inside the send's transaction (a failure is a clean 503)."""
+    keys = streams.keys_for(turn_id)
+    try:
+        pipe = streams.get_redis().pipeline(transaction=False)
+        queued = protocol.encode_event("queued", _queued_data(admitted.position, admitted.fallback))
+        pipe.xadd(keys.events, queued)  # type: ignore[arg-type]
+        pipe.expire(keys.events, settings.WHALE_TURN_DEADLINE_SECONDS + protocol.STREAM_TTL_SECONDS)
+        pipe.execute()
+        with logs.log_context(turn_id=str(turn_id)):
+            celery_app.send_task(
+                TASK_PREPARE_TURN,
+                args=[payload],
+                queue=settings.WHALE_RESEARCH_QUEUE,
+                priority=admitted.priority,
+                retry=False,
+                headers=logs.current_headers(),
+            )
+            logger.info("turn queued for its prepare step", extra={"model": admitted.spec.name})
+    except (RedisError, KombuError, OSError) as exc:
+        logger.warning("could not queue the prepare step of turn %s: %s", turn_id, exc)
+        raise ServiceUnavailable(
+            "The chat service cannot take new messages right now. Your message was not sent; try again shortly.",
+            code="queue_unavailable",
+        ) from exc
+
+
+# --- the step, on the research queue -----------------------------------------------------------
+
+
+@dataclass
+class Prepared:
+    """What the step ends with: the messages for the GPU task, or that the turn ended here (cancelled)."""
+
+    messages: list[protocol.ChatMessage] = field(default_factory=list)
+    ended: bool = False  # the turn ended during the step: settle it, queue nothing
+    skipped: bool = False  # another party owns the turn (a second delivery, or it ended already): do nothing
+
+
+def _files_still_there(*, user_id: str, file_ids: Sequence[str]) -> list[UploadedFile]:
+    """The turn's files in order; one deleted since the send is left out (its card is gone with it)."""
+    found = {str(file.id): file for file in UploadedFile.objects.filter(id__in=file_ids, owner_id=uuid.UUID(user_id))}
+    return [found[file_id] for file_id in file_ids if file_id in found and found[file_id].text]
+
+
+def max_model_len(queue: str) -> int:
+    """The context of the model behind `queue`, as its workers report it (the smallest), else the setting."""
+    lengths = [
+        int(worker.get("max_model_len") or 0)
+        for worker in workers_alive()
+        if queue in str(worker.get("queues", "")).split(",")
+    ]
+    lengths = [length for length in lengths if length > 0]
+    return min(lengths) if lengths else int(settings.WHALE_MODEL_CONTEXT_TOKENS)
+
+
+def user_turn_budget(
+    *, context: int, max_tokens: int, history: Sequence[protocol.ChatMessage], tokenizer: Any, plan_context: int | None
+) -> int:
+    """Tokens the built user turn may take: the context less the answer's room, the earlier turns and the
+    template's frame. When the earlier turns leave too little, half the room: the worker drops the
+    oldest rounds to fit (inference.prompting.build_prompt)."""
+    room = context - max_tokens - PROMPT_FRAME_TOKENS
+    if plan_context is not None:
+        room = min(room, plan_context - PROMPT_FRAME_TOKENS)
+    earlier = sum(count_tokens(tokenizer, str(message.get("content") or "")) + 4 for message in history)
+    return max(room - earlier, room // 2, 1)
+
+
+def _file_notices(files: Sequence[UploadedFile], included: Sequence[Any]) -> list[dict[str, Any]]:
+    """One `file_truncated` notice per file the model did not see whole (cut to fit, or read in part)."""
+    notices = []
+    for file, part in zip(files, included, strict=True):
+        fraction = part.fraction
+        if file.truncated and file.pages and file.pages_read:
+            fraction *= min(1.0, file.pages_read / file.pages)
+        if fraction >= 1.0 and not file.truncated:
+            continue
+        percent = min(99, int(fraction * 100))
+        message = f"Read the first {percent}% of {file.name}" if percent else f"Could not fit {file.name} in"
+        notices.append(
+            {
+                "code": "file_truncated",
+                "file_id": str(file.id),
+                "name": file.name,
+                "percent": percent,
+                "message": message,
+            }
+        )
+    return notices
+
+
+def turn_prepare(payload: dict[str, Any]) -> Prepared:
+    """Runs the step for one turn: search and URLs, files, the events, the saved sources and notices."""
+    turn_id = payload["turn_id"]
+    lease = PrepareLease(turn_id)
+    if not lease.take() or already_prepared(turn_id):
+        logger.info("turn %s is owned or prepared already: skipping this delivery", turn_id)
+        return Prepared(skipped=True)
+    with lease:
+        try:
+            return _prepare(lease, payload)
+        except Exception:
+            # Not the internet's fault (research_run absorbs that): end the turn now rather than at its deadline.
+            logger.exception("the prepare step of turn %s failed", turn_id)
+            error = {"code": "prepare_failed", "message": "The question's files or search could not be prepared."}
+            return Prepared(ended=True) if lease.end(protocol.EVENT_ERROR, error) else Prepared(skipped=True)
+
+
+def _prepare(lease: PrepareLease, payload: dict[str, Any]) -> Prepared:
+    turn_id = payload["turn_id"]
+    if lease.cancelled():
+        return _end_cancelled(lease, payload)
+    tokenizer = model_tokenizer()
+    messages: list[protocol.ChatMessage] = payload["messages"]
+    question: str = payload["question"]
+    spec_queue = str(settings.WHALE_MODELS.get(payload["model"], {}).get("queue", ""))
+    budget = user_turn_budget(
+        context=max_model_len(spec_queue),
+        max_tokens=int(payload["max_tokens"]),
+        history=messages[:-1],
+        tokenizer=tokenizer,
+        plan_context=payload.get("plan_context"),
+    )
+    files = _files_still_there(user_id=payload["user_id"], file_ids=payload["file_ids"])
+    notices: list[dict[str, Any]] = []
+    sources: list[dict[str, Any]] = []
+    text = question
+    urls = question_urls(question, limit=settings.WHALE_SEARCH_QUESTION_URLS)
+    if payload["search"] or urls:
+        share = budget // 2 if files else budget
+        research = research_run(
+            question,
+            budget_tokens=max(1, min(settings.WHALE_SEARCH_BUDGET_TOKENS, share)),
+            search=bool(payload["search"]),
+            on_event=lambda event: lease.write(EVENT_SEARCH, event),
+        )
+        text, sources = research.prompt, research.sources
+        if research.notice:
+            notices.append(SEARCH_UNAVAILABLE)
+            lease.write(EVENT_NOTICE, {"notice": SEARCH_UNAVAILABLE})
+        if research.queries:
+            usage_record(user_id=payload["user_id"], api_key_id=None, date=timezone.now().date(), search_turns=1)
+    if files:
+        fitted = files_fit(files, text, budget, tokenizer)
+        text = fitted.text
+        for notice in _file_notices(files, fitted.included):
+            notices.append(notice)
+            lease.write(EVENT_NOTICE, {"notice": notice})
+    if lease.cancelled():
+        return _end_cancelled(lease, payload, sources=sources, notices=notices)
+    if not Message.objects.filter(id=turn_id).update(
+        sources=sources, notices=notices
+    ):  # its conversation was deleted meanwhile
+        return _end_cancelled(lease, payload)
+    if not lease.hand_over(_queued_data(int(payload["position"]), payload.get("fallback"))):
+        return Prepared(skipped=True)  # the lease lapsed (Redis away too long): the reaper has it
+    return Prepared(messages=[*messages[:-1], {"role": "user", "content": text}])
+
+
+def gpu_task_arguments(payload: dict[str, Any], messages: list[protocol.ChatMessage]) -> dict[str, Any]:
+    """services.turn_enqueue's arguments for the prepared turn: the limits it was admitted with, the built turn."""
+    limits = limits_for_user(user=User.objects.get(id=payload["user_id"]))
+    spec = model_get(payload["model"])
+    admitted = Admitted(
+        limits=limits,
+        spec=spec,
+        max_tokens=int(payload["max_tokens"]),
+        prompt_tokens_estimate=int(payload["prompt_tokens_estimate"]),
+        position=int(payload["position"]),
+        counters=_NO_COUNTERS,
+        fallback=payload.get("fallback"),
+    )
+    return {
+        "turn_id": payload["turn_id"],
+        "conversation_id": payload["conversation_id"],
+        "user_id": payload["user_id"],
+        "spec": spec,
+        "messages": messages,
+        "admitted": admitted,
+    }
+
+
+def _end_cancelled(
+    lease: PrepareLease,
+    payload: dict[str, Any],
+    *,
+    sources: list[dict[str, Any]] | None = None,
+    notices: list[dict[str, Any]] | None = None,
+) -> Prepared:
+    if sources or notices:
+        Message.objects.filter(id=payload["turn_id"]).update(sources=sources or [], notices=notices or [])
+    done = {
+        "status": "cancelled",
+        "finish_reason": "cancelled",
+        "usage": {"prompt_tokens": 0, "completion_tokens": 0, "reasoning_tokens": 0},
+        "timings": {"finished_at": timezone.now().isoformat()},
+    }
+    return Prepared(ended=True) if lease.end(protocol.EVENT_DONE, done) else Prepared(skipped=True)
