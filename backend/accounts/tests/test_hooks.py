@@ -13,8 +13,15 @@ from accounts.serializers import DataExportSerializer
 pytestmark = pytest.mark.django_db
 
 
-def test_chat_adds_its_sections_to_the_export_in_order(user: User) -> None:
-    assert list(user_export(user=user)) == ["format_version", "exported_at", "user", "conversations", "share_links"]
+def test_chat_and_files_add_their_sections_to_the_export_in_order(user: User) -> None:
+    assert list(user_export(user=user)) == [
+        "format_version",
+        "exported_at",
+        "user",
+        "conversations",
+        "share_links",
+        "files",
+    ]
 
 
 def test_a_registered_section_is_read_and_rendered(user: User, monkeypatch: pytest.MonkeyPatch) -> None:
