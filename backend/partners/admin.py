@@ -8,10 +8,23 @@ from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString
 from unfold.admin import ModelAdmin
 
-from . import services
+from . import selectors, services
 from .models import ApiKey, Completion
+
+ADMIN_USAGE_DAYS = 30
+USAGE_COLUMNS = (
+    "date",
+    "requests",
+    "prompt_tokens",
+    "cached_tokens",
+    "completion_tokens",
+    "reasoning_tokens",
+    "errors",
+)
 
 
 @admin.register(ApiKey)
@@ -20,8 +33,24 @@ class ApiKeyAdmin(ModelAdmin):
     list_filter = ("tier",)
     search_fields = ("name", "prefix", "user__email")
     autocomplete_fields = ("user",)
-    readonly_fields = ("prefix", "created_at", "last_used_at", "revoked_at")
+    readonly_fields = ("prefix", "created_at", "last_used_at", "revoked_at", "usage_by_day")
     actions = ["revoke"]
+
+    @admin.display(description=f"Usage, last {ADMIN_USAGE_DAYS} days (UTC)")
+    def usage_by_day(self, key: ApiKey) -> SafeString | str:
+        """The same days the owner sees in the app (GET /api/v1/api-keys/<id>/usage), days with use only."""
+        if key.pk is None:
+            return "-"
+        used = [day for day in selectors.api_key_usage_by_day(key=key, days=ADMIN_USAGE_DAYS) if day["requests"]]
+        if not used:
+            return "No use."
+        header = format_html_join("", "<th>{}</th>", ((name.replace("_", " "),) for name in USAGE_COLUMNS))
+        rows = format_html_join(
+            "",
+            "<tr>{}</tr>",
+            ((format_html_join("", "<td>{}</td>", ((day[n],) for n in USAGE_COLUMNS)),) for day in used),
+        )
+        return format_html("<table><thead><tr>{}</tr></thead><tbody>{}</tbody></table>", header, rows)
 
     def save_model(self, request: HttpRequest, obj: ApiKey, form: Any, change: bool) -> None:
         if change:

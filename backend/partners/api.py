@@ -1,4 +1,4 @@
-"""App API for partner keys (create, list, revoke) and the usage export, under /api/v1/ with the app's JWT."""
+"""App API for partner keys (create, list, revoke, usage by day) and the usage export, under /api/v1/ with the app's JWT."""
 
 from __future__ import annotations
 
@@ -16,10 +16,14 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.permissions import CanChat
+from common.errors import ValidationFailed
 from common.schema import error_responses
 
 from . import selectors, services
 from .models import ApiKey
+
+MAX_USAGE_DAYS = 90
+DEFAULT_USAGE_DAYS = 30
 
 
 class ApiKeySerializer(serializers.ModelSerializer):
@@ -106,6 +110,52 @@ class ApiKeyView(APIView):
     )
     def delete(self, request: Request, key_id: Any) -> Response:
         return Response(ApiKeySerializer(services.api_key_revoke(user=request.user, key_id=key_id)).data)
+
+
+class UsageDaySerializer(serializers.Serializer):
+    date = serializers.DateField(help_text="A UTC day.")
+    requests = serializers.IntegerField(help_text="Completions that settled that day (done, cancelled or failed).")
+    prompt_tokens = serializers.IntegerField()
+    cached_tokens = serializers.IntegerField(help_text="Of the prompt tokens, those served from the prefix cache.")
+    completion_tokens = serializers.IntegerField()
+    reasoning_tokens = serializers.IntegerField(help_text="Of the completion tokens, those spent reasoning.")
+    errors = serializers.IntegerField(help_text="Completions that failed on our side.")
+
+
+class ApiKeyUsage(serializers.Serializer):
+    data = UsageDaySerializer(many=True, help_text="One entry per day, newest first; unused days are zeros.")  # type: ignore[assignment]
+
+
+class ApiKeyUsageView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        operation_id="api_keys_usage",
+        tags=["partner keys"],
+        parameters=[
+            OpenApiParameter(
+                "days",
+                OpenApiTypes.INT,
+                description=f"How many days back, today included: 1 to {MAX_USAGE_DAYS} (default {DEFAULT_USAGE_DAYS}).",
+            )
+        ],
+        responses={200: ApiKeyUsage, **error_responses(400, 401, 404)},
+        summary="One API key's usage per UTC day: requests; prompt, cached, completion and reasoning tokens; errors",
+    )
+    def get(self, request: Request, key_id: Any) -> Response:
+        days = _days(request)
+        key = selectors.api_key_get(user=request.user, key_id=key_id)
+        rows = selectors.api_key_usage_by_day(key=key, days=days)
+        return Response({"data": UsageDaySerializer(rows, many=True).data})
+
+
+def _days(request: Request) -> int:
+    raw = request.query_params.get("days")
+    if raw is None or raw == "":
+        return DEFAULT_USAGE_DAYS
+    if not raw.isdigit() or not 1 <= int(raw) <= MAX_USAGE_DAYS:
+        raise ValidationFailed(fields={"days": [f"A whole number from 1 to {MAX_USAGE_DAYS}."]})
+    return int(raw)
 
 
 def _date(request: Request, name: str, default: dt.date) -> dt.date:

@@ -170,6 +170,7 @@ def completion_finalize(*, turn_id: Any, outcome: streams.TurnOutcome, reservati
     data = outcome.terminal
     failed = outcome.terminal_type == protocol.EVENT_ERROR
     counts = streams.usage_counts(data)  # an error event has none: 0
+    cached = 0 if failed else max(int((data.get("usage") or {}).get("cached_tokens") or 0), 0)
     fields: dict[str, Any] = {"finished_at": timezone.now()}
     if failed:
         fields.update(status=Completion.Status.FAILED, error_code=str(data.get("code", "turn_failed"))[:64])
@@ -177,14 +178,16 @@ def completion_finalize(*, turn_id: Any, outcome: streams.TurnOutcome, reservati
         fields.update(
             status=Completion.Status.CANCELLED if data.get("status") == "cancelled" else Completion.Status.DONE,
             finish_reason=str(data.get("finish_reason") or "")[:32],
-            cached_tokens=max(int((data.get("usage") or {}).get("cached_tokens") or 0), 0),
+            cached_tokens=cached,
             **counts,
         )
     with transaction.atomic():
         if not Completion.objects.filter(id=turn_id, status=Completion.Status.QUEUED).update(**fields):
             return False if Completion.objects.filter(id=turn_id).exists() else None
         completion = Completion.objects.get(id=turn_id)
-        turn_usage_record(subject=_usage_subject(completion, reservation), **counts, failed=failed)
+        turn_usage_record(
+            subject=_usage_subject(completion, reservation), **counts, cached_tokens=cached, failed=failed
+        )
         return True
 
 
@@ -273,6 +276,8 @@ USAGE_CSV_COLUMNS = [
     "completion_tokens",
     "reasoning_tokens",
     "total_tokens",
+    "cached_tokens",
+    "errors",
 ]
 
 
@@ -301,6 +306,8 @@ def usage_csv(*, user: Any, since: dt.date, until: dt.date) -> str:
                 row.completion_tokens,
                 row.reasoning_tokens,
                 row.total_tokens,
+                row.cached_tokens,
+                row.errors,
             ]
         )
     return out.getvalue()
