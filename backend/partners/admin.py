@@ -25,6 +25,7 @@ USAGE_COLUMNS = (
     "reasoning_tokens",
     "errors",
 )
+END_USER_COLUMNS = ("end_user", "requests", "prompt_tokens", "completion_tokens", "errors")
 
 
 @admin.register(ApiKey)
@@ -33,7 +34,7 @@ class ApiKeyAdmin(ModelAdmin):
     list_filter = ("tier",)
     search_fields = ("name", "prefix", "user__email")
     autocomplete_fields = ("user",)
-    readonly_fields = ("prefix", "created_at", "last_used_at", "revoked_at", "usage_by_day")
+    readonly_fields = ("prefix", "created_at", "last_used_at", "revoked_at", "usage_by_day", "usage_by_end_user")
     actions = ["revoke"]
 
     @admin.display(description=f"Usage, last {ADMIN_USAGE_DAYS} days (UTC)")
@@ -44,13 +45,15 @@ class ApiKeyAdmin(ModelAdmin):
         used = [day for day in selectors.api_key_usage_by_day(key=key, days=ADMIN_USAGE_DAYS) if day["requests"]]
         if not used:
             return "No use."
-        header = format_html_join("", "<th>{}</th>", ((name.replace("_", " "),) for name in USAGE_COLUMNS))
-        rows = format_html_join(
-            "",
-            "<tr>{}</tr>",
-            ((format_html_join("", "<td>{}</td>", ((day[n],) for n in USAGE_COLUMNS)),) for day in used),
-        )
-        return format_html("<table><thead><tr>{}</tr></thead><tbody>{}</tbody></table>", header, rows)
+        return _table(USAGE_COLUMNS, used)
+
+    @admin.display(description=f"Busiest end users, last {ADMIN_USAGE_DAYS} days")
+    def usage_by_end_user(self, key: ApiKey) -> SafeString | str:
+        """The partner's own end users (`user` / `metadata.user_id`) by tokens; the completions list has the rest."""
+        if key.pk is None:
+            return "-"
+        rows = selectors.api_key_end_user_usage(key=key, days=ADMIN_USAGE_DAYS)
+        return _table(END_USER_COLUMNS, rows) if rows else "No completions with an end user."
 
     def save_model(self, request: HttpRequest, obj: ApiKey, form: Any, change: bool) -> None:
         if change:
@@ -95,3 +98,11 @@ class CompletionAdmin(ModelAdmin):
 
     def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return False
+
+
+def _table(columns: tuple[str, ...], rows: list[dict[str, Any]]) -> SafeString:
+    header = format_html_join("", "<th>{}</th>", ((name.replace("_", " "),) for name in columns))
+    body = format_html_join(
+        "", "<tr>{}</tr>", ((format_html_join("", "<td>{}</td>", ((row[n],) for n in columns)),) for row in rows)
+    )
+    return format_html("<table><thead><tr>{}</tr></thead><tbody>{}</tbody></table>", header, body)

@@ -33,7 +33,19 @@ class ApiKeySerializer(serializers.ModelSerializer):
 
     class Meta:
         model = ApiKey
-        fields = ["id", "name", "prefix", "tier", "status", "created_at", "expires_at", "revoked_at", "last_used_at"]
+        fields = [
+            "id",
+            "name",
+            "prefix",
+            "tier",
+            "status",
+            "created_at",
+            "expires_at",
+            "revoked_at",
+            "last_used_at",
+            "end_user_requests_per_minute",
+            "end_user_tokens_per_day",
+        ]
 
     def get_prefix(self, key: ApiKey) -> str:
         return f"{selectors.SECRET_PREFIX}{key.prefix}"
@@ -49,9 +61,27 @@ class ApiKeySerializer(serializers.ModelSerializer):
         return "active"
 
 
-class ApiKeyCreateRequest(serializers.Serializer):
+END_USER_LIMIT_MAX = 2**31 - 1
+
+
+def _end_user_limit(help_text: str) -> serializers.IntegerField:
+    return serializers.IntegerField(
+        required=False, allow_null=True, min_value=0, max_value=END_USER_LIMIT_MAX, help_text=help_text
+    )
+
+
+class ApiKeyLimitsRequest(serializers.Serializer):
+    end_user_requests_per_minute = _end_user_limit("Requests per minute for each end user (`user`); null: none.")
+    end_user_tokens_per_day = _end_user_limit("Tokens per UTC day for each end user (`user`); null: none.")
+
+
+class ApiKeyCreateRequest(ApiKeyLimitsRequest):
     name = serializers.CharField(max_length=100)
     expires_at = serializers.DateTimeField(required=False, allow_null=True)
+
+
+class ApiKeyUpdateRequest(ApiKeyLimitsRequest):
+    name = serializers.CharField(max_length=100, required=False)
 
 
 class ApiKeyCreatedResponse(ApiKeySerializer):
@@ -91,9 +121,7 @@ class ApiKeysView(APIView):
     def post(self, request: Request) -> Response:
         body = ApiKeyCreateRequest(data=request.data)
         body.is_valid(raise_exception=True)
-        created = services.api_key_create(
-            user=request.user, name=body.validated_data["name"], expires_at=body.validated_data.get("expires_at")
-        )
+        created = services.api_key_create(user=request.user, **body.validated_data)
         data = ApiKeyCreatedResponse(created.key, context={"secret": created.secret}).data
         return Response(data, status=status.HTTP_201_CREATED, headers={"Cache-Control": "no-store"})
 
@@ -108,6 +136,19 @@ class ApiKeyView(APIView):
         responses={200: ApiKeySerializer, **error_responses(401, 404)},
         summary="Revoke an API key; it stops working at once",
     )
+    @extend_schema(
+        operation_id="api_keys_update",
+        tags=["partner keys"],
+        request=ApiKeyUpdateRequest,
+        responses={200: ApiKeySerializer, **error_responses(400, 401, 404)},
+        summary="Rename an API key or set the limits for each of its end users (null lifts one)",
+    )
+    def patch(self, request: Request, key_id: Any) -> Response:
+        body = ApiKeyUpdateRequest(data=request.data)
+        body.is_valid(raise_exception=True)
+        key = services.api_key_update(user=request.user, key_id=key_id, **body.validated_data)
+        return Response(ApiKeySerializer(key).data)
+
     def delete(self, request: Request, key_id: Any) -> Response:
         return Response(ApiKeySerializer(services.api_key_revoke(user=request.user, key_id=key_id)).data)
 

@@ -7,7 +7,7 @@ import hashlib
 import hmac
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Count, F, Q, QuerySet, Sum
 from django.utils import timezone
 
 from accounts.selectors import user_may_authenticate
@@ -75,3 +75,34 @@ def api_key_usage_by_day(*, key: ApiKey, days: int, today: dt.date | None = None
         requests = (row.turns + row.errors) if row else 0
         result.append({"date": date, "requests": requests, **counts})
     return result
+
+
+def api_key_end_user_usage(*, key: ApiKey, days: int, limit: int = 20) -> list[dict[str, Any]]:
+    """A key's busiest end users (`user` / `metadata.user_id`) over its last `days` UTC days, by tokens:
+    requests, prompt and completion tokens, errors. Completions without an end user are left out."""
+    from .models import Completion
+
+    since = timezone.now() - dt.timedelta(days=days)
+    rows = (
+        Completion.objects.filter(api_key=key, created_at__gte=since)
+        .exclude(end_user="")
+        .values("end_user")
+        .annotate(
+            requests=Count("id"),
+            tokens=Sum(F("prompt_tokens") + F("completion_tokens")),
+            prompt=Sum("prompt_tokens"),
+            completion=Sum("completion_tokens"),
+            errors=Count("id", filter=Q(status=Completion.Status.FAILED)),
+        )
+        .order_by("-tokens", "end_user")[:limit]
+    )
+    return [
+        {
+            "end_user": row["end_user"],
+            "requests": row["requests"],
+            "prompt_tokens": row["prompt"] or 0,
+            "completion_tokens": row["completion"] or 0,
+            "errors": row["errors"],
+        }
+        for row in rows
+    ]
