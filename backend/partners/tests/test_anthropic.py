@@ -3,6 +3,7 @@ in Anthropic's shapes, errors in its error shape. Real Redis and queue; only the
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from typing import Any
 
@@ -236,3 +237,22 @@ def test_errors_come_in_anthropics_shape_with_the_right_statuses(user) -> None:
     assert int(limited["Retry-After"]) >= 1
     assert_anthropic_error(Client().get(URL), 405, "invalid_request_error")
     assert_anthropic_error(Client().get("/anthropic/v1/complete"), 404, "not_found_error")
+
+
+def test_answers_and_refusals_carry_anthropics_ratelimit_headers(user, gpu_queue) -> None:
+    key = make_key(user, requests_per_minute=2, tokens_per_day=100_000)
+    with answering(gpu_queue, THINK_AND_ANSWER):
+        answered = post(key.secret, message())
+    listed = Client().get("/anthropic/v1/models", HTTP_X_API_KEY=key.secret)
+    refused = post(key.secret, message())
+
+    assert answered.status_code == 200
+    assert answered["anthropic-ratelimit-requests-limit"] == "2"
+    assert answered["anthropic-ratelimit-requests-remaining"] == "1"
+    assert answered["anthropic-ratelimit-tokens-limit"] == "100000"
+    assert int(answered["anthropic-ratelimit-tokens-remaining"]) < 100_000  # the completion's reservation
+    reset = dt.datetime.fromisoformat(answered["anthropic-ratelimit-requests-reset"])
+    assert dt.timedelta(0) < reset - dt.datetime.now(dt.UTC) <= dt.timedelta(seconds=61)
+    assert listed["anthropic-ratelimit-requests-remaining"] == "0"
+    assert refused.status_code == 429 and refused["anthropic-ratelimit-requests-remaining"] == "0"
+    assert dt.datetime.fromisoformat(refused["anthropic-ratelimit-tokens-reset"]).time() == dt.time(0, 0)
