@@ -160,7 +160,8 @@ class UsageDaySerializer(serializers.Serializer):
     cached_tokens = serializers.IntegerField(help_text="Of the prompt tokens, those served from the prefix cache.")
     completion_tokens = serializers.IntegerField()
     reasoning_tokens = serializers.IntegerField(help_text="Of the completion tokens, those spent reasoning.")
-    errors = serializers.IntegerField(help_text="Completions that failed on our side.")
+    # DRF's metaclass moves declared fields out of the class, so this does not shadow Serializer.errors.
+    errors = serializers.IntegerField(help_text="Completions that failed on our side.")  # type: ignore[assignment]
 
 
 class ApiKeyUsage(serializers.Serializer):
