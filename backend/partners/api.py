@@ -130,13 +130,6 @@ class ApiKeyView(APIView):
     permission_classes = [IsAuthenticated]
 
     @extend_schema(
-        operation_id="api_keys_revoke",
-        tags=["partner keys"],
-        request=None,
-        responses={200: ApiKeySerializer, **error_responses(401, 404)},
-        summary="Revoke an API key; it stops working at once",
-    )
-    @extend_schema(
         operation_id="api_keys_update",
         tags=["partner keys"],
         request=ApiKeyUpdateRequest,
@@ -149,6 +142,13 @@ class ApiKeyView(APIView):
         key = services.api_key_update(user=request.user, key_id=key_id, **body.validated_data)
         return Response(ApiKeySerializer(key).data)
 
+    @extend_schema(
+        operation_id="api_keys_revoke",
+        tags=["partner keys"],
+        request=None,
+        responses={200: ApiKeySerializer, **error_responses(401, 404)},
+        summary="Revoke an API key; it stops working at once",
+    )
     def delete(self, request: Request, key_id: Any) -> Response:
         return Response(ApiKeySerializer(services.api_key_revoke(user=request.user, key_id=key_id)).data)
 
