@@ -82,8 +82,9 @@ def end_user_admit(*, api_key: ApiKey, end_user: str, turn_id: object, admitted:
 
 def end_user_settle(*, turn_id: object, used_tokens: int) -> None:
     """Replaces the end user's reserved tokens by what the completion used (a no-op without a reservation).
-    Runs after the completion is saved; should Redis fail, the reservation lapses with the turn's deadline
-    and the end user's day keeps the reserved tokens."""
+    Runs after the completion is saved. Should Redis fail, or the completion's row be gone (its account was
+    deleted while it ran), the reservation lapses with the turn's deadline and the end user's day keeps the
+    reserved tokens: an overcount, never an undercount."""
     try:
         store.settle(turn_id=_reservation_id(turn_id), used_tokens=used_tokens)
     except RedisError:
