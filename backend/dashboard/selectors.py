@@ -2,7 +2,9 @@
 
 Turns are assistant messages (chat.Message): their status, token counts and timings. Active users
 are the users who sent a message. Rejections come from the per-day counts common.metrics keeps in
-Redis; live worker status and queue depth from Redis at the moment of reading.
+Redis; live worker status and queue depth from Redis at the moment of reading. The prefix cache's
+hit rate comes from the usage per day (ratelimits.UsageDay), where every settled turn adds the
+engine's own count of cached prompt tokens.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from django.utils import timezone
 from accounts.models import User
 from chat.models import Message
 from common import metrics
+from ratelimits.models import UsageDay
 
 DEFAULT_DAYS = 7
 TOP_LIMIT = 10
@@ -128,6 +131,47 @@ def tokens_per_day(window: Window) -> list[tuple[date, int, int]]:
     )
     found = {row["day"]: (row["tokens_in"] or 0, row["tokens_out"] or 0) for row in rows}
     return [(day, *found.get(day, (0, 0))) for day in window.dates]
+
+
+def _hits(prompt_tokens: int | None, cached_tokens: int | None) -> dict[str, Any]:
+    prompt, cached = prompt_tokens or 0, cached_tokens or 0
+    return {"prompt_tokens": prompt, "cached_tokens": cached, "hit_rate": cached / prompt if prompt else None}
+
+
+def cache_hits_daily(window: Window) -> list[dict[str, Any]]:
+    """Per UTC day, for app turns and for partner completions apart: prompt tokens, the cached part
+    of them (the engine's prefix cache), and their ratio (None on a day without prompts)."""
+    app, partner = Q(api_key_id__isnull=True), Q(api_key_id__isnull=False)
+    rows = (
+        UsageDay.objects.filter(date__gte=window.dates[0], date__lte=window.dates[-1])
+        .values("date")
+        .annotate(
+            app_prompt=Sum("prompt_tokens", filter=app),
+            app_cached=Sum("cached_tokens", filter=app),
+            partner_prompt=Sum("prompt_tokens", filter=partner),
+            partner_cached=Sum("cached_tokens", filter=partner),
+        )
+    )
+    found = {row["date"]: row for row in rows}
+    empty: dict[str, Any] = {}
+    return [
+        {
+            "day": day,
+            "app": _hits(found.get(day, empty).get("app_prompt"), found.get(day, empty).get("app_cached")),
+            "partners": _hits(found.get(day, empty).get("partner_prompt"), found.get(day, empty).get("partner_cached")),
+        }
+        for day in window.dates
+    ]
+
+
+def cache_hits(daily: list[dict[str, Any]]) -> dict[str, Any]:
+    """The whole window's hit rate, app and partners apart and together, from `cache_hits_daily`."""
+    sums = {
+        source: (sum(d[source]["prompt_tokens"] for d in daily), sum(d[source]["cached_tokens"] for d in daily))
+        for source in ("app", "partners")
+    }
+    both = (sum(prompt for prompt, _ in sums.values()), sum(cached for _, cached in sums.values()))
+    return {**{source: _hits(*pair) for source, pair in sums.items()}, "all": _hits(*both)}
 
 
 def _speeds(turns: Iterable[dict[str, Any]]) -> tuple[list[float], list[float]]:
@@ -317,6 +361,7 @@ def totals(window: Window) -> dict[str, Any]:
 
 
 def dashboard(window: Window) -> dict[str, Any]:
+    cache_daily = cache_hits_daily(window)
     return {
         "days": window.days,
         "start": window.start,
@@ -328,6 +373,8 @@ def dashboard(window: Window) -> dict[str, Any]:
         "tokens_per_day": tokens_per_day(window),
         "latency": latency_percentiles(window),
         "error_rate_daily": error_rate_daily(window),
+        "cache_hits_daily": cache_daily,
+        "cache_hits": cache_hits(cache_daily),
         "top_users": top_users(window),
         "top_partners": top_partners(window),
         "rejections": rejections(window),

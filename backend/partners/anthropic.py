@@ -13,9 +13,10 @@ from turns import streams
 
 from common.errors import ApplicationError, NotFound
 from inference import protocol
-from ratelimits.headers import rate_limit_headers
+from ratelimits.headers import anthropic_headers, rate_limit_headers
 from ratelimits.selectors import Limits, limits_for_api_key
-from ratelimits.services import request_admit
+from ratelimits.services import LimitExceeded, request_admit
+from ratelimits.store import Counters
 
 from . import anthropic_format as wire
 from . import relay
@@ -25,10 +26,18 @@ from .services import StartedCompletion, completion_start
 STREAM_HEADERS = {"Cache-Control": "no-cache, no-transform", "X-Accel-Buffering": "no"}
 
 
+def _limit_headers(limits: Limits, counters: Counters) -> dict[str, str]:
+    """The IETF fields and Anthropic's own anthropic-ratelimit-* headers."""
+    return {**rate_limit_headers(limits, counters, openai=False), **anthropic_headers(limits, counters)}
+
+
 def error_response(exc: ApplicationError) -> JsonResponse:
     status, body = wire.error_from_exception(exc)
     response = JsonResponse(body, status=status)
-    for name, value in exc.headers.items():
+    headers = dict(exc.headers)
+    if isinstance(exc, LimitExceeded):
+        headers.update(anthropic_headers(exc.limits, exc.counters))
+    for name, value in headers.items():
         response[name] = value
     return response
 
@@ -73,7 +82,7 @@ def models(request: HttpRequest, model_id: str | None = None) -> JsonResponse:
             "last_id": names[-1] if names else None,
         }
         response = JsonResponse(body)
-    for name, value in rate_limit_headers(limits, counters, openai=False).items():
+    for name, value in _limit_headers(limits, counters).items():
         response[name] = value
     return response
 
@@ -202,7 +211,7 @@ async def messages(request: HttpRequest) -> HttpResponseBase:
         params, started = await relay.admit(lambda: _admit(request))
     except ApplicationError as exc:
         return error_response(exc)
-    headers = started.admitted.headers(openai=False)
+    headers = _limit_headers(started.admitted.limits, started.admitted.counters)
     response: HttpResponseBase
     if params.stream:
         response = StreamingHttpResponse(

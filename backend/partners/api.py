@@ -1,4 +1,4 @@
-"""App API for partner keys (create, list, revoke) and the usage export, under /api/v1/ with the app's JWT."""
+"""App API for partner keys (create, list, revoke, usage by day) and the usage export, under /api/v1/ with the app's JWT."""
 
 from __future__ import annotations
 
@@ -16,10 +16,14 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.permissions import CanChat
+from common.errors import ValidationFailed
 from common.schema import error_responses
 
 from . import selectors, services
 from .models import ApiKey
+
+MAX_USAGE_DAYS = 90
+DEFAULT_USAGE_DAYS = 30
 
 
 class ApiKeySerializer(serializers.ModelSerializer):
@@ -29,7 +33,19 @@ class ApiKeySerializer(serializers.ModelSerializer):
 
     class Meta:
         model = ApiKey
-        fields = ["id", "name", "prefix", "tier", "status", "created_at", "expires_at", "revoked_at", "last_used_at"]
+        fields = [
+            "id",
+            "name",
+            "prefix",
+            "tier",
+            "status",
+            "created_at",
+            "expires_at",
+            "revoked_at",
+            "last_used_at",
+            "end_user_requests_per_minute",
+            "end_user_tokens_per_day",
+        ]
 
     def get_prefix(self, key: ApiKey) -> str:
         return f"{selectors.SECRET_PREFIX}{key.prefix}"
@@ -45,9 +61,27 @@ class ApiKeySerializer(serializers.ModelSerializer):
         return "active"
 
 
-class ApiKeyCreateRequest(serializers.Serializer):
+END_USER_LIMIT_MAX = 2**31 - 1
+
+
+def _end_user_limit(help_text: str) -> serializers.IntegerField:
+    return serializers.IntegerField(
+        required=False, allow_null=True, min_value=0, max_value=END_USER_LIMIT_MAX, help_text=help_text
+    )
+
+
+class ApiKeyLimitsRequest(serializers.Serializer):
+    end_user_requests_per_minute = _end_user_limit("Requests per minute for each end user (`user`); null: none.")
+    end_user_tokens_per_day = _end_user_limit("Tokens per UTC day for each end user (`user`); null: none.")
+
+
+class ApiKeyCreateRequest(ApiKeyLimitsRequest):
     name = serializers.CharField(max_length=100)
     expires_at = serializers.DateTimeField(required=False, allow_null=True)
+
+
+class ApiKeyUpdateRequest(ApiKeyLimitsRequest):
+    name = serializers.CharField(max_length=100, required=False)
 
 
 class ApiKeyCreatedResponse(ApiKeySerializer):
@@ -87,15 +121,26 @@ class ApiKeysView(APIView):
     def post(self, request: Request) -> Response:
         body = ApiKeyCreateRequest(data=request.data)
         body.is_valid(raise_exception=True)
-        created = services.api_key_create(
-            user=request.user, name=body.validated_data["name"], expires_at=body.validated_data.get("expires_at")
-        )
+        created = services.api_key_create(user=request.user, **body.validated_data)
         data = ApiKeyCreatedResponse(created.key, context={"secret": created.secret}).data
         return Response(data, status=status.HTTP_201_CREATED, headers={"Cache-Control": "no-store"})
 
 
 class ApiKeyView(APIView):
     permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        operation_id="api_keys_update",
+        tags=["partner keys"],
+        request=ApiKeyUpdateRequest,
+        responses={200: ApiKeySerializer, **error_responses(400, 401, 404)},
+        summary="Rename an API key or set the limits for each of its end users (null lifts one)",
+    )
+    def patch(self, request: Request, key_id: Any) -> Response:
+        body = ApiKeyUpdateRequest(data=request.data)
+        body.is_valid(raise_exception=True)
+        key = services.api_key_update(user=request.user, key_id=key_id, **body.validated_data)
+        return Response(ApiKeySerializer(key).data)
 
     @extend_schema(
         operation_id="api_keys_revoke",
@@ -106,6 +151,53 @@ class ApiKeyView(APIView):
     )
     def delete(self, request: Request, key_id: Any) -> Response:
         return Response(ApiKeySerializer(services.api_key_revoke(user=request.user, key_id=key_id)).data)
+
+
+class UsageDaySerializer(serializers.Serializer):
+    date = serializers.DateField(help_text="A UTC day.")
+    requests = serializers.IntegerField(help_text="Completions that settled that day (done, cancelled or failed).")
+    prompt_tokens = serializers.IntegerField()
+    cached_tokens = serializers.IntegerField(help_text="Of the prompt tokens, those served from the prefix cache.")
+    completion_tokens = serializers.IntegerField()
+    reasoning_tokens = serializers.IntegerField(help_text="Of the completion tokens, those spent reasoning.")
+    # DRF's metaclass moves declared fields out of the class, so this does not shadow Serializer.errors.
+    errors = serializers.IntegerField(help_text="Completions that failed on our side.")  # type: ignore[assignment]
+
+
+class ApiKeyUsage(serializers.Serializer):
+    data = UsageDaySerializer(many=True, help_text="One entry per day, newest first; unused days are zeros.")  # type: ignore[assignment]
+
+
+class ApiKeyUsageView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        operation_id="api_keys_usage",
+        tags=["partner keys"],
+        parameters=[
+            OpenApiParameter(
+                "days",
+                OpenApiTypes.INT,
+                description=f"How many days back, today included: 1 to {MAX_USAGE_DAYS} (default {DEFAULT_USAGE_DAYS}).",
+            )
+        ],
+        responses={200: ApiKeyUsage, **error_responses(400, 401, 404)},
+        summary="One API key's usage per UTC day: requests; prompt, cached, completion and reasoning tokens; errors",
+    )
+    def get(self, request: Request, key_id: Any) -> Response:
+        days = _days(request)
+        key = selectors.api_key_get(user=request.user, key_id=key_id)
+        rows = selectors.api_key_usage_by_day(key=key, days=days)
+        return Response({"data": UsageDaySerializer(rows, many=True).data})
+
+
+def _days(request: Request) -> int:
+    raw = request.query_params.get("days")
+    if raw is None or raw == "":
+        return DEFAULT_USAGE_DAYS
+    if not raw.isdigit() or not 1 <= int(raw) <= MAX_USAGE_DAYS:
+        raise ValidationFailed(fields={"days": [f"A whole number from 1 to {MAX_USAGE_DAYS}."]})
+    return int(raw)
 
 
 def _date(request: Request, name: str, default: dt.date) -> dt.date:

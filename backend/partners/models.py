@@ -31,6 +31,15 @@ class ApiKey(LimitOverrides):
     expires_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
     last_used_at = models.DateTimeField(null=True, blank=True)
+    # Limits for each of the partner's own end users (`user` / `metadata.user_id`); blank: none.
+    end_user_requests_per_minute = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Requests per minute for each end user. Blank means no limit."
+    )
+    end_user_tokens_per_day = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        help_text="Prompt plus completion tokens per UTC day for each end user. Blank means no limit.",
+    )
 
     class Meta:
         ordering = ["-created_at"]

@@ -22,6 +22,7 @@ from inference import protocol
 from ratelimits.selectors import limits_for_api_key, usage_days
 from ratelimits.services import Admitted, turn_admit, turn_release
 
+from .end_users import END_USER_LIMIT_FIELDS, end_user_admit, end_user_settle
 from .models import ApiKey, Completion
 from .params import CompletionParams
 from .selectors import PREFIX_LENGTH, SECRET_PREFIX, api_key_names, secret_hash
@@ -35,7 +36,15 @@ class CreatedKey:
     secret: str  # shown once, never stored
 
 
-def api_key_create(*, user: Any, name: str, expires_at: dt.datetime | None = None, tier: Any = None) -> CreatedKey:
+def api_key_create(
+    *,
+    user: Any,
+    name: str,
+    expires_at: dt.datetime | None = None,
+    tier: Any = None,
+    end_user_requests_per_minute: int | None = None,
+    end_user_tokens_per_day: int | None = None,
+) -> CreatedKey:
     """A new key; the secret is returned here once and only its hash is kept."""
     name = " ".join(str(name or "").split())[:100]
     if not name:
@@ -53,9 +62,35 @@ def api_key_create(*, user: Any, name: str, expires_at: dt.datetime | None = Non
             break
     secret = f"{SECRET_PREFIX}{prefix}{secrets.token_urlsafe(32)}"
     key = ApiKey.objects.create(
-        user=user, name=name, prefix=prefix, secret_hash=secret_hash(secret), expires_at=expires_at, tier=tier
+        user=user,
+        name=name,
+        prefix=prefix,
+        secret_hash=secret_hash(secret),
+        expires_at=expires_at,
+        tier=tier,
+        end_user_requests_per_minute=end_user_requests_per_minute,
+        end_user_tokens_per_day=end_user_tokens_per_day,
     )
     return CreatedKey(key=key, secret=secret)
+
+
+def api_key_update(*, user: Any, key_id: Any, **changes: Any) -> ApiKey:
+    """Renames one of the user's keys or sets its end-user limits (None lifts a limit); 404 for anyone else's."""
+    key = ApiKey.objects.filter(id=key_id, user_id=user.pk).first()
+    if key is None:
+        raise NotFound("API key not found.")
+    if "name" in changes:
+        changes["name"] = " ".join(str(changes["name"] or "").split())[:100]
+        if not changes["name"]:
+            raise ValidationFailed(fields={"name": ["A key needs a name."]})
+    unknown = set(changes) - {"name", *END_USER_LIMIT_FIELDS}
+    if unknown:
+        raise ValidationFailed(fields={name: ["Cannot be changed."] for name in sorted(unknown)})
+    for name, value in changes.items():
+        setattr(key, name, value)
+    if changes:
+        key.save(update_fields=list(changes))
+    return key
 
 
 def api_key_revoke(*, user: Any, key_id: Any) -> ApiKey:
@@ -100,6 +135,7 @@ def completion_start(*, api_key: ApiKey, params: CompletionParams) -> StartedCom
         limits=limits, turn_id=turn_id, spec=spec, messages=sized, max_tokens=params.max_tokens, openai=True
     )
     try:
+        end_user_admit(api_key=api_key, end_user=params.end_user, turn_id=turn_id, admitted=admitted)
         with transaction.atomic():
             completion = Completion.objects.create(
                 id=turn_id,
@@ -123,6 +159,7 @@ def completion_start(*, api_key: ApiKey, params: CompletionParams) -> StartedCom
             )
     except BaseException:
         turn_release(turn_id=turn_id)
+        end_user_settle(turn_id=turn_id, used_tokens=0)
         raise
     return StartedCompletion(completion=completion, admitted=admitted, position=position)
 
@@ -182,6 +219,8 @@ USAGE_CSV_COLUMNS = [
     "completion_tokens",
     "reasoning_tokens",
     "total_tokens",
+    "cached_tokens",
+    "errors",
 ]
 
 
@@ -210,6 +249,8 @@ def usage_csv(*, user: Any, since: dt.date, until: dt.date) -> str:
                 row.completion_tokens,
                 row.reasoning_tokens,
                 row.total_tokens,
+                row.cached_tokens,
+                row.errors,
             ]
         )
     return out.getvalue()

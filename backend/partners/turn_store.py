@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from django.db import transaction
 from django.utils import timezone
 from turns import streams
 from turns.registry import model_get
@@ -17,6 +18,7 @@ from turns.stores import ActiveTurn, Id, SettledTurn
 from common.errors import ValidationFailed
 from inference import protocol
 
+from .end_users import end_user_settle
 from .models import Completion
 
 
@@ -64,6 +66,9 @@ class CompletionStore:
         ):
             return False if Completion.objects.filter(id=turn_id).exists() else None
         completion = Completion.objects.get(id=turn_id)
+        if completion.end_user:  # the end user's reserved tokens, replaced by the used, once this commits
+            used = completion.prompt_tokens + completion.completion_tokens
+            transaction.on_commit(lambda: end_user_settle(turn_id=turn_id, used_tokens=used), robust=True)
         return SettledTurn(
             id=completion.id,
             model=completion.model,

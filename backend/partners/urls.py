@@ -9,5 +9,6 @@ from . import api
 urlpatterns = [
     path("api-keys", api.ApiKeysView.as_view(), name="api-keys"),
     path("api-keys/<uuid:key_id>", api.ApiKeyView.as_view(), name="api-key"),
+    path("api-keys/<uuid:key_id>/usage", api.ApiKeyUsageView.as_view(), name="api-key-usage"),
     path("usage.csv", api.UsageExportView.as_view(), name="usage-export"),
 ]

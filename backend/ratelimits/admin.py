@@ -43,7 +43,9 @@ class UsageDayAdmin(ModelAdmin):
         "reasoning_turns",
         "search_turns",
         "prompt_tokens",
+        "cached_tokens",
         "completion_tokens",
+        "errors",
         "files",
         "file_bytes",
     )

@@ -1,10 +1,13 @@
-"""Response headers that let a client see a limit coming: IETF RateLimit-Policy/RateLimit and OpenAI's x-ratelimit-*.
+"""Response headers that let a client see a limit coming: IETF RateLimit-Policy/RateLimit, OpenAI's x-ratelimit-*
+and Anthropic's anthropic-ratelimit-*.
 
 The IETF fields follow draft-ietf-httpapi-ratelimit-headers (structured-field lists of named
 policies, `q` quota, `w` window in seconds, `r` remaining, `t` seconds until the quota resets).
 """
 
 from __future__ import annotations
+
+import datetime as dt
 
 from .selectors import Limits
 from .store import DAY_SECONDS, Counters
@@ -67,6 +70,28 @@ def openai_headers(limits: Limits, counters: Counters) -> dict[str, str]:
         headers["x-ratelimit-limit-tokens"] = str(q)
         headers["x-ratelimit-remaining-tokens"] = str(max(0, q - counters.tokens_today))
         headers["x-ratelimit-reset-tokens"] = duration(counters.seconds_to_next_day)
+    return headers
+
+
+def _moment(seconds: int, now: dt.datetime | None) -> str:
+    """Anthropic's reset format: the RFC 3339 moment the limit is whole again."""
+    moment = (now or dt.datetime.now(dt.UTC)) + dt.timedelta(seconds=max(0, int(seconds)))
+    return moment.replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def anthropic_headers(limits: Limits, counters: Counters, *, now: dt.datetime | None = None) -> dict[str, str]:
+    """anthropic-ratelimit-requests-* (requests per minute) and -tokens-* (tokens per day), as Anthropic sends them."""
+    headers: dict[str, str] = {}
+    if limits.requests_per_minute is not None:
+        q = limits.requests_per_minute
+        headers["anthropic-ratelimit-requests-limit"] = str(q)
+        headers["anthropic-ratelimit-requests-remaining"] = str(max(0, q - counters.requests_this_minute))
+        headers["anthropic-ratelimit-requests-reset"] = _moment(counters.seconds_to_next_minute, now)
+    if limits.tokens_per_day is not None:
+        q = limits.tokens_per_day
+        headers["anthropic-ratelimit-tokens-limit"] = str(q)
+        headers["anthropic-ratelimit-tokens-remaining"] = str(max(0, q - counters.tokens_today))
+        headers["anthropic-ratelimit-tokens-reset"] = _moment(counters.seconds_to_next_day, now)
     return headers
 
 

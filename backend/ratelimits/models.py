@@ -115,6 +115,10 @@ class UsageDay(models.Model):
     prompt_tokens = models.PositiveBigIntegerField(default=0)
     completion_tokens = models.PositiveBigIntegerField(default=0)
     reasoning_tokens = models.PositiveBigIntegerField(default=0)
+    # Of the prompt tokens, those the engine served from its prefix cache (its own count).
+    cached_tokens = models.PositiveBigIntegerField(default=0)
+    # Turns that failed on our side (engine error, worker lost, deadline): not counted in `turns`.
+    errors = models.PositiveIntegerField(default=0)
     files = models.PositiveIntegerField(default=0)
     file_bytes = models.PositiveBigIntegerField(default=0)
 

@@ -238,20 +238,28 @@ def turn_reservation(*, turn_id: object) -> store.Reservation | None:
 
 
 def turn_usage_record(
-    *, subject: UsageSubject, prompt_tokens: int, completion_tokens: int, reasoning_tokens: int, failed: bool
+    *,
+    subject: UsageSubject,
+    prompt_tokens: int,
+    completion_tokens: int,
+    reasoning_tokens: int,
+    failed: bool,
+    cached_tokens: int = 0,
 ) -> None:
     """Adds one settled turn to its subject's usage of the day. Call it in the transaction that marks the
     turn's row settled: that row's conditional update is what makes it happen once. A turn that failed on
-    our side does not count against the day's turns."""
+    our side does not count against the day's turns; it counts as an error."""
     usage_record(
         user_id=subject.user_id,
         api_key_id=subject.api_key_id,
         date=subject.date,
         turns=0 if failed else 1,
         reasoning_turns=1 if subject.reasoning and not failed else 0,
+        errors=1 if failed else 0,
         prompt_tokens=prompt_tokens,
         completion_tokens=completion_tokens,
         reasoning_tokens=reasoning_tokens,
+        cached_tokens=max(0, min(cached_tokens, prompt_tokens)),
     )
 
 
@@ -265,7 +273,13 @@ def turn_settle(*, turn_id: object, used_tokens: int, failed: bool) -> store.Res
 
 
 def turn_settle_unrecorded(
-    *, turn_id: object, prompt_tokens: int, completion_tokens: int, reasoning_tokens: int, failed: bool
+    *,
+    turn_id: object,
+    prompt_tokens: int,
+    completion_tokens: int,
+    reasoning_tokens: int,
+    failed: bool,
+    cached_tokens: int = 0,
 ) -> bool:
     """Settles a turn whose row is gone (its conversation or account was deleted while it ran): the
     reservation is the only record left, so its settlement decides once whether the usage is added.
@@ -279,6 +293,7 @@ def turn_settle_unrecorded(
         completion_tokens=completion_tokens,
         reasoning_tokens=reasoning_tokens,
         failed=failed,
+        cached_tokens=cached_tokens,
     )
     return True
 

@@ -24,10 +24,13 @@ class TurnUsage:
     completion_tokens: int
     reasoning_tokens: int
     failed: bool
+    cached_tokens: int = 0  # of the prompt, served from the engine's prefix cache (its own count)
 
     @classmethod
     def of(cls, outcome: streams.TurnOutcome) -> TurnUsage:
-        return cls(**streams.usage_counts(outcome.terminal), failed=outcome.terminal_type == protocol.EVENT_ERROR)
+        failed = outcome.terminal_type == protocol.EVENT_ERROR
+        cached = 0 if failed else int((outcome.terminal.get("usage") or {}).get("cached_tokens") or 0)
+        return cls(**streams.usage_counts(outcome.terminal), failed=failed, cached_tokens=max(cached, 0))
 
     @property
     def counts(self) -> dict[str, Any]:
@@ -36,6 +39,7 @@ class TurnUsage:
             "completion_tokens": self.completion_tokens,
             "reasoning_tokens": self.reasoning_tokens,
             "failed": self.failed,
+            "cached_tokens": self.cached_tokens,
         }
 
 

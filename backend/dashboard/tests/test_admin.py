@@ -71,6 +71,23 @@ def test_the_dashboard_json_matches_the_data_for_staff(staff_client: Client, kno
     assert body["top_users"][0]["email"] == "ada@example.com"
 
 
+def test_the_dashboard_shows_the_prefix_cache_hit_rate_per_day(staff_client: Client, known_turns: User) -> None:
+    from ratelimits.models import UsageDay
+
+    UsageDay.objects.create(
+        user=known_turns, date=timezone.now().date(), prompt_tokens=200, cached_tokens=112, api_key_id=None
+    )
+
+    html = staff_client.get("/admin/", {"days": "7"}).content.decode()
+    body = staff_client.get("/admin/dashboard.json", {"days": "7"}).json()
+
+    assert "Prefix cache hit rate per day" in html
+    assert 'data-metric="cache_hit_rate">Cached / prompt tokens in the range: app 56%, partner API -</p>' in html
+    assert f"<tr><td>{timezone.now().date()}</td><td>56% (112 / 200)</td><td>-</td></tr>" in html
+    assert body["cache_hits"]["app"]["hit_rate"] == 0.56
+    assert body["cache_hits_daily"][-1]["app"] == {"prompt_tokens": 200, "cached_tokens": 112, "hit_rate": 0.56}
+
+
 def test_non_staff_are_kept_out_of_the_dashboard(client: Client) -> None:
     assert client.get("/admin/dashboard.json").status_code == 401
     client.force_login(user("mallory@example.com"))

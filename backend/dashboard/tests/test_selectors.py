@@ -13,6 +13,7 @@ from common import metrics
 from common.redis import get_redis
 from dashboard import selectors
 from inference import protocol
+from ratelimits.models import UsageDay
 
 from .factories import at, turn, user
 
@@ -132,6 +133,29 @@ def test_totals_of_the_window(data: Any) -> None:
     }
     assert selectors.totals(selectors.Window.last(1))["tokens_in"] == 15
     assert selectors.totals(selectors.Window.last(30))["tokens_in"] == 1025
+
+
+def test_the_cache_hit_rate_is_cached_over_prompt_tokens_per_day_for_the_app_and_partners_apart(
+    days: tuple[date, date],
+) -> None:
+    yesterday, today = days
+    ada, bob = user("ada@example.com"), user("bob@example.com")
+    key_id = "00000000-0000-0000-0000-00000000000a"
+    UsageDay.objects.create(user=ada, date=today, prompt_tokens=100, cached_tokens=56)
+    UsageDay.objects.create(user=bob, date=today, prompt_tokens=300, cached_tokens=0)
+    UsageDay.objects.create(user=bob, date=today, api_key_id=key_id, prompt_tokens=50, cached_tokens=40)
+    UsageDay.objects.create(user=ada, date=yesterday, api_key_id=key_id, prompt_tokens=10, cached_tokens=10)
+    UsageDay.objects.create(user=ada, date=today - timedelta(days=9), prompt_tokens=999, cached_tokens=999)
+
+    daily = selectors.cache_hits_daily(selectors.Window.last(7))
+    overall = selectors.cache_hits(daily)
+
+    by_day = {row["day"]: row for row in daily}
+    assert len(daily) == 7
+    assert by_day[today]["app"] == {"prompt_tokens": 400, "cached_tokens": 56, "hit_rate": 0.14}
+    assert by_day[today]["partners"] == {"prompt_tokens": 50, "cached_tokens": 40, "hit_rate": 0.8}
+    assert by_day[yesterday]["app"] == {"prompt_tokens": 0, "cached_tokens": 0, "hit_rate": None}
+    assert overall["partners"]["hit_rate"] == 50 / 60 and overall["all"]["hit_rate"] == 106 / 460
 
 
 def test_top_users_are_ranked_by_tokens(data: Any) -> None:

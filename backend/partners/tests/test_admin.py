@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from django.contrib.admin.models import LogEntry
 from django.test import Client
+from django.utils import timezone
 
 from accounts.models import User
 from partners.models import ApiKey
 from partners.selectors import api_key_authenticate
+from ratelimits.models import UsageDay
 from ratelimits.selectors import tier_get
 
 from .factories import make_key
@@ -56,3 +60,18 @@ def test_the_revoke_action_stops_keys_at_once(staff_client, user) -> None:
     assert api_key_authenticate(secret=created.secret) is None
     entry = LogEntry.objects.get(object_id=str(created.key.pk))
     assert entry.change_message == "Revoked the key." and entry.user.is_staff
+
+
+def test_a_keys_page_shows_its_usage_by_day(staff_client, user) -> None:
+    key = make_key(user).key
+    day = timezone.now().date() - dt.timedelta(days=1)
+    UsageDay.objects.create(
+        user=user, api_key_id=key.id, date=day, turns=2, errors=1, prompt_tokens=123, cached_tokens=96
+    )
+    UsageDay.objects.create(user=user, api_key_id=None, date=day, turns=9, prompt_tokens=555)
+
+    page = staff_client.get(f"/admin/partners/apikey/{key.pk}/change/").content.decode()
+
+    assert "Usage, last 30 days" in page and "cached tokens" in page
+    assert f"<td>{day.isoformat()}</td><td>3</td><td>123</td><td>96</td>" in page
+    assert "555" not in page  # the app's usage is not the key's

@@ -3,7 +3,10 @@ in Anthropic's shapes, errors in its error shape. Real Redis and queue; only the
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+import time
+import types
 from typing import Any
 
 import pytest
@@ -11,6 +14,7 @@ from asgiref.sync import async_to_sync
 from django.test import Client
 
 from partners.models import Completion
+from ratelimits import store
 
 from .factories import make_key
 from .fake_gpu import answering, done
@@ -236,3 +240,28 @@ def test_errors_come_in_anthropics_shape_with_the_right_statuses(user) -> None:
     assert int(limited["Retry-After"]) >= 1
     assert_anthropic_error(Client().get(URL), 405, "invalid_request_error")
     assert_anthropic_error(Client().get("/anthropic/v1/complete"), 404, "not_found_error")
+
+
+def test_answers_and_refusals_carry_anthropics_ratelimit_headers(user, gpu_queue, monkeypatch) -> None:
+    # The counters' clock held in the middle of a minute, so the window cannot roll over mid-test.
+    frozen = time.time() // 60 * 60 + 30
+    monkeypatch.setattr(store, "time", types.SimpleNamespace(time=lambda: frozen))
+    key = make_key(user, requests_per_minute=2, tokens_per_day=100_000)
+    with answering(gpu_queue, THINK_AND_ANSWER):
+        answered = post(key.secret, message())
+    listed = Client().get("/anthropic/v1/models", HTTP_X_API_KEY=key.secret)
+    refused = post(key.secret, message())
+
+    assert answered.status_code == 200
+    assert answered["anthropic-ratelimit-requests-limit"] == "2"
+    assert answered["anthropic-ratelimit-requests-remaining"] == "1"
+    assert answered["anthropic-ratelimit-tokens-limit"] == "100000"
+    assert int(answered["anthropic-ratelimit-tokens-remaining"]) < 100_000  # the completion's reservation
+    reset = dt.datetime.fromisoformat(answered["anthropic-ratelimit-requests-reset"])
+    assert dt.timedelta(seconds=20) < reset - dt.datetime.now(dt.UTC) <= dt.timedelta(seconds=31)
+    assert listed["anthropic-ratelimit-requests-remaining"] == "0"
+    assert refused.status_code == 429 and refused["anthropic-ratelimit-requests-remaining"] == "0"
+    midnight = dt.datetime.combine(dt.datetime.now(dt.UTC).date() + dt.timedelta(days=1), dt.time(), tzinfo=dt.UTC)
+    assert abs(dt.datetime.fromisoformat(refused["anthropic-ratelimit-tokens-reset"]) - midnight) <= dt.timedelta(
+        minutes=1
+    )

@@ -9,6 +9,7 @@ from django.test import Client
 from django.utils import timezone
 
 from partners.models import ApiKey
+from ratelimits.models import UsageDay
 from ratelimits.tests.factories import api_for, make_user
 
 from .factories import make_key
@@ -110,3 +111,66 @@ def test_a_key_of_a_suspended_user_stops_working_even_if_the_account_is_switched
     user.is_active = True  # an operator flips the flag back by hand, but the suspension stands
     user.save(update_fields=["is_active"])
     assert models_status(created.secret) == 401
+
+
+def test_a_keys_usage_by_day_lists_each_day_newest_first_with_zeros_for_unused_days(user) -> None:
+    key = make_key(user).key
+    other_key = make_key(user).key
+    today = timezone.now().date()
+    UsageDay.objects.create(
+        user=user,
+        api_key_id=key.id,
+        date=today - dt.timedelta(days=2),
+        turns=3,
+        errors=1,
+        prompt_tokens=100,
+        cached_tokens=64,
+        completion_tokens=20,
+        reasoning_tokens=8,
+    )
+    UsageDay.objects.create(user=user, api_key_id=other_key.id, date=today, turns=5, prompt_tokens=9)
+    UsageDay.objects.create(user=user, api_key_id=None, date=today, turns=7, prompt_tokens=9)
+
+    response = api_for(user).get(f"/api/v1/api-keys/{key.id}/usage?days=3")
+
+    assert response.status_code == 200
+    days = response.json()["data"]
+    assert [day["date"] for day in days] == [str(today - dt.timedelta(days=n)) for n in range(3)]
+    assert days[0] == {
+        "date": str(today),
+        "requests": 0,
+        "prompt_tokens": 0,
+        "cached_tokens": 0,
+        "completion_tokens": 0,
+        "reasoning_tokens": 0,
+        "errors": 0,
+    }
+    assert days[2] == {
+        "date": str(today - dt.timedelta(days=2)),
+        "requests": 4,
+        "prompt_tokens": 100,
+        "cached_tokens": 64,
+        "completion_tokens": 20,
+        "reasoning_tokens": 8,
+        "errors": 1,
+    }
+    assert len(api_for(user).get(f"/api/v1/api-keys/{key.id}/usage").json()["data"]) == 30
+
+
+def test_another_users_key_has_no_usage_to_show(user) -> None:
+    key = make_key(user).key
+
+    response = api_for(make_user()).get(f"/api/v1/api-keys/{key.id}/usage")
+
+    assert response.status_code == 404
+    assert response.json()["error"]["code"] == "not_found"
+
+
+@pytest.mark.parametrize("days", ["0", "91", "-1", "7.5", "week", "9" * 40])
+def test_the_usage_window_is_bounded(user, days) -> None:
+    key = make_key(user).key
+
+    response = api_for(user).get(f"/api/v1/api-keys/{key.id}/usage", {"days": days})
+
+    assert response.status_code == 400
+    assert "days" in response.json()["error"]["fields"]

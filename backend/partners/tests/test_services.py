@@ -125,9 +125,41 @@ def test_usage_exports_as_csv_per_day_and_source(user) -> None:
     assert response.status_code == 200 and response["Content-Type"].startswith("text/csv")
     lines = response.content.decode().splitlines()
     assert lines[0].startswith("date,source,key_prefix,key_name,turns")
-    assert lines[1] == f"{today},app,,,2,0,10,5,0,15" or lines[2] == f"{today},app,,,2,0,10,5,0,15"
+    assert lines[1] == f"{today},app,,,2,0,10,5,0,15,0,0" or lines[2] == f"{today},app,,,2,0,10,5,0,15,0,0"
     key_line = next(line for line in lines if ",api_key," in line)
     assert f"sk-{key.prefix}" in key_line and "'=cmd()" in key_line  # no formula for a spreadsheet to run
+
+
+def test_the_usage_export_ends_with_cached_tokens_and_errors(user) -> None:
+    from ratelimits.tests.factories import api_for
+
+    key = make_key(user).key
+    today = timezone.now().date()
+    UsageDay.objects.create(user=user, date=today, api_key_id=key.id, prompt_tokens=40, cached_tokens=32, errors=2)
+
+    lines = api_for(user).get(f"/api/v1/usage.csv?since={today}&until={today}").content.decode().splitlines()
+
+    assert lines[0].endswith(",total_tokens,cached_tokens,errors")
+    assert lines[1].endswith(",40,32,2")
+
+
+def test_a_settled_completion_adds_its_cached_tokens_and_a_failed_one_an_error_to_the_keys_day(user) -> None:
+    key = make_key(user).key
+    cached_id, failed_id = start(key).completion.id, start(key).completion.id
+    take_lease(cached_id)
+    emit(
+        cached_id,
+        "done",
+        {"status": "done", "usage": {"prompt_tokens": 40, "completion_tokens": 3, "cached_tokens": 32}},
+    )
+    take_lease(failed_id)
+    emit(failed_id, "error", {"code": "engine_failed", "message": "Boom."})
+
+    assert turn_services.turn_settle(turn_id=cached_id) and turn_services.turn_settle(turn_id=failed_id)
+
+    assert Completion.objects.get(id=cached_id).cached_tokens == 32
+    row = UsageDay.objects.get(api_key_id=key.id)
+    assert (row.turns, row.prompt_tokens, row.cached_tokens, row.completion_tokens, row.errors) == (1, 40, 32, 3, 1)
 
 
 def test_usage_export_refuses_a_backwards_or_huge_range(user) -> None:

@@ -200,6 +200,26 @@ def test_a_turn_that_fails_on_our_side_gives_its_turn_back(user) -> None:
     assert send(user).status_code == 202
 
 
+def test_the_days_usage_counts_cached_prompt_tokens_and_errors_of_app_turns(user) -> None:
+    from turns.tests.worker_double import emit, take_lease
+
+    set_limits(user)
+    cached_id, failed_id = (send(user).json()["assistant_message"]["id"] for _ in range(2))
+    take_lease(cached_id)
+    emit(
+        cached_id,
+        "done",
+        {"status": "done", "usage": {"prompt_tokens": 40, "completion_tokens": 3, "cached_tokens": 32}},
+    )
+    take_lease(failed_id)
+    emit(failed_id, "error", {"code": "engine_failed", "message": "Boom."})
+
+    assert services.turn_settle(turn_id=cached_id) and services.turn_settle(turn_id=failed_id)
+
+    row = UsageDay.objects.get(user=user, api_key_id=None)
+    assert (row.turns, row.prompt_tokens, row.cached_tokens, row.errors) == (1, 40, 32, 1)
+
+
 def test_a_send_that_cannot_be_queued_gives_everything_back(user, monkeypatch) -> None:
     set_limits(user, turns_per_day=1)
     from kombu.exceptions import OperationalError

@@ -2,6 +2,7 @@
 import { api } from './index';
 import type {
   ApiKey,
+  ApiKeyUsageDay,
   AuthResponse,
   Conversation,
   Feedback,
@@ -83,6 +84,7 @@ export const keysApi = {
   list: () => api.get<Page<ApiKey> | ApiKey[]>(`${V1}/api-keys`),
   create: (name: string) => api.post<ApiKey>(`${V1}/api-keys`, { name }),
   revoke: (id: string) => api.delete(`${V1}/api-keys/${id}`),
+  usage: (id: string, days: number) => api.get<{ data: ApiKeyUsageDay[] }>(`${V1}/api-keys/${id}/usage?days=${days}`),
 };
 
 /** Lists come paginated per the contract; accept a bare array too. */

@@ -4,6 +4,7 @@ export const queryKeys = {
   models: () => ['models'] as const,
   usage: () => ['usage'] as const,
   apiKeys: () => ['apiKeys'] as const,
+  apiKeyUsage: (id: string, days: number) => ['apiKeys', id, 'usage', { days }] as const,
   shares: () => ['shares'] as const,
   shared: (token: string) => ['shared', token] as const,
   conversations: {

@@ -152,6 +152,19 @@ export interface ApiKey {
   secret?: string;
 }
 
+/** One UTC day of an API key's use (GET /api/v1/api-keys/<id>/usage). */
+export interface ApiKeyUsageDay {
+  date: string;
+  requests: number;
+  prompt_tokens: number;
+  /** Of the prompt tokens, those served from the prefix cache. */
+  cached_tokens: number;
+  completion_tokens: number;
+  /** Of the completion tokens, those spent reasoning. */
+  reasoning_tokens: number;
+  errors: number;
+}
+
 export interface ModelInfo {
   id: string;
   name?: string;

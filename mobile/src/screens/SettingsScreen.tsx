@@ -12,6 +12,7 @@ import { keysApi, meApi, modelsApi, resultsOf } from '@/api/endpoints';
 import { isApiError } from '@/api/errors';
 import { queryKeys } from '@/api/queryKeys';
 import type { ApiKey, UsageInfo } from '@/api/types';
+import { ApiKeyUsage } from '@/components/ApiKeyUsage';
 import { describeError, useCountdown } from '@/components/Banners';
 import { Button, IconButton } from '@/components/Button';
 import { Dialog } from '@/components/Dialog';
@@ -275,11 +276,14 @@ export function SettingsScreen() {
             <View style={{ gap: 10 }}>
               {liveKeys(keys.data).length === 0 ? <Text style={{ color: colors.textMuted, fontSize: fontSize.sm }}>{t('settings.apiKeys.empty')}</Text> : null}
               {liveKeys(keys.data).map((key) => (
-                <View key={key.id} style={styles.kv}>
-                  <Text style={{ color: colors.text, fontSize: fontSize.sm, flex: 1 }}>
-                    {key.name} {key.prefix ? <Text style={{ color: colors.textMuted }}>{key.prefix}…</Text> : null}
-                  </Text>
-                  <IconButton icon="trash-outline" size={16} label={t('settings.apiKeys.revoke', { name: key.name })} onPress={() => revokeKey.mutate(key.id)} />
+                <View key={key.id} style={{ gap: 2 }}>
+                  <View style={styles.kv}>
+                    <Text style={{ color: colors.text, fontSize: fontSize.sm, flex: 1 }}>
+                      {key.name} {key.prefix ? <Text style={{ color: colors.textMuted }}>{key.prefix}…</Text> : null}
+                    </Text>
+                    <IconButton icon="trash-outline" size={16} label={t('settings.apiKeys.revoke', { name: key.name })} onPress={() => revokeKey.mutate(key.id)} />
+                  </View>
+                  <ApiKeyUsage apiKey={key} />
                 </View>
               ))}
               <TextField label={t('settings.apiKeys.name')} value={keyName} onChangeText={setKeyName} />
