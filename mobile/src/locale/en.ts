@@ -205,6 +205,8 @@ export const en = {
   'file.download': 'Download original',
   'file.truncated': 'Only the first part of this file was read.',
   'file.textUnavailable': 'The text of this file cannot be shown.',
+  'notice.searchUnavailable': 'Search was unavailable; answering from the model alone',
+  'notice.fileTruncated': 'Read the first {{percent}}% of {{name}}',
 } as const;
 
 export type MessageKey = keyof typeof en;

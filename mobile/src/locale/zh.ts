@@ -207,4 +207,6 @@ export const zh: Messages = {
   'file.download': '下载原文件',
   'file.truncated': '仅读取了此文件的前一部分。',
   'file.textUnavailable': '无法显示此文件的文本。',
+  'notice.searchUnavailable': '搜索暂不可用，仅由模型作答',
+  'notice.fileTruncated': '仅阅读了 {{name}} 的前 {{percent}}%',
 };
