@@ -14,42 +14,50 @@ import { fileIcon, formatBytes, saveResponse } from '@/utils/files';
 import { Button } from './Button';
 import { Dialog } from './Dialog';
 
-export function FileCards({ files }: { files: MessageFile[] | undefined }) {
+/** `openable` false on the shared page: a file is its owner's alone, so a reader sees only its name. */
+export function FileCards({ files, openable = true }: { files: MessageFile[] | undefined; openable?: boolean }) {
   const [open, setOpen] = useState<MessageFile | null>(null);
   if (!files?.length) return null;
   return (
     <View role="list" style={styles.list}>
       {files.map((file) => (
-        <FileCard key={file.id} file={file} onOpen={() => setOpen(file)} />
+        <FileCard key={file.id} file={file} onOpen={openable ? () => setOpen(file) : undefined} />
       ))}
       {open ? <FileText file={open} onClose={() => setOpen(null)} /> : null}
     </View>
   );
 }
 
-function FileCard({ file, onOpen }: { file: MessageFile; onOpen: () => void }) {
+function FileCard({ file, onOpen }: { file: MessageFile; onOpen?: () => void }) {
   const t = useT();
   const { colors, fontSize, radius } = useTheme();
   const size = formatBytes(file.size);
+  const body = (
+    <>
+      <Ionicons name={fileIcon(file)} size={22} color={colors.accentText} />
+      <View style={styles.cardText}>
+        <Text numberOfLines={1} style={{ color: colors.text, fontSize: fontSize.sm, fontWeight: '600' }}>
+          {file.name}
+        </Text>
+        {size ? <Text style={{ color: colors.textMuted, fontSize: fontSize.xs }}>{size}</Text> : null}
+      </View>
+    </>
+  );
+  const frame = { backgroundColor: colors.surface, borderColor: colors.border, borderRadius: radius.md };
   return (
     <View role="listitem">
-      <Pressable
-        accessibilityRole="button"
-        accessibilityLabel={t('file.open', { name: file.name })}
-        onPress={onOpen}
-        style={({ pressed }) => [
-          styles.card,
-          { backgroundColor: pressed ? colors.surfaceAlt : colors.surface, borderColor: colors.border, borderRadius: radius.md },
-        ]}
-      >
-        <Ionicons name={fileIcon(file)} size={22} color={colors.accentText} />
-        <View style={styles.cardText}>
-          <Text numberOfLines={1} style={{ color: colors.text, fontSize: fontSize.sm, fontWeight: '600' }}>
-            {file.name}
-          </Text>
-          {size ? <Text style={{ color: colors.textMuted, fontSize: fontSize.xs }}>{size}</Text> : null}
-        </View>
-      </Pressable>
+      {onOpen ? (
+        <Pressable
+          accessibilityRole="button"
+          accessibilityLabel={t('file.open', { name: file.name })}
+          onPress={onOpen}
+          style={({ pressed }) => [styles.card, frame, pressed ? { backgroundColor: colors.surfaceAlt } : null]}
+        >
+          {body}
+        </Pressable>
+      ) : (
+        <View style={[styles.card, frame]}>{body}</View>
+      )}
     </View>
   );
 }

@@ -23,9 +23,11 @@ interface UserMessageProps {
   onEdit?: (message: Message, text: string) => Promise<boolean> | void;
   onSwitchBranch?: (siblingId: string) => void;
   busy?: boolean;
+  /** The shared page: the files show by name, their text stays the owner's. */
+  readOnly?: boolean;
 }
 
-export function UserMessage({ message, editable, onEdit, onSwitchBranch, busy }: UserMessageProps) {
+export function UserMessage({ message, editable, onEdit, onSwitchBranch, busy, readOnly }: UserMessageProps) {
   const t = useT();
   const { colors, radius, fontSize } = useTheme();
   const [editing, setEditing] = useState(false);
@@ -61,7 +63,7 @@ export function UserMessage({ message, editable, onEdit, onSwitchBranch, busy }:
 
   return (
     <View style={styles.userWrap}>
-      <FileCards files={message.files} />
+      <FileCards files={message.files} openable={!readOnly} />
       <View style={[styles.userBubble, { backgroundColor: colors.userBubble, borderRadius: radius.lg }]}>
         <Text selectable style={{ color: colors.text, fontSize: fontSize.md, lineHeight: 23 }}>
           {message.content}

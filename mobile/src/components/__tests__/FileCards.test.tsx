@@ -56,4 +56,15 @@ describe('file cards', () => {
     renderQuestion({ ...question, files: undefined });
     expect(screen.queryByRole('button', { name: /Show the text/ })).toBeNull();
   });
+
+  it('show only the names on the shared page, where the text is not the reader’s', () => {
+    const client = new QueryClient();
+    render(
+      <QueryClientProvider client={client}>
+        <UserMessage message={question} editable={false} readOnly />
+      </QueryClientProvider>,
+    );
+    expect(screen.getByText('report.pdf')).toBeTruthy();
+    expect(screen.queryByRole('button', { name: /Show the text/ })).toBeNull();
+  });
 });
