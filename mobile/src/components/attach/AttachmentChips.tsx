@@ -49,7 +49,7 @@ function AttachmentChip({ item, onRemove, t }: { item: Attachment; onRemove: () 
       ]}
     >
       <Ionicons name={failed ? 'alert-circle-outline' : fileIcon(item)} size={20} color={failed ? colors.danger : colors.textMuted} />
-      <View style={styles.text} accessible accessibilityLabel={t('file.chip', { name: item.name, size, status })}>
+      <View style={styles.text} role="group" accessible accessibilityLabel={t('file.chip', { name: item.name, size, status })}>
         <Text numberOfLines={1} style={{ color: colors.text, fontSize: fontSize.sm, fontWeight: '600' }}>
           {item.name}
         </Text>
