@@ -170,6 +170,12 @@ export function useAttachments(max: number): Attachments {
     }
   }, [updates, items]);
 
+  // Deleted elsewhere (another tab): the chip goes, as nothing could send that file now.
+  const deleted = useFileUpdates((s) => s.deleted);
+  useEffect(() => {
+    for (const item of items) if (item.fileId && deleted[item.fileId]) dispatch({ type: 'removed', key: item.key });
+  }, [deleted, items]);
+
   // ...or, should an event be missed, a poll does.
   const reading = items
     .filter((i) => i.status === 'reading' && i.fileId)

@@ -7,7 +7,7 @@ import { ApiError } from '@/api/errors';
 import type { FileInfo } from '@/api/types';
 import { uploadFile, type PickedFile } from '@/api/upload';
 import { useAttachments, POLL_MS } from '../attachments';
-import { noteFileUpdate, useFileUpdates } from '../files';
+import { noteFileDeleted, noteFileUpdate, useFileUpdates } from '../files';
 import { useUserEventsStatus } from '../userEvents';
 
 jest.mock('@/api/upload', () => ({ uploadFile: jest.fn() }));
@@ -138,5 +138,13 @@ describe('useAttachments', () => {
     act(() => result.current.clear());
     expect(result.current.items).toEqual([]);
     expect(filesApi.remove).not.toHaveBeenCalled();
+  });
+
+  it('drops the chip of a file deleted elsewhere', async () => {
+    const { result } = renderHook(() => useAttachments(20));
+    act(() => result.current.add([pdf]));
+    await act(async () => pending[0]!.resolve(file('f1')));
+    act(() => noteFileDeleted('f1'));
+    expect(result.current.items).toEqual([]);
   });
 });
