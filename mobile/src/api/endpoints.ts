@@ -4,8 +4,11 @@ import type {
   ApiKey,
   ApiKeyUsageDay,
   AuthResponse,
+  Capabilities,
   Conversation,
   Feedback,
+  FileContent,
+  FileInfo,
   Message,
   ModelInfo,
   Page,
@@ -64,21 +67,67 @@ export const sharesApi = {
   getShared: (token: string) => api.get<SharedConversation>(`${V1}/shared/${token}`, { auth: false }),
 };
 
+export interface TurnBody {
+  content: string;
+  deepthink: boolean;
+  parent_id?: string | null;
+  search?: boolean;
+  file_ids?: string[];
+}
+
+/**
+ * `search` and `file_ids` go only when set: a server from before Search and Files never sees them,
+ * and a plain question's body stays what it always was.
+ */
+export function turnBody({ search, file_ids, ...rest }: TurnBody): TurnBody {
+  return { ...rest, ...(search ? { search: true } : {}), ...(file_ids?.length ? { file_ids } : {}) };
+}
+
 export const turnsApi = {
   /** The first message of a new chat: the server creates the conversation only if it accepts the message. */
-  start: (body: { content: string; deepthink: boolean }) => api.post<StartResponse>(`${V1}/messages`, body),
-  send: (conversationId: string, body: { content: string; deepthink: boolean; parent_id?: string | null }) =>
-    api.post<TurnResponse>(`${V1}/conversations/${conversationId}/messages`, body),
-  regenerate: (assistantMessageId: string, deepthink?: boolean) =>
-    api.post<TurnResponse>(`${V1}/messages/${assistantMessageId}/regenerate`, deepthink === undefined ? {} : { deepthink }),
+  start: (body: TurnBody) => api.post<StartResponse>(`${V1}/messages`, turnBody(body)),
+  send: (conversationId: string, body: TurnBody) =>
+    api.post<TurnResponse>(`${V1}/conversations/${conversationId}/messages`, turnBody(body)),
+  regenerate: (assistantMessageId: string, deepthink?: boolean, search?: boolean) =>
+    api.post<TurnResponse>(`${V1}/messages/${assistantMessageId}/regenerate`, {
+      ...(deepthink === undefined ? {} : { deepthink }),
+      ...(search ? { search: true } : {}),
+    }),
   cancel: (turnId: string) => api.post<void>(`${V1}/turns/${turnId}/cancel`),
   feedback: (messageId: string, feedback: Feedback) =>
     api.patch<Message>(`${V1}/messages/${messageId}`, { feedback }),
 };
 
+export type ModelList = (Page<ModelInfo> | ModelInfo[] | { data: ModelInfo[] }) & { capabilities?: Partial<Capabilities> };
+
 export const modelsApi = {
-  list: () => api.get<Page<ModelInfo> | ModelInfo[] | { data: ModelInfo[] }>(`${V1}/models`),
+  list: () => api.get<ModelList>(`${V1}/models`),
 };
+
+/** Upload is api/upload.ts (it reports progress); the rest of a file's life is here. */
+export const filesApi = {
+  get: (id: string) => api.get<FileInfo>(`${V1}/files/${id}`),
+  content: (id: string) => api.get<FileContent>(`${V1}/files/${id}/content`),
+  download: (id: string) => api.get<Response>(`${V1}/files/${id}/download`, { raw: true }),
+  remove: (id: string) => api.delete(`${V1}/files/${id}`),
+};
+
+/** What this server can do beyond plain chat; an older server says nothing, which means no. */
+export function capabilitiesOf(list: ModelList | undefined): Capabilities {
+  const given = list && !Array.isArray(list) ? list.capabilities : undefined;
+  const files = given?.files;
+  return {
+    search: given?.search === true,
+    search_provider: typeof given?.search_provider === 'string' ? given.search_provider : null,
+    files: {
+      max_per_message: typeof files?.max_per_message === 'number' && files.max_per_message > 0 ? files.max_per_message : DEFAULT_FILES_PER_MESSAGE,
+      kinds: files?.kinds && typeof files.kinds === 'object' ? files.kinds : {},
+    },
+  };
+}
+
+/** `WHALE_FILES_PER_MESSAGE`'s default, for a server that does not say. */
+export const DEFAULT_FILES_PER_MESSAGE = 20;
 
 export const keysApi = {
   list: () => api.get<Page<ApiKey> | ApiKey[]>(`${V1}/api-keys`),

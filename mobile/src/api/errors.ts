@@ -101,26 +101,36 @@ interface ErrorBody {
 
 /** Builds an ApiError from any failed response, whether or not its body is the documented shape. */
 export async function parseErrorResponse(response: Response): Promise<ApiError> {
+  let text = '';
+  try {
+    text = await response.text();
+  } catch {
+    text = '';
+  }
+  return parseErrorBody(response.status, text, response.headers.get('Retry-After'));
+}
+
+/** The same from a status and a body read some other way (an upload's XMLHttpRequest). */
+export function parseErrorBody(status: number, text: string, retryAfter: string | null = null): ApiError {
   let body: ErrorBody | undefined;
   try {
-    const text = await response.text();
     body = text ? (JSON.parse(text) as ErrorBody) : undefined;
   } catch {
     body = undefined;
   }
   const error = body?.error;
-  const headerRetry = parseRetryAfter(response.headers.get('Retry-After'));
+  const headerRetry = parseRetryAfter(retryAfter);
   const bodyRetry = typeof error?.retry_after === 'number' ? Math.ceil(error.retry_after) : undefined;
   const fields = isFieldMap(error?.fields) ? error.fields : undefined;
   return new ApiError({
-    status: response.status,
-    code: typeof error?.code === 'string' ? error.code : (STATUS_CODES[response.status] ?? 'error'),
+    status,
+    code: typeof error?.code === 'string' ? error.code : (STATUS_CODES[status] ?? 'error'),
     message:
       typeof error?.message === 'string'
         ? error.message
         : typeof body?.detail === 'string'
           ? body.detail
-          : `Request failed with status ${response.status}`,
+          : `Request failed with status ${status}`,
     fields,
     retryAfter: headerRetry ?? bodyRetry,
     limit: parseLimit(error?.limit, error?.limit_value),

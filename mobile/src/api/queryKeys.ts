@@ -7,6 +7,9 @@ export const queryKeys = {
   apiKeyUsage: (id: string, days: number) => ['apiKeys', id, 'usage', { days }] as const,
   shares: () => ['shares'] as const,
   shared: (token: string) => ['shared', token] as const,
+  files: {
+    content: (id: string) => ['files', id, 'content'] as const,
+  },
   conversations: {
     all: () => ['conversations'] as const,
     lists: () => ['conversations', 'list'] as const,

@@ -56,6 +56,67 @@ export interface Message {
   sibling_count?: number;
   sibling_index?: number;
   sibling_ids?: string[];
+  /** The answer searched the web (assistant messages; absent on older servers). */
+  search?: boolean;
+  /** What the answer read, numbered as its `[citation:X]` markers (assistant messages). */
+  sources?: Source[];
+  /** Said on the answer: search was unavailable, a file was only partly read (assistant messages). */
+  notices?: Notice[];
+  /** The files sent with the question (user messages). */
+  files?: MessageFile[];
+}
+
+/** A page the research step read; `n` is the X of `[citation:X]`. */
+export interface Source {
+  n: number;
+  title: string;
+  url: string;
+  site?: string;
+  snippet?: string;
+}
+
+/** `search_unavailable`, `file_truncated` (with `file_id`, `name`, `percent`), or a newer code. */
+export interface Notice {
+  code: string;
+  message: string;
+  [extra: string]: unknown;
+}
+
+export type FileStatus = 'uploading' | 'reading' | 'ready' | 'failed';
+
+/** A file as `/api/v1/files` and the `file.updated` user event describe it. */
+export interface FileInfo {
+  id: string;
+  name: string;
+  size: number;
+  mime: string;
+  kind: string;
+  status: FileStatus;
+  failure?: { code: string; message: string } | null;
+  pages?: number | null;
+  pages_read?: number | null;
+  truncated?: boolean;
+  text_chars?: number | null;
+  preview?: string;
+}
+
+/** A file as a user message carries it. */
+export interface MessageFile {
+  id: string;
+  name: string;
+  size: number;
+  mime: string;
+  kind: string;
+  status: FileStatus;
+  truncated?: boolean;
+  pages?: number | null;
+}
+
+export interface FileContent {
+  id: string;
+  name: string;
+  truncated: boolean;
+  text: string;
 }
 
 export interface Conversation {
@@ -175,4 +236,11 @@ export interface ModelInfo {
   demo?: boolean;
   fallback?: boolean;
   [extra: string]: unknown;
+}
+
+/** `capabilities` of `GET /api/v1/models`: what this server can do beyond plain chat. */
+export interface Capabilities {
+  search: boolean;
+  search_provider: string | null;
+  files: { max_per_message: number; kinds: Record<string, number> };
 }

@@ -1,12 +1,18 @@
-// The rounded message box: text, the DeepThink (R1) pill, and a send button that becomes stop.
-// The text stays until the server accepts it, and a counter shows the length limit as it nears.
+// The rounded message box: text, the DeepThink (R1) and Search pills, attached files, and a send
+// button that becomes stop. The text stays until the server accepts it, a counter shows the length
+// limit as it nears, and sending waits until every attached file has been read.
 import Ionicons from '@expo/vector-icons/Ionicons';
-import { useState } from 'react';
+import { useRef, useState } from 'react';
 import { Platform, Pressable, StyleSheet, Text, TextInput, View, type NativeSyntheticEvent, type TextInputKeyPressEventData } from 'react-native';
 
 import { useT } from '@/locale';
+import type { Attachments } from '@/state/attachments';
 import { useTheme } from '@/theme/ThemeProvider';
 import { focusRing } from '@/theme/tokens';
+import { AttachButton } from './attach/AttachButton';
+import { AttachmentChips } from './attach/AttachmentChips';
+import { useFileDrop } from './attach/fileDrop';
+import type { IconName } from './Button';
 
 interface ComposerProps {
   /** Resolves to false when the server refused the message: the text comes back into the box. */
@@ -23,19 +29,44 @@ interface ComposerProps {
   maxChars?: number | null;
   /** Said on the DeepThink pill, e.g. that the day's allowance is spent. */
   deepthinkNotice?: string | null;
+  /** Search the web: the pill shows only when the server has a search provider. */
+  searchAvailable?: boolean;
+  search?: boolean;
+  onToggleSearch?: (on: boolean) => void;
+  /** The files attached to this question; without it there is no attach button. */
+  attachments?: Attachments;
 }
 
 /** The counter appears from this share of the limit on. */
 const COUNTER_FROM = 0.8;
 
-export function Composer({ onSend, onStop, deepthink, onToggleDeepthink, generating, sendDisabled, stopping, maxChars, deepthinkNotice }: ComposerProps) {
+export function Composer({
+  onSend,
+  onStop,
+  deepthink,
+  onToggleDeepthink,
+  generating,
+  sendDisabled,
+  stopping,
+  maxChars,
+  deepthinkNotice,
+  searchAvailable,
+  search = false,
+  onToggleSearch,
+  attachments,
+}: ComposerProps) {
   const t = useT();
   const { colors, radius, fontSize } = useTheme();
   const [text, setText] = useState('');
   const [focused, setFocused] = useState(false);
+  const box = useRef<View>(null);
+  const dragging = useFileDrop(box, attachments && !attachments.full ? attachments.add : undefined);
   const length = text.trim().length;
   const tooLong = !!maxChars && length > maxChars;
-  const canSend = length > 0 && !sendDisabled && !tooLong;
+  const filesReady = attachments?.allReady ?? true;
+  const filesFailed = !!attachments?.items.some((item) => item.status === 'failed');
+  const filesHint = filesReady ? null : filesFailed ? t('chat.removeFailedFiles') : t('chat.waitFiles');
+  const canSend = length > 0 && !sendDisabled && !tooLong && filesReady;
 
   const send = async () => {
     if (!canSend || generating) return;
@@ -64,11 +95,12 @@ export function Composer({ onSend, onStop, deepthink, onToggleDeepthink, generat
 
   return (
     <View
+      ref={box}
       style={[
         styles.box,
         {
-          backgroundColor: colors.surface,
-          borderColor: focused ? colors.accent : colors.border,
+          backgroundColor: dragging ? colors.accentSoft : colors.surface,
+          borderColor: focused || dragging ? colors.accent : colors.border,
           borderRadius: radius.xl,
         },
         // The focus ring: the bare input draws no outline, so the box shows it.
@@ -76,6 +108,13 @@ export function Composer({ onSend, onStop, deepthink, onToggleDeepthink, generat
       ]}
     >
       <View style={styles.inner}>
+        {dragging ? <Text style={{ color: colors.accentText, fontSize: fontSize.sm, textAlign: 'center' }}>{t('chat.dropFiles')}</Text> : null}
+        {attachments ? <AttachmentChips items={attachments.items} onRemove={attachments.remove} /> : null}
+        {attachments?.overflow ? (
+          <Text accessibilityRole="alert" style={{ color: colors.warningText, fontSize: fontSize.xs }}>
+            {t('chat.attachLimit', { max: attachments.overflow })}
+          </Text>
+        ) : null}
         <TextInput
           accessibilityLabel={t('chat.placeholder')}
           placeholder={t('chat.placeholder')}
@@ -98,36 +137,25 @@ export function Composer({ onSend, onStop, deepthink, onToggleDeepthink, generat
           </Text>
         ) : null}
         <View style={styles.row}>
-          <Pressable
-            accessibilityRole="switch"
-            accessibilityLabel={t('chat.deepthink')}
-            accessibilityHint={deepthinkNotice ?? undefined}
-            accessibilityState={{ checked: deepthink }}
-            aria-checked={deepthink}
-            onPress={() => onToggleDeepthink(!deepthink)}
-            style={[
-              styles.pill,
-              {
-                borderRadius: radius.pill,
-                backgroundColor: deepthink ? (deepthinkNotice ? colors.warningSoft : colors.accentSoft) : 'transparent',
-                borderColor: deepthink ? (deepthinkNotice ? colors.warningText : colors.accent) : colors.border,
-              },
-            ]}
-          >
-            <Ionicons
-              name={deepthink && deepthinkNotice ? 'alert-circle-outline' : 'aperture-outline'}
-              size={16}
-              color={deepthink ? (deepthinkNotice ? colors.warningText : colors.accentText) : colors.textMuted}
-            />
-            <Text style={[styles.pillText, { color: deepthink ? (deepthinkNotice ? colors.warningText : colors.accentText) : colors.textMuted, fontSize: fontSize.sm }]}>
-              {t('chat.deepthink')}
-            </Text>
-          </Pressable>
+          <TogglePill
+            label={t('chat.deepthink')}
+            icon={deepthink && deepthinkNotice ? 'alert-circle-outline' : 'aperture-outline'}
+            on={deepthink}
+            warning={!!deepthinkNotice}
+            hint={deepthinkNotice ?? undefined}
+            onToggle={onToggleDeepthink}
+          />
+          {searchAvailable && onToggleSearch ? (
+            <TogglePill label={t('chat.search')} icon="globe-outline" on={search} onToggle={onToggleSearch} />
+          ) : null}
           {deepthink && deepthinkNotice ? (
             <Text style={[styles.notice, { color: colors.warningText, fontSize: fontSize.xs }]}>{deepthinkNotice}</Text>
           ) : (
             <View style={styles.spacer} />
           )}
+          {attachments ? (
+            <AttachButton onPicked={attachments.add} room={attachments.max - attachments.items.length} disabled={attachments.full} />
+          ) : null}
           {generating ? (
             <Pressable
               accessibilityRole="button"
@@ -143,6 +171,7 @@ export function Composer({ onSend, onStop, deepthink, onToggleDeepthink, generat
             <Pressable
               accessibilityRole="button"
               accessibilityLabel={t('chat.send')}
+              accessibilityHint={filesHint ?? undefined}
               accessibilityState={{ disabled: !canSend }}
               disabled={!canSend}
               onPress={() => void send()}
@@ -152,8 +181,49 @@ export function Composer({ onSend, onStop, deepthink, onToggleDeepthink, generat
             </Pressable>
           )}
         </View>
+        {filesHint && length > 0 ? (
+          <Text accessibilityLiveRegion="polite" style={{ color: colors.textMuted, fontSize: fontSize.xs, alignSelf: 'flex-end' }}>
+            {filesHint}
+          </Text>
+        ) : null}
       </View>
     </View>
+  );
+}
+
+interface TogglePillProps {
+  label: string;
+  icon: IconName;
+  on: boolean;
+  onToggle: (on: boolean) => void;
+  /** On, but not as asked (DeepThink's allowance is spent): drawn in the warning colours. */
+  warning?: boolean;
+  hint?: string;
+}
+
+function TogglePill({ label, icon, on, onToggle, warning, hint }: TogglePillProps) {
+  const { colors, radius, fontSize } = useTheme();
+  const foreground = on ? (warning ? colors.warningText : colors.accentText) : colors.textMuted;
+  return (
+    <Pressable
+      accessibilityRole="switch"
+      accessibilityLabel={label}
+      accessibilityHint={hint}
+      accessibilityState={{ checked: on }}
+      aria-checked={on}
+      onPress={() => onToggle(!on)}
+      style={[
+        styles.pill,
+        {
+          borderRadius: radius.pill,
+          backgroundColor: on ? (warning ? colors.warningSoft : colors.accentSoft) : 'transparent',
+          borderColor: on ? (warning ? colors.warningText : colors.accent) : colors.border,
+        },
+      ]}
+    >
+      <Ionicons name={icon} size={16} color={foreground} />
+      <Text style={[styles.pillText, { color: foreground, fontSize: fontSize.sm }]}>{label}</Text>
+    </Pressable>
   );
 }
 

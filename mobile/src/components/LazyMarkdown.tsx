@@ -5,18 +5,22 @@ import { Suspense, lazy } from 'react';
 import { Text } from 'react-native';
 
 import { useTheme } from '@/theme/ThemeProvider';
+import type { MarkdownProps } from './Markdown';
+import { citationsAsText, holdPartialCitation } from './rich/citations';
 
 const Markdown = lazy(() => import('./Markdown'));
 
-function Plain({ text }: { text: string }) {
+function Plain({ text, streaming }: MarkdownProps) {
   const { colors, fontSize } = useTheme();
-  return <Text style={{ color: colors.text, fontSize: fontSize.md, lineHeight: 24 }}>{text}</Text>;
+  // Raw citation markers never show, not even for the moment the renderer takes to load.
+  const shown = citationsAsText(streaming ? holdPartialCitation(text) : text);
+  return <Text style={{ color: colors.text, fontSize: fontSize.md, lineHeight: 24 }}>{shown}</Text>;
 }
 
-export function LazyMarkdown({ text }: { text: string }) {
+export function LazyMarkdown(props: MarkdownProps) {
   return (
-    <Suspense fallback={<Plain text={text} />}>
-      <Markdown text={text} />
+    <Suspense fallback={<Plain {...props} />}>
+      <Markdown {...props} />
     </Suspense>
   );
 }

@@ -1,20 +1,33 @@
 // Renders an answer's markdown the same way on phones and the web: TeX formulas, highlighted
-// code blocks with a copy button, tables. On the web this module is its own bundle (see
+// code blocks with a copy button, tables, citation chips. On the web this module is its own bundle (see
 // LazyMarkdown), so the login and empty-chat screens do not download it.
 import { memo, useMemo } from 'react';
 import { StyleSheet } from 'react-native';
 import MarkdownDisplay, { MarkdownIt, type ASTNode, type RenderRules } from 'react-native-markdown-display';
 
+import type { Source } from '@/api/types';
 import { useTheme } from '@/theme/ThemeProvider';
+import { Citation, CitationProvider } from './rich/Citation';
+import { holdPartialCitation, withCitations } from './rich/citations';
 import { CodeBlock, MONO } from './rich/CodeBlock';
 import { BLOCK_MATH, INLINE_MATH, withMath } from './rich/math';
 import { MathView } from './rich/MathView';
 
-const markdownIt = withMath(MarkdownIt({ typographer: false, linkify: true }));
+const markdownIt = withCitations(withMath(MarkdownIt({ typographer: false, linkify: true })));
+
+export interface MarkdownProps {
+  text: string;
+  /** What `[citation:X]` markers point at (an answer that searched). */
+  sources?: Source[];
+  /** Still arriving: a citation marker cut off at the end waits for the rest. */
+  streaming?: boolean;
+}
+
+const NO_SOURCES: Source[] = [];
 
 export { CodeBlock };
 
-export const Markdown = memo(function Markdown({ text }: { text: string }) {
+export const Markdown = memo(function Markdown({ text, sources = NO_SOURCES, streaming }: MarkdownProps) {
   const theme = useTheme();
   const { colors, fontSize, radius } = theme;
 
@@ -32,6 +45,7 @@ export const Markdown = memo(function Markdown({ text }: { text: string }) {
         <CodeBlock key={node.key} code={node.content} language={(node as ASTNode & { sourceInfo?: string }).sourceInfo} />
       ),
       code_block: (node: ASTNode) => <CodeBlock key={node.key} code={node.content} />,
+      citation: (node: ASTNode) => <Citation key={node.key} n={Number(node.content)} />,
     };
   }, [colors.text, fontSize.md]);
 
@@ -69,9 +83,11 @@ export const Markdown = memo(function Markdown({ text }: { text: string }) {
   );
 
   return (
-    <MarkdownDisplay markdownit={markdownIt} rules={rules} style={style}>
-      {text}
-    </MarkdownDisplay>
+    <CitationProvider sources={sources}>
+      <MarkdownDisplay markdownit={markdownIt} rules={rules} style={style}>
+        {streaming ? holdPartialCitation(text) : text}
+      </MarkdownDisplay>
+    </CitationProvider>
   );
 });
 

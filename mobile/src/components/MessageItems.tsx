@@ -9,8 +9,11 @@ import type { AnswerView } from '@/state/stream/view';
 import { useTheme } from '@/theme/ThemeProvider';
 import { BranchSwitcher } from './BranchSwitcher';
 import { Button, IconButton } from './Button';
+import { FileCards } from './FileCards';
 import { LazyMarkdown as Markdown } from './LazyMarkdown';
 import { ReasoningBlock } from './ReasoningBlock';
+import { citationsAsText } from './rich/citations';
+import { AnswerNotices, SearchSources } from './SearchSources';
 
 interface UserMessageProps {
   message: Message;
@@ -20,9 +23,11 @@ interface UserMessageProps {
   onEdit?: (message: Message, text: string) => Promise<boolean> | void;
   onSwitchBranch?: (siblingId: string) => void;
   busy?: boolean;
+  /** The shared page: the files show by name, their text stays the owner's. */
+  readOnly?: boolean;
 }
 
-export function UserMessage({ message, editable, onEdit, onSwitchBranch, busy }: UserMessageProps) {
+export function UserMessage({ message, editable, onEdit, onSwitchBranch, busy, readOnly }: UserMessageProps) {
   const t = useT();
   const { colors, radius, fontSize } = useTheme();
   const [editing, setEditing] = useState(false);
@@ -58,6 +63,7 @@ export function UserMessage({ message, editable, onEdit, onSwitchBranch, busy }:
 
   return (
     <View style={styles.userWrap}>
+      <FileCards files={message.files} openable={!readOnly} />
       <View style={[styles.userBubble, { backgroundColor: colors.userBubble, borderRadius: radius.lg }]}>
         <Text selectable style={{ color: colors.text, fontSize: fontSize.md, lineHeight: 23 }}>
           {message.content}
@@ -88,7 +94,7 @@ export function AssistantMessage({ message, view, readOnly, onRegenerate, onFeed
   const { colors, fontSize, radius } = useTheme();
   const [copied, setCopied] = useState(false);
   const feedback = message.feedback ?? 'none';
-  const waiting = view.generating && !view.content && !view.reasoning;
+  const waiting = view.generating && !view.content && !view.reasoning && !view.searching;
   // The model ended without a word of answer: say so rather than show nothing.
   const empty = view.status === 'done' && !view.generating && !view.content.trim();
 
@@ -103,6 +109,8 @@ export function AssistantMessage({ message, view, readOnly, onRegenerate, onFeed
             <Text style={{ color: colors.warningText, fontSize: fontSize.sm }}>{t('chat.fallbackAnswer')}</Text>
           </View>
         ) : null}
+        <AnswerNotices notices={view.notices} />
+        <SearchSources searching={view.searching} sources={view.sources} />
         {view.reasoning ? <ReasoningBlock reasoning={view.reasoning} thinking={view.thinking} seconds={view.thoughtSeconds} /> : null}
         {waiting ? (
           <View style={styles.statusRow} accessibilityLiveRegion="polite">
@@ -114,7 +122,7 @@ export function AssistantMessage({ message, view, readOnly, onRegenerate, onFeed
         ) : null}
         {view.content ? (
           <View testID="answer-content">
-            <Markdown text={view.content} />
+            <Markdown text={view.content} sources={view.sources} streaming={view.generating} />
           </View>
         ) : null}
         {empty ? <Text style={{ color: colors.textMuted, fontSize: fontSize.sm, fontStyle: 'italic' }}>{t('chat.emptyAnswer')}</Text> : null}
@@ -137,7 +145,7 @@ export function AssistantMessage({ message, view, readOnly, onRegenerate, onFeed
               size={17}
               label={t('chat.copy')}
               onPress={async () => {
-                await Clipboard.setStringAsync(view.content);
+                await Clipboard.setStringAsync(citationsAsText(view.content));
                 setCopied(true);
                 setTimeout(() => setCopied(false), 1500);
               }}

@@ -18,7 +18,7 @@ import {
 } from 'react-native';
 import { SafeAreaView } from 'react-native-safe-area-context';
 
-import { modelsApi, resultsOf } from '@/api/endpoints';
+import { capabilitiesOf, modelsApi, resultsOf } from '@/api/endpoints';
 import { queryKeys } from '@/api/queryKeys';
 import type { Message } from '@/api/types';
 import { ErrorBanner, OfflineBanner, describeError } from '@/components/Banners';
@@ -27,6 +27,7 @@ import { Composer } from '@/components/Composer';
 import { EmptyState } from '@/components/EmptyState';
 import { HistoryPanel } from '@/components/HistoryPanel';
 import { useT } from '@/locale';
+import { useAttachments } from '@/state/attachments';
 import { useChat } from '@/state/chat';
 import { useFallbacks } from '@/state/fallbacks';
 import { usePreferences } from '@/state/preferences';
@@ -45,11 +46,17 @@ export function ChatScreen({ conversationId }: { conversationId?: string }) {
   const [drawerOpen, setDrawerOpen] = useState(false);
   const deepthink = usePreferences((s) => s.deepthink);
   const setDeepthink = usePreferences((s) => s.setDeepthink);
+  const searchPreferred = usePreferences((s) => s.search);
+  const setSearch = usePreferences((s) => s.setSearch);
   // No stream state up here: each answer row reads its own turn's (ChatRows), so tokens re-render one row.
   const fallbacks = useFallbacks((s) => s.byTurn);
   const usage = useUsage();
   const models = useQuery({ queryKey: queryKeys.models(), queryFn: modelsApi.list, retry: false, staleTime: 5 * 60_000 });
   const demo = resultsOf(models.data).some((m) => m.demo);
+  const capabilities = capabilitiesOf(models.data);
+  // Remembered as the user left it, but only ever sent to a server that can search.
+  const search = capabilities.search && searchPreferred;
+  const attachments = useAttachments(capabilities.files.max_per_message);
   const listRef = useRef<FlatList<Message>>(null);
   const atBottom = useRef(true);
 
@@ -63,14 +70,14 @@ export function ChatScreen({ conversationId }: { conversationId?: string }) {
   const streamFallback = useTurnStreams((s) => chat.messages.some((m) => m.role === 'assistant' && !!s.streams[m.id]?.fallback));
 
   // The rows' actions call the latest chat and DeepThink setting, through one object that never changes.
-  const latest = useRef({ chat, deepthink });
+  const latest = useRef({ chat, deepthink, search });
   useLayoutEffect(() => {
-    latest.current = { chat, deepthink };
+    latest.current = { chat, deepthink, search };
   });
   const actions = useMemo<ChatRowActions>(
     () => ({
-      edit: (message, text) => latest.current.chat.editQuestion(message, text, latest.current.deepthink),
-      regenerate: (message) => void latest.current.chat.regenerate(message, latest.current.deepthink),
+      edit: (message, text) => latest.current.chat.editQuestion(message, text, latest.current.deepthink, latest.current.search),
+      regenerate: (message) => void latest.current.chat.regenerate(message, latest.current.deepthink, latest.current.search),
       feedback: (message, feedback) => void latest.current.chat.setFeedback(message, feedback),
       switchBranch: (id) => void latest.current.chat.switchBranch(id),
       retryStream: retryTurnStream,
@@ -121,6 +128,15 @@ export function ChatScreen({ conversationId }: { conversationId?: string }) {
   const deepthinkNotice =
     deepthinkSpent(usage.data) || latestFallback ? (hours ? t('chat.fallbackNotice', { hours }) : t('chat.fallbackNoticeNoTime')) : null;
 
+  /** Sends with Search as set and the attached files; the chips go once the server has the question. */
+  const send = async (text: string, think: boolean) => {
+    // A suggestion tapped while a file is still being read waits like the send button does.
+    if (!attachments.allReady) return false;
+    const accepted = await chat.send(text, think, { search, files: attachments.readyFiles });
+    if (accepted) attachments.clear();
+    return accepted;
+  };
+
   const notFound = chat.loadError && (chat.loadError as { status?: number }).status === 404;
   const title = chat.conversation?.title || t('chat.newChat');
 
@@ -153,7 +169,7 @@ export function ChatScreen({ conversationId }: { conversationId?: string }) {
           <Text style={{ color: colors.danger, fontSize: fontSize.md }}>{describeError(chat.loadError, t)}</Text>
         </View>
       ) : chat.messages.length === 0 ? (
-        <EmptyState onPick={(text) => void chat.send(text, deepthink)} />
+        <EmptyState onPick={(text) => void send(text, deepthink)} />
       ) : (
         <FlatList
           ref={listRef}
@@ -180,7 +196,7 @@ export function ChatScreen({ conversationId }: { conversationId?: string }) {
           />
         ) : null}
         <Composer
-          onSend={(text, think) => chat.send(text, think)}
+          onSend={send}
           onStop={() => void chat.stop()}
           deepthink={deepthink}
           onToggleDeepthink={setDeepthink}
@@ -189,6 +205,10 @@ export function ChatScreen({ conversationId }: { conversationId?: string }) {
           sendDisabled={chat.busy || !!notFound}
           maxChars={maxChars}
           deepthinkNotice={deepthinkNotice}
+          searchAvailable={capabilities.search}
+          search={search}
+          onToggleSearch={setSearch}
+          attachments={attachments}
         />
         <Text style={[styles.disclaimer, { color: colors.textSubtle, fontSize: fontSize.xs }]}>{t('chat.disclaimer')}</Text>
       </View>

@@ -45,7 +45,7 @@ export function SharedScreen({ token }: { token: string }) {
           contentContainerStyle={styles.list}
           renderItem={({ item }) =>
             item.role === 'user' ? (
-              <UserMessage message={item} editable={false} />
+              <UserMessage message={item} editable={false} readOnly />
             ) : (
               <AssistantMessage message={item} view={answerView(item, undefined)} readOnly />
             )

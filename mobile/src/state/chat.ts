@@ -8,7 +8,7 @@ import { conversationsApi } from '@/api/endpoints';
 import { isApiError } from '@/api/errors';
 import { canRetry } from '@/utils/errorText';
 import { queryKeys } from '@/api/queryKeys';
-import type { Conversation, Feedback, Message } from '@/api/types';
+import type { Conversation, Feedback, Message, MessageFile } from '@/api/types';
 import { isTerminal, type TurnStreamState } from './stream/machine';
 import { attachTurn, useTurnStreams } from './stream/turnStreams';
 import { isUnsettled } from './stream/view';
@@ -24,6 +24,12 @@ import {
 } from './turnMutations';
 
 export { withTurn } from './turnMutations';
+
+/** What a question carries beyond its words: Search, and the files ready to send. */
+export interface TurnOptions {
+  search?: boolean;
+  files?: MessageFile[];
+}
 
 export interface ChatError {
   error: unknown;
@@ -102,37 +108,37 @@ export function useChat(conversationId: string | undefined, onCreated: (id: stri
    * (a new chat's conversation is created together with its first accepted message), so the caller
    * keeps the text for the user to change and send again.
    */
-  async function send(content: string, deepthink: boolean): Promise<boolean> {
+  async function send(content: string, deepthink: boolean, options: TurnOptions = {}): Promise<boolean> {
     setChatError(null);
     try {
-      await sendMutation.mutateAsync({ conversationId: id ?? null, content, deepthink });
+      await sendMutation.mutateAsync({ conversationId: id ?? null, content, deepthink, ...options });
       return true;
     } catch (error) {
-      fail(error, () => void send(content, deepthink));
+      fail(error, () => void send(content, deepthink, options));
       return false;
     }
   }
 
   /** Any question can be edited: the edit becomes a sibling of it (same parent, null at the root). */
-  async function editQuestion(message: Message, content: string, deepthink: boolean): Promise<boolean> {
+  async function editQuestion(message: Message, content: string, deepthink: boolean, search?: boolean): Promise<boolean> {
     if (!id) return false;
     setChatError(null);
     try {
-      await editMutation.mutateAsync({ conversationId: id, message, content, deepthink });
+      await editMutation.mutateAsync({ conversationId: id, message, content, deepthink, ...(search ? { search } : {}) });
       return true;
     } catch (error) {
-      fail(error, () => void editQuestion(message, content, deepthink));
+      fail(error, () => void editQuestion(message, content, deepthink, search));
       return false;
     }
   }
 
-  async function regenerate(message: Message, deepthink: boolean) {
+  async function regenerate(message: Message, deepthink: boolean, search?: boolean) {
     if (!id) return;
     setChatError(null);
     try {
-      await regenerateMutation.mutateAsync({ conversationId: id, message, deepthink });
+      await regenerateMutation.mutateAsync({ conversationId: id, message, deepthink, ...(search ? { search } : {}) });
     } catch (error) {
-      fail(error, () => void regenerate(message, deepthink));
+      fail(error, () => void regenerate(message, deepthink, search));
     }
   }
 

@@ -7,7 +7,7 @@ import { useMutation, useQueryClient, type QueryClient } from '@tanstack/react-q
 
 import { conversationsApi, turnsApi } from '@/api/endpoints';
 import { queryKeys } from '@/api/queryKeys';
-import type { Conversation, Feedback, Message, StartResponse, TurnResponse } from '@/api/types';
+import type { Conversation, Feedback, Message, MessageFile, StartResponse, TurnResponse } from '@/api/types';
 import { noteFallback } from './fallbacks';
 import { attachTurn, markCancelFailed, markCancelRequested } from './stream/turnStreams';
 
@@ -24,7 +24,7 @@ function optimisticId(seed?: number): string {
   return `${OPTIMISTIC}${seed ?? optimisticCount}`;
 }
 
-export function optimisticQuestion(id: string, content: string, parentId: string | null, siblingsOf?: Message): Message {
+export function optimisticQuestion(id: string, content: string, parentId: string | null, siblingsOf?: Message, files?: MessageFile[]): Message {
   const count = (siblingsOf?.sibling_count ?? 1) + (siblingsOf ? 1 : 0);
   return {
     id,
@@ -34,13 +34,14 @@ export function optimisticQuestion(id: string, content: string, parentId: string
     reasoning_content: '',
     status: 'done',
     created_at: new Date().toISOString(),
+    ...(files?.length ? { files } : {}),
     ...(siblingsOf
       ? { sibling_count: count, sibling_index: count - 1, sibling_ids: [...(siblingsOf.sibling_ids ?? [siblingsOf.id]), id] }
       : {}),
   };
 }
 
-export function optimisticAnswer(id: string, parentId: string | null, deepthink: boolean): Message {
+export function optimisticAnswer(id: string, parentId: string | null, deepthink: boolean, search?: boolean): Message {
   return {
     id,
     parent_id: parentId,
@@ -48,6 +49,7 @@ export function optimisticAnswer(id: string, parentId: string | null, deepthink:
     content: '',
     reasoning_content: '',
     deepthink,
+    ...(search ? { search } : {}),
     status: 'queued',
     created_at: new Date().toISOString(),
   };
@@ -111,6 +113,15 @@ export interface SendVariables {
   conversationId: string | null;
   content: string;
   deepthink: boolean;
+  /** Search the web for this turn (only sent when true). */
+  search?: boolean;
+  /** Files ready to send with the question; their ids go as `file_ids`. */
+  files?: MessageFile[];
+}
+
+/** The optional parts of a turn's body, present only when set (an older server never sees them). */
+function extras({ search, files }: { search?: boolean; files?: MessageFile[] }): { search?: boolean; file_ids?: string[] } {
+  return { ...(search ? { search: true } : {}), ...(files?.length ? { file_ids: files.map((f) => f.id) } : {}) };
 }
 
 interface TurnContext {
@@ -123,9 +134,11 @@ export function useSendMessage(onCreated: (conversation: Conversation) => void) 
   const queryClient = useQueryClient();
   return useMutation<TurnResponse | StartResponse, Error, SendVariables, TurnContext>({
     mutationKey: ['turns', 'send'],
-    mutationFn: ({ conversationId, content, deepthink }) =>
-      conversationId ? turnsApi.send(conversationId, { content, deepthink }) : turnsApi.start({ content, deepthink }),
-    onMutate: async ({ conversationId, content, deepthink }) => {
+    mutationFn: ({ conversationId, content, deepthink, ...rest }) =>
+      conversationId
+        ? turnsApi.send(conversationId, { content, deepthink, ...extras(rest) })
+        : turnsApi.start({ content, deepthink, ...extras(rest) }),
+    onMutate: async ({ conversationId, content, deepthink, search, files }) => {
       const questionId = optimisticId();
       if (!conversationId) return { questionId };
       const snap = await snapshot(queryClient, conversationId, holds(questionId));
@@ -134,7 +147,11 @@ export function useSendMessage(onCreated: (conversation: Conversation) => void) 
         const parent = messages[messages.length - 1]?.id ?? null;
         return {
           ...current,
-          messages: [...messages, optimisticQuestion(questionId, content, parent), optimisticAnswer(`${questionId}:answer`, questionId, deepthink)],
+          messages: [
+            ...messages,
+            optimisticQuestion(questionId, content, parent, undefined, files),
+            optimisticAnswer(`${questionId}:answer`, questionId, deepthink, search),
+          ],
         };
       });
       return { snap, questionId };
@@ -157,7 +174,10 @@ export function useSendMessage(onCreated: (conversation: Conversation) => void) 
 export function pendingFirstMessages(variables: SendVariables | undefined, submittedAt: number): Message[] {
   if (!variables || variables.conversationId) return [];
   const id = optimisticId(submittedAt);
-  return [optimisticQuestion(id, variables.content, null), optimisticAnswer(`${id}:answer`, id, variables.deepthink)];
+  return [
+    optimisticQuestion(id, variables.content, null, undefined, variables.files),
+    optimisticAnswer(`${id}:answer`, id, variables.deepthink, variables.search),
+  ];
 }
 
 export interface EditVariables {
@@ -166,22 +186,24 @@ export interface EditVariables {
   message: Message;
   content: string;
   deepthink: boolean;
+  search?: boolean;
 }
 
 export function useEditQuestion() {
   const queryClient = useQueryClient();
   return useMutation<TurnResponse, Error, EditVariables, TurnContext>({
     mutationKey: ['turns', 'edit'],
-    mutationFn: ({ conversationId, message, content, deepthink }) =>
-      turnsApi.send(conversationId, { content, deepthink, parent_id: message.parent_id }),
-    onMutate: async ({ conversationId, message, content, deepthink }) => {
+    // The edited question keeps the original's files: an edit changes the words, not the attachments.
+    mutationFn: ({ conversationId, message, content, deepthink, search }) =>
+      turnsApi.send(conversationId, { content, deepthink, parent_id: message.parent_id, ...extras({ search, files: message.files }) }),
+    onMutate: async ({ conversationId, message, content, deepthink, search }) => {
       const questionId = optimisticId();
       const snap = await snapshot(queryClient, conversationId, holds(questionId));
       patchConversation(queryClient, conversationId, (current) => ({
         ...current,
         messages: withTurn(current.messages ?? [], message.id, [
-          optimisticQuestion(questionId, content, message.parent_id, message),
-          optimisticAnswer(`${questionId}:answer`, questionId, deepthink),
+          optimisticQuestion(questionId, content, message.parent_id, message, message.files),
+          optimisticAnswer(`${questionId}:answer`, questionId, deepthink, search),
         ]),
       }));
       return { snap, questionId };
@@ -197,13 +219,19 @@ export interface RegenerateVariables {
   /** The answer to replace with a new sibling. */
   message: Message;
   deepthink: boolean;
+  /** Used when the answer does not say whether it searched (an older server). */
+  search?: boolean;
 }
 
 export function useRegenerate() {
   const queryClient = useQueryClient();
   return useMutation<TurnResponse, Error, RegenerateVariables, TurnContext>({
     mutationKey: ['turns', 'regenerate'],
-    mutationFn: ({ message, deepthink }) => turnsApi.regenerate(message.id, message.deepthink ?? deepthink),
+    // A new version answers as the old one did: with DeepThink and Search as they were.
+    mutationFn: ({ message, deepthink, search }) =>
+      message.search ?? search
+        ? turnsApi.regenerate(message.id, message.deepthink ?? deepthink, true)
+        : turnsApi.regenerate(message.id, message.deepthink ?? deepthink),
     onMutate: async ({ conversationId, message, deepthink }) => {
       const answerId = optimisticId();
       const snap = await snapshot(queryClient, conversationId, holds(answerId));

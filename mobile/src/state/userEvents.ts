@@ -1,6 +1,6 @@
 // Listens to the user's event stream so the history (titles, "generating" markers) stays live
 // across tabs and devices, and a finished turn is read back once its answer is saved
-// (`turn.finished`). The connection runs on the same machine as a turn's stream: WebSocket with
+// (`turn.finished`), and an uploaded file's reading is followed (`file.updated`). The connection runs on the same machine as a turn's stream: WebSocket with
 // SSE fallback, backoff with jitter, a renewed token after a 4401, closed while the app is in the
 // background and reopened when it is back; it never gives up while the user is signed in.
 import { useQueryClient } from '@tanstack/react-query';
@@ -12,6 +12,7 @@ import { apiBaseUrl, isWeb, websocketBaseUrl } from '@/api/config';
 import { queryKeys } from '@/api/queryKeys';
 import { onAppActivity } from './appActivity';
 import { forgetSession } from './auth';
+import { noteFileDeleted, noteFileUpdate } from './files';
 import { useSession } from './session';
 import { connectionReducer, isTerminal, type ConnectionState, type ConnectionStatus } from './stream/connection';
 import { StreamDriver, type Transport } from './stream/driver';
@@ -98,6 +99,15 @@ export function useUserEvents(transports?: () => Transport[]): void {
         // Connected again: whatever happened while we were away was not sent to us.
         if (readyBefore) void queryClient.invalidateQueries({ queryKey: queryKeys.conversations.all() });
         readyBefore = true;
+        return;
+      }
+      // A file being read moved on (composer chips follow it), or was deleted.
+      if (type === 'file.updated') {
+        noteFileUpdate(data.file);
+        return;
+      }
+      if (type === 'file.deleted') {
+        noteFileDeleted(data.file_id);
         return;
       }
       const nested = data.data as { conversation_id?: unknown } | undefined;

@@ -1,12 +1,13 @@
 // A batch of tokens (the worker writes one every 50 ms) re-renders the answer it belongs to, and
 // nothing else: not the other answers, not the questions, not the screen around them.
 import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
-import { act, render, screen } from '@testing-library/react-native';
+import { act, fireEvent, render, screen } from '@testing-library/react-native';
 import type { ReactNode } from 'react';
 
 import type { Conversation, Message } from '@/api/types';
 import type { TransportHandlers } from '@/state/stream/driver';
 import { attachTurn, detachAllTurns } from '@/state/stream/turnStreams';
+import { usePreferences } from '@/state/preferences';
 import { ChatScreen } from '../ChatScreen';
 
 const mockRenders: string[] = [];
@@ -114,4 +115,47 @@ it('re-renders only the streaming answer on each batch of tokens', async () => {
   expect(count('a2')).toBe(words.length);
   expect(mockRenders.filter((rendered) => rendered !== 'a2')).toEqual([]);
   queryClient.clear();
+});
+
+describe('Search in the composer', () => {
+  const settled: Conversation = { ...conversation, is_generating: false, current_message_id: 'a1', messages: [message('u1', 'user'), message('a1', 'assistant')] };
+
+  async function renderChat(capabilities: object | undefined) {
+    const endpoints = jest.requireMock<{ conversationsApi: { get: jest.Mock }; modelsApi: { list: jest.Mock }; turnsApi: { send: (...args: unknown[]) => Promise<unknown> } }>('@/api/endpoints');
+    endpoints.conversationsApi.get.mockResolvedValue(settled);
+    endpoints.modelsApi.list.mockResolvedValue({ object: 'list', data: [], ...(capabilities ? { capabilities } : {}) });
+    const send = jest.spyOn(endpoints.turnsApi, 'send').mockRejectedValue(new Error('refused'));
+    const queryClient = new QueryClient({ defaultOptions: { queries: { retry: false } } });
+    const wrapper = ({ children }: { children: ReactNode }) => <QueryClientProvider client={queryClient}>{children}</QueryClientProvider>;
+    render(<ChatScreen conversationId="c1" />, { wrapper });
+    await screen.findByText('Answer a1');
+    await act(async () => {});
+    return { send, queryClient };
+  }
+
+  afterEach(() => {
+    usePreferences.setState({ search: false });
+    jest.restoreAllMocks();
+  });
+
+  it('shows the toggle when the server can search, and sends search: true when it is on', async () => {
+    usePreferences.setState({ search: false, deepthink: false });
+    const { send, queryClient } = await renderChat({ search: true, search_provider: 'searxng' });
+    fireEvent.press(screen.getByRole('switch', { name: 'Search' }));
+    expect(usePreferences.getState().search).toBe(true);
+    fireEvent.changeText(screen.getByLabelText('Message Whale'), 'News about whales');
+    await act(async () => fireEvent.press(screen.getByRole('button', { name: 'Send message' })));
+    expect(send).toHaveBeenCalledWith('c1', { content: 'News about whales', deepthink: false, search: true });
+    queryClient.clear();
+  });
+
+  it('hides it and never sends search to a server that cannot search, whatever was remembered', async () => {
+    usePreferences.setState({ search: true, deepthink: false });
+    const { send, queryClient } = await renderChat(undefined);
+    expect(screen.queryByRole('switch', { name: 'Search' })).toBeNull();
+    fireEvent.changeText(screen.getByLabelText('Message Whale'), 'Hello');
+    await act(async () => fireEvent.press(screen.getByRole('button', { name: 'Send message' })));
+    expect(send).toHaveBeenCalledWith('c1', { content: 'Hello', deepthink: false });
+    queryClient.clear();
+  });
 });

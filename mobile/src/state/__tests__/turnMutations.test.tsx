@@ -296,3 +296,48 @@ describe('feedback', () => {
     expect(result.current.chatError).not.toBeNull();
   });
 });
+
+describe('Search and files in a turn', () => {
+  const report = { id: 'f1', name: 'report.pdf', size: 2048, mime: 'application/pdf', kind: 'pdf', status: 'ready' as const };
+
+  it('sends search and the ready files’ ids, and the waiting question shows its files', async () => {
+    const answer = deferred<TurnResponse>();
+    (turnsApi.send as jest.Mock).mockReturnValue(answer.promise);
+    const { result } = await setup('c1', [message('u1', 'user'), message('a1', 'assistant')]);
+    let sent: Promise<boolean>;
+    act(() => {
+      sent = result.current.send('Summarise it', false, { search: true, files: [report] });
+    });
+    await waitFor(() => expect(result.current.messages).toHaveLength(4));
+    expect(turnsApi.send).toHaveBeenCalledWith('c1', { content: 'Summarise it', deepthink: false, search: true, file_ids: ['f1'] });
+    expect(result.current.messages[2]).toMatchObject({ role: 'user', files: [report] });
+    expect(result.current.messages[3]).toMatchObject({ role: 'assistant', search: true });
+    await act(async () => {
+      answer.resolve(turn(message('u2', 'user', { files: [report] }), message('a2', 'assistant', { status: 'queued', search: true })));
+      await sent;
+    });
+  });
+
+  it('sends neither field when Search is off and nothing is attached', async () => {
+    (turnsApi.start as jest.Mock).mockRejectedValue(refused());
+    const { result } = await setup(undefined);
+    await act(async () => void (await result.current.send('Hi', true, { search: false, files: [] })));
+    expect(turnsApi.start).toHaveBeenCalledWith({ content: 'Hi', deepthink: true });
+  });
+
+  it('an edited question keeps its files', async () => {
+    (turnsApi.send as jest.Mock).mockRejectedValue(refused());
+    const question = message('u1', 'user', { files: [report] });
+    const { result } = await setup('c1', [question, message('a1', 'assistant')]);
+    await act(async () => void (await result.current.editQuestion(question, 'Summarise it shorter', false)));
+    expect(turnsApi.send).toHaveBeenCalledWith('c1', { content: 'Summarise it shorter', deepthink: false, parent_id: null, file_ids: ['f1'] });
+  });
+
+  it('a new version of a searched answer searches again', async () => {
+    (turnsApi.regenerate as jest.Mock).mockRejectedValue(refused());
+    const searched = message('a1', 'assistant', { parent_id: 'u1', deepthink: false, search: true });
+    const { result } = await setup('c1', [message('u1', 'user'), searched]);
+    await act(async () => void (await result.current.regenerate(searched, true)));
+    expect(turnsApi.regenerate).toHaveBeenCalledWith('a1', false, true);
+  });
+});

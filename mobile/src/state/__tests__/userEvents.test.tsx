@@ -3,6 +3,7 @@ import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
 import { act, renderHook, waitFor } from '@testing-library/react-native';
 import type { ReactNode } from 'react';
 
+import { useFileUpdates } from '../files';
 import { useSession } from '../session';
 import { SUSPENDED_CLOSE_CODE, useUserEvents } from '../userEvents';
 
@@ -49,5 +50,15 @@ describe('useUserEvents', () => {
     await waitFor(() => expect(FakeSocket.last).not.toBeNull());
     await act(async () => FakeSocket.last?.onclose?.({ code: SUSPENDED_CLOSE_CODE }));
     await waitFor(() => expect(useSession.getState()).toMatchObject({ status: 'signedOut', notice: 'suspended' }));
+  });
+
+  it('keeps the latest word on each file being read (file.updated)', async () => {
+    setup();
+    await waitFor(() => expect(FakeSocket.last).not.toBeNull());
+    const file = { id: 'f1', name: 'report.pdf', size: 10, mime: 'application/pdf', kind: 'pdf', status: 'ready' };
+    await act(async () => FakeSocket.last?.onmessage?.({ data: JSON.stringify({ type: 'file.updated', file }) }));
+    expect(useFileUpdates.getState().byId.f1).toEqual(file);
+    await act(async () => FakeSocket.last?.onmessage?.({ data: JSON.stringify({ type: 'file.deleted', file_id: 'f1' }) }));
+    expect(useFileUpdates.getState().deleted.f1).toBe(true);
   });
 });

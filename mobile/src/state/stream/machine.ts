@@ -7,7 +7,7 @@
 //              └── reconnecting (backoff with jitter, resumes from lastEventId)
 //   any live state → background (app hidden) → resuming (app back, from lastEventId) → streaming
 //   a refused cursor (4400) → restart: the text built from it is dropped and read again from the start
-import type { TurnFallback, Usage } from '@/api/types';
+import type { Notice, Source, TurnFallback, Usage } from '@/api/types';
 import {
   connectionReducer,
   isTerminal,
@@ -61,6 +61,16 @@ export interface TurnStreamState {
   /** Client clock (ms) when reasoning began and ended, for "Thought for N seconds". */
   reasoningStartedAt: number | null;
   reasoningEndedAt: number | null;
+  /** The research step, before the first token: null when the turn has none (or not yet). */
+  search: SearchProgress | null;
+  /** `notice` events: search unavailable, a file only partly read. */
+  notices: Notice[];
+}
+
+export interface SearchProgress {
+  phase: 'searching' | 'read';
+  queries: string[];
+  sources: Source[];
 }
 
 /** What the driver tells every stream's machine (the user event stream's too). */
@@ -100,6 +110,8 @@ export function initialStreamState(turnId: string): TurnStreamState {
     error: null,
     reasoningStartedAt: null,
     reasoningEndedAt: null,
+    search: null,
+    notices: [],
   };
 }
 
@@ -189,6 +201,15 @@ function applyEvent(state: TurnStreamState, event: TurnEvent, at: number): TurnS
       };
     }
 
+    case 'search':
+      return { ...base, search: searchProgress(data, base.search) };
+
+    case 'notice': {
+      const notice = data.notice as Notice | undefined;
+      if (!notice || typeof notice.message !== 'string') return base;
+      return { ...base, notices: [...base.notices, { ...notice, code: typeof notice.code === 'string' ? notice.code : 'notice' }] };
+    }
+
     case 'done':
       return {
         ...base,
@@ -220,6 +241,20 @@ function applyEvent(state: TurnStreamState, event: TurnEvent, at: number): TurnS
       // Unknown event types (a newer server) still move the cursor, and change nothing else.
       return base;
   }
+}
+
+function searchProgress(data: Record<string, unknown>, previous: SearchProgress | null): SearchProgress {
+  const queries = Array.isArray(data.queries) ? data.queries.filter((q): q is string => typeof q === 'string') : (previous?.queries ?? []);
+  if (data.phase !== 'read') return { phase: 'searching', queries, sources: [] };
+  return { phase: 'read', queries, sources: sourcesOf(data.sources) };
+}
+
+/** Keeps the well-formed sources, whatever else a server sends. */
+export function sourcesOf(value: unknown): Source[] {
+  if (!Array.isArray(value)) return [];
+  return value.filter(
+    (s): s is Source => !!s && typeof s === 'object' && typeof (s as Source).n === 'number' && typeof (s as Source).url === 'string',
+  );
 }
 
 function isFallback(value: unknown): value is TurnFallback {

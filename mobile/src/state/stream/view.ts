@@ -1,7 +1,7 @@
 // What to show for one assistant message: the saved message, or its live stream while it runs.
-import type { Message, MessageStatus, TurnFallback } from '@/api/types';
+import type { Message, MessageStatus, Notice, Source, TurnFallback } from '@/api/types';
 import { estimateThoughtSeconds } from '@/utils/thought';
-import { thoughtSeconds, type StreamStatus, type TurnStreamState } from './machine';
+import { sourcesOf, thoughtSeconds, type StreamStatus, type TurnStreamState } from './machine';
 
 export interface AnswerView {
   content: string;
@@ -18,6 +18,11 @@ export interface AnswerView {
   cancelRequested: boolean;
   /** The chat model answered instead of DeepThink. */
   fallback: TurnFallback | null;
+  /** "Searching the web…": the research step runs and nothing is read yet. */
+  searching: boolean;
+  /** The pages read, numbered as the answer's citations. */
+  sources: Source[];
+  notices: Notice[];
 }
 
 const UNSETTLED: MessageStatus[] = ['queued', 'streaming'];
@@ -54,6 +59,9 @@ export function answerView(message: Message, stream: TurnStreamState | undefined
       errorMessage: stream.error?.message ?? null,
       cancelRequested: stream.cancelRequested,
       fallback,
+      searching: generating && stream.search?.phase === 'searching',
+      sources: stream.search ? stream.search.sources : sourcesOf(message.sources),
+      notices: stream.notices.length ? stream.notices : noticesOf(message),
     };
   }
   return {
@@ -68,7 +76,14 @@ export function answerView(message: Message, stream: TurnStreamState | undefined
     errorMessage: message.status === 'failed' ? message.error || null : null,
     cancelRequested: false,
     fallback,
+    searching: false,
+    sources: sourcesOf(message.sources),
+    notices: noticesOf(message),
   };
+}
+
+function noticesOf(message: Message): Notice[] {
+  return Array.isArray(message.notices) ? message.notices.filter((n) => !!n && typeof n.message === 'string') : [];
 }
 
 function liveSeconds(stream: TurnStreamState): number | null {

@@ -125,3 +125,27 @@ describe('the turn stream reducer', () => {
     expect(state.content).toBe('');
   });
 });
+
+describe('search and notices in the turn stream', () => {
+  const sources = [{ n: 1, title: 'Rayleigh scattering', url: 'https://en.wikipedia.org/wiki/Rayleigh_scattering', site: 'Wikipedia', snippet: '…' }];
+
+  it('follows the research step from searching to read, before the first token', () => {
+    const searching = run([{ type: 'connect' }, event(ev('1', 'search', { phase: 'searching', queries: ['sky blue'] }))]);
+    expect(searching.search).toEqual({ phase: 'searching', queries: ['sky blue'], sources: [] });
+    const read = run([event(ev('2', 'search', { phase: 'read', queries: ['sky blue'], sources: [...sources, { n: 'x' }] }))], searching);
+    expect(read.search).toEqual({ phase: 'read', queries: ['sky blue'], sources });
+    expect(read.lastEventId).toBe('2');
+  });
+
+  it('collects notices once each, also when a reconnect replays them', () => {
+    const notice = ev('1', 'notice', { notice: { code: 'search_unavailable', message: 'Search was unavailable; answering from the model alone' } });
+    const state = run([{ type: 'connect' }, event(notice), event(notice), event(ev('2', 'notice', {}))]);
+    expect(state.notices).toEqual([{ code: 'search_unavailable', message: 'Search was unavailable; answering from the model alone' }]);
+  });
+
+  it('forgets them on a restart, as the stream is read again from its first event', () => {
+    const state = run([{ type: 'connect' }, event(ev('1', 'search', { phase: 'read', sources })), { type: 'restart' }]);
+    expect(state.search).toBeNull();
+    expect(state.notices).toEqual([]);
+  });
+});

@@ -1,0 +1,70 @@
+// A question's files as cards: tapping one shows the text Whale read, and offers the original.
+import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
+import { act, fireEvent, render, screen } from '@testing-library/react-native';
+
+import { filesApi } from '@/api/endpoints';
+import type { Message } from '@/api/types';
+import { saveResponse } from '@/utils/files';
+import { UserMessage } from '../MessageItems';
+
+jest.mock('@/api/endpoints', () => ({ filesApi: { content: jest.fn(), download: jest.fn() } }));
+jest.mock('@/utils/files', () => ({ ...jest.requireActual('@/utils/files'), saveResponse: jest.fn(async () => undefined) }));
+
+const question: Message = {
+  id: 'u1',
+  parent_id: null,
+  role: 'user',
+  content: 'What does the report conclude?',
+  reasoning_content: '',
+  status: 'done',
+  created_at: '2026-12-01T10:00:00Z',
+  files: [{ id: 'f1', name: 'report.pdf', size: 2_400_000, mime: 'application/pdf', kind: 'pdf', status: 'ready', truncated: true, pages: 120 }],
+};
+
+function renderQuestion(message: Message) {
+  const client = new QueryClient({ defaultOptions: { queries: { retry: false } } });
+  return render(
+    <QueryClientProvider client={client}>
+      <UserMessage message={message} editable={false} />
+    </QueryClientProvider>,
+  );
+}
+
+describe('file cards', () => {
+  it('show each file of a question, and open its extracted text and the download', async () => {
+    (filesApi.content as jest.Mock).mockResolvedValue({ id: 'f1', name: 'report.pdf', truncated: true, text: 'Revenue grew 12% in 2026.' });
+    const original = { headers: new Headers() } as Response;
+    (filesApi.download as jest.Mock).mockResolvedValue(original);
+    renderQuestion(question);
+    expect(screen.getByText('2.3 MB')).toBeTruthy();
+    fireEvent.press(screen.getByRole('button', { name: 'Show the text of report.pdf' }));
+    expect(await screen.findByText('Revenue grew 12% in 2026.')).toBeTruthy();
+    expect(filesApi.content).toHaveBeenCalledWith('f1');
+    expect(screen.getByText('Only the first part of this file was read.')).toBeTruthy();
+    await act(async () => fireEvent.press(screen.getByRole('button', { name: 'Download original' })));
+    expect(saveResponse).toHaveBeenCalledWith(original, 'report.pdf');
+  });
+
+  it('say so when the text cannot be shown', async () => {
+    (filesApi.content as jest.Mock).mockRejectedValue(new Error('gone'));
+    renderQuestion(question);
+    fireEvent.press(screen.getByRole('button', { name: 'Show the text of report.pdf' }));
+    expect(await screen.findByText('The text of this file cannot be shown.')).toBeTruthy();
+  });
+
+  it('are absent from a question without files (an older server)', () => {
+    renderQuestion({ ...question, files: undefined });
+    expect(screen.queryByRole('button', { name: /Show the text/ })).toBeNull();
+  });
+
+  it('show only the names on the shared page, where the text is not the reader’s', () => {
+    const client = new QueryClient();
+    render(
+      <QueryClientProvider client={client}>
+        <UserMessage message={question} editable={false} readOnly />
+      </QueryClientProvider>,
+    );
+    expect(screen.getByText('report.pdf')).toBeTruthy();
+    expect(screen.queryByRole('button', { name: /Show the text/ })).toBeNull();
+  });
+});
