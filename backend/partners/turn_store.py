@@ -9,7 +9,6 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.db import transaction
 from django.utils import timezone
 from turns import streams
 from turns.registry import model_get
@@ -66,9 +65,10 @@ class CompletionStore:
         ):
             return False if Completion.objects.filter(id=turn_id).exists() else None
         completion = Completion.objects.get(id=turn_id)
-        if completion.end_user:  # the end user's reserved tokens, replaced by the used, once this commits
-            used = completion.prompt_tokens + completion.completion_tokens
-            transaction.on_commit(lambda: end_user_settle(turn_id=turn_id, used_tokens=used), robust=True)
+        if completion.end_user:
+            # The end user's reserved tokens, replaced by the used. Safe to repeat: a retry after the
+            # transaction failed finds that reservation gone and changes nothing.
+            end_user_settle(turn_id=turn_id, used_tokens=completion.prompt_tokens + completion.completion_tokens)
         return SettledTurn(
             id=completion.id,
             model=completion.model,
