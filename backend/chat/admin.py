@@ -90,6 +90,7 @@ class MessageAdmin(AuditedReadMixin, ModelAdmin):
         "prompt_tokens",
         "completion_tokens",
         "reasoning_tokens",
+        "cached_tokens",
         "created_at",
         "queued_at",
         "started_at",

@@ -66,6 +66,8 @@ class Message(models.Model):
     prompt_tokens = models.PositiveIntegerField(default=0)
     completion_tokens = models.PositiveIntegerField(default=0)
     reasoning_tokens = models.PositiveIntegerField(default=0)
+    # Of prompt_tokens, those the engine served from its prefix cache (its own count), for the hit rate.
+    cached_tokens = models.PositiveIntegerField(default=0)
     feedback = models.CharField(max_length=8, choices=Feedback.choices, default=Feedback.NONE)
     # Search and files (issues 16 and 17): an answer's research step and what it says, a question's attachments.
     search = models.BooleanField(default=False, help_text="The answer was asked to search the web.")

@@ -55,6 +55,8 @@ def _message_fields(outcome: streams.TurnOutcome) -> dict[str, Any]:
         fields.update(
             status=Message.Status.CANCELLED if data.get("status") == "cancelled" else Message.Status.DONE,
             finish_reason=str(data.get("finish_reason") or "")[:32],
+            # The prompt tokens the engine served from its prefix cache, by its own count: the turn's hit rate.
+            cached_tokens=max(int((data.get("usage") or {}).get("cached_tokens") or 0), 0),
             **streams.usage_counts(data),
         )
         if timings.get("first_token_at"):

@@ -60,3 +60,12 @@ def test_only_queued_and_streaming_answers_are_active_and_only_a_queued_one_star
     assert AnswerStore().mark_started(queued.id, started_at) is False
     (turn,) = AnswerStore().active(user_id=queued.conversation.user_id)
     assert turn.streaming and turn.started_at == started_at
+
+
+def test_a_settled_answer_records_how_much_of_its_prompt_came_from_the_prefix_cache() -> None:
+    answer = _answer()
+    usage = {"prompt_tokens": 40, "completion_tokens": 5, "reasoning_tokens": 1, "cached_tokens": 32}
+    AnswerStore().settle(answer.id, TurnOutcome(content="Hi.", terminal_type="done", terminal={"usage": usage}))
+
+    saved = Message.objects.get(id=answer.id)
+    assert (saved.prompt_tokens, saved.cached_tokens) == (40, 32)  # this turn's hit rate: 80%
