@@ -240,7 +240,10 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/api/v1",
-    "ENUM_NAME_OVERRIDES": {"FileStatusEnum": "files.models.UploadedFile.Status"},
+    "ENUM_NAME_OVERRIDES": {
+        "FileStatusEnum": "files.models.UploadedFile.Status",
+        "MessageStatusEnum": "chat.models.Message.Status",
+    },
 }
 
 # Accounts

@@ -55,3 +55,9 @@ def test_the_error_component_has_the_one_error_shape(schema):
     detail = schema["components"]["schemas"]["ErrorDetail"]
     assert set(detail["properties"]) >= {"code", "message", "fields"}
     assert set(detail["required"]) == {"code", "message"}
+
+
+def test_the_schema_generates_without_a_single_warning(tmp_path) -> None:
+    from django.core.management import call_command
+
+    call_command("spectacular", "--fail-on-warn", "--file", str(tmp_path / "schema.yml"))  # raises on a warning
