@@ -76,6 +76,10 @@ def _until(condition: Callable[[], bool], timeout: float, what: str, script: Run
         time.sleep(0.2)
 
 
+def _sigint_default() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 @pytest.fixture
 def redis() -> Iterator[RedisServer]:
     with redis_server(Path(tempfile.mkdtemp(prefix="whale-run-redis-"))) as server:
@@ -109,6 +113,9 @@ def run_script(redis: RedisServer, tmp_path: Path) -> Iterator[RunningScript]:
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
             start_new_session=True,
+            # As from a terminal: SIGINT at its default. Something earlier in the suite can leave it ignored
+            # in this process, and a shell started with SIGINT ignored cannot trap it (so Ctrl-C did nothing).
+            preexec_fn=_sigint_default,
         )
     script = RunningScript(parent, console, var, port)
     try:
