@@ -77,7 +77,9 @@ def _until(condition: Callable[[], bool], timeout: float, what: str, script: Run
 
 
 def _sigint_default() -> None:
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    for number in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(number, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT, signal.SIGTERM, signal.SIGHUP})
 
 
 @pytest.fixture
@@ -113,8 +115,8 @@ def run_script(redis: RedisServer, tmp_path: Path) -> Iterator[RunningScript]:
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
             start_new_session=True,
-            # As from a terminal: SIGINT at its default. Something earlier in the suite can leave it ignored
-            # in this process, and a shell started with SIGINT ignored cannot trap it (so Ctrl-C did nothing).
+            # As from a terminal: SIGINT at its default and unblocked. Something earlier in the suite can leave
+            # it ignored or blocked in this process, and a shell started so cannot trap it (Ctrl-C did nothing).
             preexec_fn=_sigint_default,
         )
     script = RunningScript(parent, console, var, port)
