@@ -195,7 +195,7 @@ export const en = {
   'chat.attachFiles': 'Files',
   'chat.attachPhotos': 'Photo library',
   'chat.attachCamera': 'Camera',
-  'chat.attachLimit': 'At most {{max}} files per message.',
+  'chat.attachLimit': 'Files per message: at most {{max}}.',
   'chat.attachDenied.camera': 'Whale may not use the camera. Allow it in the system settings.',
   'chat.attachDenied.photos': 'Whale may not read your photos. Allow it in the system settings.',
   'chat.attachments': 'Attached files',

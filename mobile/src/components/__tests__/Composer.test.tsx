@@ -162,7 +162,7 @@ describe('Composer', () => {
 
   it('says when a pick had more files than a message may carry, and disables attaching when full', () => {
     render(<Harness attachments={attachmentsOf([chip({})], { overflow: 1, full: true, max: 1 })} />);
-    expect(screen.getByText('At most 1 files per message.')).toBeTruthy();
+    expect(screen.getByText('Files per message: at most 1.')).toBeTruthy();
     expect(screen.getByRole('button', { name: 'Attach files' }).props.accessibilityState).toMatchObject({ disabled: true });
   });
 });
