@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import os
 
-from django.core.asgi import get_asgi_application
+import django
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-django_asgi_app = get_asgi_application()
+django.setup(set_prefix=False)  # what django.core.asgi.get_asgi_application does, with our handler
+
+from common.inline_middleware import InlineMiddlewareASGIHandler  # noqa: E402
+
+django_asgi_app = InlineMiddlewareASGIHandler()  # Django's middlewares on the event loop (no thread hops)
 
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from files.asgi import UploadSizeGuard  # noqa: E402
