@@ -61,6 +61,11 @@ STREAM_TTL_SECONDS = _stream_ttl_seconds()
 # reader pays per event too). The first delta of a turn goes out at once. A worker's
 # WHALE_FLUSH_INTERVAL_MS overrides it.
 FLUSH_INTERVAL_SECONDS = 0.05
+# Under load the interval grows with the turns in flight, one base interval per FLUSH_BUSY_TURNS, up to
+# FLUSH_INTERVAL_MAX_SECONDS (WHALE_FLUSH_INTERVAL_MAX_MS): each event then carries more tokens, and what the
+# stack pays per event (this write, the backend's read and frame) is paid fewer times per turn.
+FLUSH_BUSY_TURNS = 32
+FLUSH_INTERVAL_MAX_SECONDS = 0.2
 
 
 def turn_keys(prefix: str, turn_id: str) -> TurnKeys:

@@ -135,6 +135,7 @@ class TurnRunner:
         send_task: TaskSender,
         worker_id: str,
         flush_interval: float = protocol.FLUSH_INTERVAL_SECONDS,
+        flush_interval_max: float = protocol.FLUSH_INTERVAL_MAX_SECONDS,
         lease_renew_interval: float = protocol.LEASE_RENEW_SECONDS,
     ) -> None:
         self.engine = engine
@@ -142,6 +143,7 @@ class TurnRunner:
         self.send_task = send_task
         self.worker_id = worker_id
         self.flush_interval = flush_interval
+        self.flush_interval_max = max(flush_interval, flush_interval_max)
         self.lease_renew_interval = lease_renew_interval
         self.in_flight = 0
         self._release_lease = redis.register_script(_RELEASE_LEASE)
@@ -316,10 +318,15 @@ class TurnRunner:
             outage.ended(task.turn_id)
             return result
 
+    def coalescing_interval(self) -> float:
+        """The flush interval now: the base one, longer while more than FLUSH_BUSY_TURNS turns run here."""
+        load = self.in_flight / protocol.FLUSH_BUSY_TURNS
+        return min(self.flush_interval_max, self.flush_interval * max(1.0, load))
+
     async def _wait_for_output(self, producer: asyncio.Task[None], progress: _Progress) -> None:
         """Waits one coalescing interval; until the first token is out, returns as soon as it arrives."""
         if progress.text_taken:
-            await asyncio.wait({producer}, timeout=self.flush_interval)
+            await asyncio.wait({producer}, timeout=self.coalescing_interval())
             return
         if progress.first_token.is_set():  # it came while the last (empty) flush was on its way
             return

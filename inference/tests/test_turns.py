@@ -412,3 +412,21 @@ async def test_a_tool_calling_turn_writes_tool_call_events_and_the_calls_in_done
         {"id": "call_1", "type": "function", "function": {"name": "get_weather", "arguments": '{"city": "Paris"}'}}
     ]
     assert done["usage"]["cached_tokens"] == 4
+
+
+@pytest.mark.parametrize(
+    ("in_flight", "seconds"), [(0, 0.05), (1, 0.05), (32, 0.05), (64, 0.1), (128, 0.2), (1000, 0.2)]
+)
+def test_the_coalescing_interval_grows_with_the_turns_in_flight_up_to_its_cap(
+    in_flight: int, seconds: float, redis_client: Redis, sender: RecordingSender
+) -> None:
+    """Busy: fewer, fuller events per turn (each costs a write here and a read and a frame per reader)."""
+    busy = TurnRunner(engine=SimulatedEngine(), redis=redis_client, send_task=sender, worker_id="w")
+    busy.in_flight = in_flight
+    assert busy.coalescing_interval() == pytest.approx(seconds)
+
+
+def test_a_base_interval_longer_than_the_cap_is_kept_as_is(redis_client: Redis, sender: RecordingSender) -> None:
+    slow = TurnRunner(engine=SimulatedEngine(), redis=redis_client, send_task=sender, worker_id="w", flush_interval=0.5)
+    slow.in_flight = 500
+    assert slow.coalescing_interval() == pytest.approx(0.5)

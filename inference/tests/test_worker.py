@@ -188,3 +188,10 @@ def test_the_flush_interval_comes_from_the_environment_within_bounds(monkeypatch
 def test_the_stream_ttl_comes_from_the_environment_with_a_floor(monkeypatch, raw, seconds) -> None:
     monkeypatch.setenv("WHALE_STREAM_TTL_SECONDS", raw)
     assert protocol._stream_ttl_seconds() == seconds
+
+
+def test_the_longest_flush_interval_under_load_comes_from_the_environment(monkeypatch) -> None:
+    monkeypatch.setenv("WHALE_FLUSH_INTERVAL_MAX_MS", "120")
+    assert flush_interval("WHALE_FLUSH_INTERVAL_MAX_MS", protocol.FLUSH_INTERVAL_MAX_SECONDS) == pytest.approx(0.12)
+    monkeypatch.delenv("WHALE_FLUSH_INTERVAL_MAX_MS")
+    assert flush_interval("WHALE_FLUSH_INTERVAL_MAX_MS", protocol.FLUSH_INTERVAL_MAX_SECONDS) == pytest.approx(0.2)
