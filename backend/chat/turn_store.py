@@ -156,6 +156,13 @@ def _maybe_queue_title(turn: Message) -> None:
         save_queue=settings.WHALE_BACKEND_QUEUE,
     )
     try:
-        celery_app.send_task(protocol.TASK_GENERATE_TITLE, args=[task.to_payload()], queue=spec.queue, retry=False)
+        celery_app.send_task(
+            protocol.TASK_GENERATE_TITLE,
+            args=[task.to_payload()],
+            queue=spec.queue,
+            retry=False,
+            argsrepr=f"(title {task.conversation_id})",
+            kwargsrepr="{}",  # not the question's text in the headers
+        )
     except (RedisError, KombuError, OSError):
         logger.warning("could not queue a title for conversation %s", conversation.id, exc_info=True)

@@ -240,6 +240,8 @@ def _queue_prepare(turn_id: uuid.UUID, payload: dict[str, Any], admitted: Admitt
             celery_app.send_task(
                 TASK_PREPARE_TURN,
                 args=[payload],
+                argsrepr=f"(turn {turn_id})",  # not the payload's repr (the conversation's text): turns/services/send.py
+                kwargsrepr="{}",
                 queue=settings.WHALE_RESEARCH_QUEUE,
                 priority=admitted.priority,
                 retry=False,

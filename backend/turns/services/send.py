@@ -165,6 +165,10 @@ def turn_enqueue(
             celery_app.send_task(
                 protocol.TASK_GENERATE_TURN,
                 args=[task.to_payload()],
+                # Not Celery's default repr of the payload in the headers: a copy of the conversation's text,
+                # built on every send, that workers would log. The turn id says which turn it is.
+                argsrepr=f"(turn {task.turn_id})",
+                kwargsrepr="{}",
                 task_id=task.turn_id,  # admission finds a waiting turn's place in the queue by it
                 queue=spec.queue,
                 priority=admitted.priority,

@@ -74,6 +74,16 @@ def test_sending_a_message_saves_both_messages_and_queues_the_turn(api, conversa
     assert conversation.title == "Why is the sky blue?"
 
 
+def test_the_queued_task_names_its_turn_without_a_copy_of_the_question_in_its_headers(
+    api, conversation, gpu_queue
+) -> None:
+    response = send(api, conversation, content="My private question about my health")
+
+    headers = queued_tasks(gpu_queue)[0]["headers"]
+    assert headers["argsrepr"] == f"(turn {response.json()['assistant_message']['id']})"
+    assert "private question" not in json.dumps(headers)
+
+
 def test_deepthink_off_picks_the_chat_model(api, conversation, gpu_queue) -> None:
     response = send(api, conversation, content="hi", deepthink=False)
     assert response.json()["assistant_message"]["model"] == "whale-chat"
