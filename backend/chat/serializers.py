@@ -10,6 +10,8 @@ from drf_spectacular.utils import extend_schema_field
 from files.models import UploadedFile
 from rest_framework import serializers
 
+from common.serializers import BuiltFieldsOnce
+
 from .models import TITLE_MAX_LENGTH, Conversation, Message, ShareLink
 from .selectors import message_sibling_ids
 
@@ -100,7 +102,7 @@ class UsageSerializer(serializers.Serializer):
     reasoning_tokens = serializers.IntegerField()
 
 
-class AttachmentSerializer(serializers.ModelSerializer):
+class AttachmentSerializer(BuiltFieldsOnce, serializers.ModelSerializer):
     """A question's file, as its card shows it (GET /api/v1/files/{id}/content and /download open it)."""
 
     class Meta:
@@ -131,7 +133,7 @@ def message_files(message: Message) -> list[dict[str, Any]]:
     return list(AttachmentSerializer(files, many=True).data)
 
 
-class MessageSerializer(serializers.ModelSerializer):
+class MessageSerializer(BuiltFieldsOnce, serializers.ModelSerializer):
     """A message of the tree; `sibling_index` is 0-based among messages with the same parent, oldest first."""
 
     # Pass {"sibling_ids": {message id: [sibling ids]}} in the context to save a query per message.
@@ -197,7 +199,7 @@ class MessageSerializer(serializers.ModelSerializer):
         return message_files(message)
 
 
-class ConversationSerializer(serializers.ModelSerializer):
+class ConversationSerializer(BuiltFieldsOnce, serializers.ModelSerializer):
     pinned = serializers.SerializerMethodField()
     archived = serializers.SerializerMethodField()
     current_message_id = serializers.UUIDField(read_only=True, allow_null=True)
