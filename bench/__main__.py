@@ -159,7 +159,8 @@ def main() -> None:
     parser.add_argument(
         "--transports",
         default=",".join(stack.TRANSPORTS),
-        help="our stack's: sse,ws; one request per turn: sse1 (the send streams), ws1 (sends on the user socket)",
+        help="our stack's: sse,ws; one request per turn: sse1 (the send streams), ws1 (sends on the user socket);"
+        " v1 (the partner API's streamed chat completions)",
     )
     parser.add_argument(
         "--backend-env", action="append", default=[], metavar="NAME=VALUE", help="a backend setting, for experiments"

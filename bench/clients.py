@@ -14,6 +14,7 @@ import aiohttp
 from .measure import MAX_TOKENS, PROMPT, TEMPERATURE, TOP_P, Stopwatch, TurnFailed, TurnSample
 
 BENCH_EMAIL_DOMAIN = "bench.whale.local"  # stack.raise_limits finds the bench users by it
+REASONING_MODEL = "whale-r1"  # the stack's DeepThink model (the demo model behind it), as the partner API names it
 
 
 def new_session(limit: int) -> aiohttp.ClientSession:
@@ -41,8 +42,11 @@ async def sse_frames(response: aiohttp.ClientResponse) -> AsyncIterator[tuple[st
 # --- vLLM's OpenAI-compatible server -----------------------------------------------------------
 
 
-async def openai_chat_turn(session: aiohttp.ClientSession, base_url: str, model: str) -> TurnSample:
-    """One streamed chat completion; the usage comes in the last chunk (stream_options.include_usage)."""
+async def openai_chat_turn(
+    session: aiohttp.ClientSession, base_url: str, model: str, headers: dict[str, str] | None = None
+) -> TurnSample:
+    """One streamed chat completion; the usage comes in the last chunk (stream_options.include_usage).
+    vLLM's own server, or our partner API (`/v1/`, with the key in `headers`)."""
     body = {
         "model": model,
         "messages": [{"role": "user", "content": PROMPT}],
@@ -54,7 +58,7 @@ async def openai_chat_turn(session: aiohttp.ClientSession, base_url: str, model:
     }
     watch = Stopwatch()
     completion_tokens: int | None = None
-    async with session.post(f"{base_url}/v1/chat/completions", json=body) as response:
+    async with session.post(f"{base_url}/v1/chat/completions", json=body, headers=headers) as response:
         if response.status != 200:
             raise TurnFailed(f"HTTP {response.status}: {(await response.text())[:200]}")
         async for _, data in sse_frames(response):
@@ -82,6 +86,7 @@ async def openai_chat_turn(session: aiohttp.ClientSession, base_url: str, model:
 class BenchUser:
     email: str
     access: str
+    api_key: str = ""  # a partner API key, for the `v1` transport
 
     @property
     def headers(self) -> dict[str, str]:
@@ -108,6 +113,18 @@ async def register(session: aiohttp.ClientSession, base_url: str, index: int, ru
         json_body={"email": email, "password": f"bench-{run_id}-Pw-{index}!", "display_name": f"Bench {index}"},
     )
     return BenchUser(email=email, access=body["access"])
+
+
+async def create_api_key(session: aiohttp.ClientSession, base_url: str, user: BenchUser) -> None:
+    body = await api(session, "POST", f"{base_url}/api/v1/api-keys", user=user, json_body={"name": "bench"})
+    user.api_key = str(body["secret"])
+
+
+async def stack_v1_turn(
+    session: aiohttp.ClientSession, base_url: str, user: BenchUser, conversation_id: str
+) -> TurnSample:
+    """The partner API: one streamed chat completion on `/v1/`, as vLLM's own server is asked."""
+    return await openai_chat_turn(session, base_url, REASONING_MODEL, {"Authorization": f"Bearer {user.api_key}"})
 
 
 async def create_conversation(session: aiohttp.ClientSession, base_url: str, user: BenchUser) -> str:

@@ -27,11 +27,13 @@ from . import processes, profile
 from .clients import (
     BENCH_EMAIL_DOMAIN,
     BenchUser,
+    create_api_key,
     create_conversation,
     new_session,
     register,
     stack_sse_one_request_turn,
     stack_sse_turn,
+    stack_v1_turn,
     stack_ws_one_socket_turn,
     stack_ws_turn,
 )
@@ -53,7 +55,9 @@ T = TypeVar("T")
 TRANSPORTS = ("sse", "ws")
 # One request per turn, `--transports sse,sse1,ws,ws1`: sse1 streams the turn in the send's own response;
 # ws1 sends on the user's open socket, which then carries the turn's events (no HTTP request at all).
+# v1: the partner API, streamed chat completions on /v1/ with an API key, as vLLM's own server is asked.
 TURN_CLIENTS = {
+    "v1": stack_v1_turn,
     "sse": stack_sse_turn,
     "sse1": stack_sse_one_request_turn,
     "ws": stack_ws_turn,
@@ -404,6 +408,8 @@ async def measure(
                 ],
                 8,
             )
+            if "v1" in settings.transports:
+                await _gather_limited([create_api_key(session, base_url, user) for user in users], 8)
             logger.info("%s", raise_limits(env) or "no tiers to set")
             pools = [
                 created[index * CONVERSATIONS_PER_CLIENT : (index + 1) * CONVERSATIONS_PER_CLIENT]
