@@ -79,16 +79,18 @@ async def turn_event_frames(turn_id: uuid.UUID, cursor: Cursor) -> AsyncIterator
     tracker.open()
     try:
         yield f"retry: {streams.RECONNECT_AFTER_MS}\n\n"
-        async for event in streams.tail_events(
+        batches = streams.tail_event_batches(
             turn_id=turn_id,
             cursor=cursor,
             load_final=lambda: load_final_message(turn_id),
             keepalive_seconds=settings.WHALE_SSE_KEEPALIVE_SECONDS,
-        ):
-            if event is None:
-                yield ": keep-alive\n\n"
-            else:
-                yield sse_frame(event.id, event.type, event.data)
+        )
+        async with contextlib.aclosing(batches):
+            async for batch in batches:
+                if batch is None:
+                    yield ": keep-alive\n\n"
+                else:  # the events read together go out as one chunk: one write, not one per event
+                    yield "".join(sse_frame(event.id, event.type, event.data) for event in batch)
     except streams.StreamUnavailable as exc:
         # Redis went away mid-stream: end this response cleanly; the client reconnects with Last-Event-ID.
         logger.warning("turn %s: stream ended, Redis unavailable: %s", turn_id, exc)

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+import contextlib
+from collections.abc import AsyncGenerator, AsyncIterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, cast
@@ -211,20 +212,22 @@ class TurnEvent:
     data: dict[str, Any]
 
 
-async def tail_events(
+async def tail_event_batches(
     *,
     turn_id: object,
     cursor: Cursor,
     load_final: Any,
     keepalive_seconds: float,
-) -> AsyncIterator[TurnEvent | None]:
-    """Yields the turn's events after `cursor`, live, until its terminal event; None is a keep-alive tick.
+) -> AsyncGenerator[list[TurnEvent] | None, None]:
+    """The turn's events after `cursor`, live, in the batches they were read in, until its terminal event;
+    None is a keep-alive tick.
 
     While the stream exists it is the source of truth. Once it has expired, the rest of the
     answer comes from the database (`load_final()` returns the saved message or None while the
     turn is still unsaved), cut at the cursor's text offsets so nothing is sent twice. Raises
     StreamUnavailable when Redis stops answering: everything yielded so far stands, and a reader that
-    comes back with the last event's id continues from there.
+    comes back with the last event's id continues from there. A reader that writes a batch at once (SSE:
+    one chunk) pays its write once per batch instead of once per event.
     """
     keys = keys_for(turn_id)
     async with fanout.subscribed(
@@ -243,12 +246,15 @@ async def tail_events(
             except RedisError as exc:
                 raise StreamUnavailable(str(exc)) from exc
             if entries:
+                batch: list[TurnEvent] = []
                 for entry_id, fields in entries:
                     event_type, data = protocol.decode_event(fields)
                     cursor = cursor.advance(entry_id, event_type, data)
-                    yield TurnEvent(cursor.render(), event_type, data)
+                    batch.append(TurnEvent(cursor.render(), event_type, data))
                     if event_type in protocol.TERMINAL_EVENTS:
+                        yield batch
                         return
+                yield batch
                 continue
             try:
                 exists = await subscription.client.exists(keys.events)
@@ -263,9 +269,30 @@ async def tail_events(
                 yield None
                 await asyncio.sleep(min(keepalive_seconds, 1.0))
                 continue
-            for event in replay_from_saved(message, cursor):
-                yield event
+            replayed = replay_from_saved(message, cursor)
+            if replayed:
+                yield replayed
             return
+
+
+async def tail_events(
+    *,
+    turn_id: object,
+    cursor: Cursor,
+    load_final: Any,
+    keepalive_seconds: float,
+) -> AsyncIterator[TurnEvent | None]:
+    """tail_event_batches, one event at a time (for readers that write each event on its own)."""
+    batches = tail_event_batches(
+        turn_id=turn_id, cursor=cursor, load_final=load_final, keepalive_seconds=keepalive_seconds
+    )
+    async with contextlib.aclosing(batches):
+        async for batch in batches:
+            if batch is None:
+                yield None
+                continue
+            for event in batch:
+                yield event
 
 
 def replay_from_saved(message: Any, cursor: Cursor) -> list[TurnEvent]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Any
 
@@ -69,3 +70,23 @@ def test_an_error_for_a_client_that_accepts_only_an_event_stream_is_the_json_err
     assert response.status_code == 400
     assert response["Content-Type"] == "application/json"
     assert response.json()["error"]["code"] == "invalid_cursor"  # not replaced by a generic bad_request
+
+
+def test_the_events_read_together_go_out_as_one_chunk(user: Any) -> None:
+    from inference.protocol import Cursor
+
+    from .test_streaming import finished_turn, parse_sse
+
+    turn_id = finished_turn(user)  # its whole stream is written before anyone reads it
+
+    async def read() -> list[str]:
+        return [chunk async for chunk in sse.turn_event_frames(turn_id, Cursor.parse(None))]  # type: ignore[arg-type]
+
+    chunks = asyncio.run(read())
+
+    assert chunks[0].startswith("retry: ")
+    assert len(chunks) == 2, chunks  # one write for the whole batch, not one per event
+    frames = parse_sse(chunks[1])
+    assert [frame["type"] for frame in frames][:2] == ["queued", "started"]
+    assert frames[-1]["type"] == "done"
+    assert "".join(f["data"]["delta"] for f in frames if f["type"] == "content") == "Because of light."
