@@ -18,6 +18,7 @@ from redis.exceptions import RedisError
 
 from inference import protocol
 from inference.engines.base import Engine, EngineError, GenerationChunk, GenerationRequest
+from inference.grouped import GroupedPipeline
 from inference.prompting import title_messages
 from inference.protocol import TitleTask, ToolCallDelta, TurnKeys, TurnTask
 from inference.tools import assemble_tool_calls
@@ -146,6 +147,7 @@ class TurnRunner:
         self.flush_interval_max = max(flush_interval, flush_interval_max)
         self.lease_renew_interval = lease_renew_interval
         self.in_flight = 0
+        self.flushes = GroupedPipeline(redis)  # the running turns' flushes, grouped into shared pipelines
         self._release_lease = redis.register_script(_RELEASE_LEASE)
         self._finish_script = redis.register_script(_FINISH)
 
@@ -361,28 +363,37 @@ class TurnRunner:
             await producer
 
     async def _flush(self, keys: TurnKeys, progress: _Progress, *, renew: bool) -> tuple[bool, str | None]:
-        """One round trip: the buffered deltas, the lease renewal when due, and a look at the cancel key."""
+        """One round trip (shared with the other turns flushing now): the buffered deltas, the lease renewal
+        when due, and a look at the cancel key."""
         reasoning, content = progress.take()
         calls, progress.tool_calls = _coalesce(progress.tool_calls), []
-        async with self.redis.pipeline(transaction=False) as pipe:
+
+        def build(pipe: Any) -> int:
+            queued = 0
             if reasoning:
                 pipe.xadd(keys.events, _event(protocol.EVENT_REASONING, {"delta": reasoning}))
+                queued += 1
             if content:
                 pipe.xadd(keys.events, _event(protocol.EVENT_CONTENT, {"delta": content}))
+                queued += 1
             for call in calls:
                 pipe.xadd(keys.events, _event(protocol.EVENT_TOOL_CALL, dict(call)))
+                queued += 1
             if renew:
                 pipe.get(keys.lease)
                 pipe.expire(keys.lease, protocol.LEASE_TTL_SECONDS)
+                queued += 2
             pipe.get(keys.cancel)
-            try:
-                results = await pipe.execute()
-            except RedisError:
-                # Keep the text for the next flush rather than lose it.
-                progress.reasoning.insert(0, reasoning)
-                progress.content.insert(0, content)
-                progress.tool_calls[:0] = calls
-                raise
+            return queued + 1
+
+        try:
+            results = await self.flushes.execute(build)
+        except RedisError:
+            # Keep the text for the next flush rather than lose it.
+            progress.reasoning.insert(0, reasoning)
+            progress.content.insert(0, content)
+            progress.tool_calls[:0] = calls
+            raise
         lease_holder = results[-3] if renew else self.worker_id
         return results[-1] is not None, lease_holder
 
