@@ -17,7 +17,8 @@ export function Dialog({ visible, title, onClose, children, actions }: DialogPro
   const t = useT();
   const { colors, radius, fontSize } = useTheme();
   return (
-    <Modal visible={visible} transparent animationType="fade" onRequestClose={onClose}>
+    // On the web the Modal is itself a role="dialog" element: it carries the title as its name too.
+    <Modal visible={visible} transparent animationType="fade" onRequestClose={onClose} aria-label={title}>
       <View style={styles.backdrop}>
         {/* The scrim is a sibling of the card, not its parent: a button must not contain the dialog's own controls. */}
         <Pressable

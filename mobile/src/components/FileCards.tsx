@@ -49,7 +49,7 @@ function FileCard({ file, onOpen }: { file: MessageFile; onOpen?: () => void }) 
       {onOpen ? (
         <Pressable
           accessibilityRole="button"
-          accessibilityLabel={t('file.open', { name: file.name })}
+          accessibilityLabel={size ? t('file.openSized', { name: file.name, size }) : t('file.open', { name: file.name })}
           onPress={onOpen}
           style={({ pressed }) => [styles.card, frame, pressed ? { backgroundColor: colors.surfaceAlt } : null]}
         >
