@@ -504,7 +504,7 @@ def write(results: dict[str, Any], *, doc_path: Path, results_path: Path) -> Non
         "engine) driven directly on one long-lived asyncio loop in its own process: no Redis, no HTTP. The "
         "baseline every ratio is taken against.",
         "- **vLLM's OpenAI server** (demo model only): `python -m vllm.entrypoints.openai.api_server` with the "
-        "adapter's engine arguments (float32, enforce_eager, max_model_len 1024, VLLM_CPU_KVCACHE_SPACE=1) and "
+        "adapter's engine arguments (float32, enforce_eager, max_model_len 2048, VLLM_CPU_KVCACHE_SPACE=1) and "
         "`--reasoning-parser deepseek_r1`, streamed chat completions with `stream_options.include_usage`.",
         "- **Our stack**: what `make run` starts: uvicorn (config.asgi), the backend Celery worker (threads, "
         "8, with beat) and the GPU worker (`python -m inference.worker`, Celery threads feeding one engine "

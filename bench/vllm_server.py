@@ -32,7 +32,7 @@ async def measure(
         "float32",
         "--enforce-eager",
         "--max-model-len",
-        "1024",  # the adapter's DEMO_MAX_MODEL_LEN
+        "2048",  # the adapter's DEMO_MAX_MODEL_LEN
         "--host",
         "127.0.0.1",
         "--port",

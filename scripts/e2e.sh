@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # The browser end-to-end run of the web chat against the real stack: uvicorn (ASGI backend), the
-# backend Celery worker and the GPU worker with vLLM and the committed tiny model, then
-# `npm run e2e` in mobile/ (playwright-core + Debian's Chromium). Sets itself up on a fresh
-# machine (Chromium, node_modules, the web build).
+# backend Celery worker (also on the research queue, as in scripts/run.sh), the files worker, the GPU
+# worker with vLLM and the committed tiny model, and a SearXNG: the research tests' fake internet
+# (backend/research/tests/fake_internet.py), as there is no internet here. Then `npm run e2e` in
+# mobile/ (playwright-core + Debian's Chromium). Sets itself up on a fresh machine (Chromium,
+# node_modules, the web build).
 #
 # The run is private: a free port (never 8000), a Postgres database created for it and dropped
 # afterwards, its own Redis prefix and queues, its own logs. Everything it starts is stopped at exit.
@@ -50,6 +52,7 @@ export CELERY_BROKER_URL=$REDIS_URL
 export WHALE_REDIS_PREFIX="whale-$RUN_ID"
 export CHANNELS_PREFIX="$WHALE_REDIS_PREFIX:asgi"
 export WHALE_BACKEND_QUEUE="$WHALE_REDIS_PREFIX:backend"
+export WHALE_RESEARCH_QUEUE="$WHALE_REDIS_PREFIX:research" WHALE_FILES_QUEUE="$WHALE_REDIS_PREFIX:files"
 GPU_QUEUE="$WHALE_REDIS_PREFIX:gpu"
 export WHALE_MODELS_JSON="{\"whale-r1\": {\"display_name\": \"DeepThink (R1)\", \"queue\": \"$GPU_QUEUE\", \"reasoning\": true},
   \"whale-chat\": {\"display_name\": \"Chat\", \"queue\": \"$GPU_QUEUE\", \"reasoning\": false}}"
@@ -60,6 +63,12 @@ export PORT
 PORT=$("$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 BASE_URL="http://127.0.0.1:$PORT"
 export ALLOWED_HOSTS=127.0.0.1,localhost CSRF_TRUSTED_ORIGINS="$BASE_URL"
+# Search: SearXNG's JSON API and the pages it finds, on loopback (which fetching refuses unless allowed).
+SEARCH_PORT=$("$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+export WHALE_SEARCH_PROVIDER=searxng WHALE_SEARXNG_URL="http://127.0.0.1:$SEARCH_PORT" WHALE_FETCH_ALLOW_LOOPBACK=true
+# The demo model's 2048 tokens of context hold the search template (about 1,450) and a page only when the
+# answer's room is 256 tokens (its answers are far shorter); at the default 512 no page would fit.
+export WHALE_MAX_TOKENS=256
 
 db() { "$PY" - "$ADMIN_DB_URL" "$1" "$DB_NAME" <<'PY'
 import sys
@@ -77,11 +86,12 @@ PY
 
 pids=()
 GPU_PID=""
+FILES_PID=""
 status=1
 cleanup() {
   trap - INT TERM EXIT
   echo "==> e2e: stopping the stack"
-  [ -n "$GPU_PID" ] && kill -CONT -- "-$GPU_PID" 2>/dev/null || true
+  for paused in "$GPU_PID" "$FILES_PID"; do [ -n "$paused" ] && kill -CONT -- "-$paused" 2>/dev/null || true; done
   for pid in "${pids[@]}"; do kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true; done
   for _ in $(seq 1 50); do
     alive=0
@@ -109,17 +119,24 @@ db create
 (cd backend && "$PY" manage.py migrate --no-input >"$RUN_DIR/log/migrate.log" 2>&1) || { tail -30 "$RUN_DIR/log/migrate.log" >&2; exit 1; }
 
 # Each process leads its own process group (setsid), so stopping it stops its children too
-# (the vLLM engine core), and the spec can pause the GPU worker to catch an answer mid-stream.
-echo "==> e2e: starting the GPU worker (vLLM, tiny demo model), the backend worker and the ASGI server"
+# (the vLLM engine core), and the spec can pause the GPU worker to catch an answer mid-stream, and the
+# files worker to catch a file while it is read.
+echo "==> e2e: starting the GPU worker (vLLM, tiny demo model), the backend and files workers, the fake SearXNG and the ASGI server"
+(cd backend && exec setsid "$PY" -m research.tests.fake_internet --port "$SEARCH_PORT" --search-delay 1.5 >"$RUN_DIR/log/searxng.log" 2>&1) &
+pids+=($!)
 env -u DJANGO_SETTINGS_MODULE WHALE_MODEL_PATH="$ROOT/inference/demo_model/whale-tiny-r1" \
   VLLM_CPU_KVCACHE_SPACE="${VLLM_CPU_KVCACHE_SPACE:-1}" PYTHONUNBUFFERED=1 \
   setsid "$PY" -m inference.worker --engine vllm --queues "$GPU_QUEUE" --concurrency 8 >"$RUN_DIR/log/gpu-worker.log" 2>&1 &
 GPU_PID=$!
 pids+=("$GPU_PID")
 export DJANGO_SETTINGS_MODULE=config.settings
-(cd backend && exec setsid "$ROOT/.venv/bin/celery" -A config worker -B -Q "$WHALE_BACKEND_QUEUE" --pool threads \
+(cd backend && exec setsid "$ROOT/.venv/bin/celery" -A config worker -B -Q "$WHALE_BACKEND_QUEUE,$WHALE_RESEARCH_QUEUE" --pool threads \
   --concurrency 4 --loglevel INFO --schedule "$RUN_DIR/celerybeat-schedule" >"$RUN_DIR/log/backend-worker.log" 2>&1) &
 pids+=($!)
+(cd backend && exec setsid "$ROOT/.venv/bin/celery" -A config worker -Q "$WHALE_FILES_QUEUE" --pool prefork --concurrency 1 \
+  --hostname "files-$RUN_ID@%h" --without-gossip --without-mingle --loglevel INFO >"$RUN_DIR/log/files-worker.log" 2>&1) &
+FILES_PID=$!
+pids+=("$FILES_PID")
 (cd backend && exec setsid "$ROOT/.venv/bin/uvicorn" config.asgi:application --host 127.0.0.1 --port "$PORT" \
   --no-access-log >"$RUN_DIR/log/asgi.log" 2>&1) &
 pids+=($!)
@@ -149,20 +166,23 @@ until curl -fsS -H "Authorization: Bearer $token" "$BASE_URL/api/v1/models" 2>/d
   sleep 1
 done
 # The heartbeat comes with the engine; Celery logs "ready." once it consumes the queue.
-until grep -q " ready\." "$RUN_DIR/log/gpu-worker.log"; do
-  [ $SECONDS -lt $deadline ] || { echo "the GPU worker does not consume its queue" >&2; exit 1; }
-  sleep 0.5
+for worker in gpu-worker backend-worker files-worker; do
+  until grep -q " ready\." "$RUN_DIR/log/$worker.log"; do
+    [ $SECONDS -lt $deadline ] || { echo "the $worker does not consume its queue" >&2; tail -30 "$RUN_DIR/log/$worker.log" >&2; exit 1; }
+    sleep 0.5
+  done
 done
+curl -fsS "$WHALE_SEARXNG_URL/search?q=ready&format=json" >/dev/null || { echo "the fake SearXNG does not answer" >&2; cat "$RUN_DIR/log/searxng.log" >&2; exit 1; }
 echo "==> e2e: stack ready at $BASE_URL after ${SECONDS} s"
 
 if [ "${WHALE_E2E_HOLD:-0}" = "1" ]; then
-  echo "    WHALE_E2E_GPU_PGID=$GPU_PID WHALE_E2E_MAIL_DIR=$RUN_DIR/emails WHALE_E2E_BASE_URL=$BASE_URL"
+  echo "    WHALE_E2E_GPU_PGID=$GPU_PID WHALE_E2E_FILES_PGID=$FILES_PID WHALE_E2E_MAIL_DIR=$RUN_DIR/emails WHALE_E2E_BASE_URL=$BASE_URL"
   echo "    WHALE_E2E_MANAGE=\"$PY $ROOT/backend/manage.py\" (and this shell's DATABASE_URL, REDIS_URL, WHALE_REDIS_PREFIX, DJANGO_SETTINGS_MODULE)"
   echo "    holding; Ctrl-C (or SIGTERM to $$) stops it"
-  while kill -0 "${pids[0]}" 2>/dev/null; do sleep 1; done
+  while kill -0 "$GPU_PID" 2>/dev/null; do sleep 1; done
   exit 1
 fi
 
 (cd mobile && WHALE_E2E_BASE_URL="$BASE_URL" WHALE_E2E_MAIL_DIR="$RUN_DIR/emails" WHALE_E2E_GPU_PGID="$GPU_PID" \
-  WHALE_E2E_MANAGE="$PY $ROOT/backend/manage.py" npm run --silent e2e)
+  WHALE_E2E_FILES_PGID="$FILES_PID" WHALE_E2E_MANAGE="$PY $ROOT/backend/manage.py" npm run --silent e2e)
 status=0

@@ -19,7 +19,7 @@ from .base import INVALID_REQUEST, EngineError, EngineInfo, GenerationChunk, Gen
 
 logger = logging.getLogger(__name__)
 
-DEMO_MAX_MODEL_LEN = 1024
+DEMO_MAX_MODEL_LEN = 2048  # the demo model's max_position_embeddings: room for the search template
 DEFAULT_MAX_MODEL_LEN = 8192
 
 

@@ -70,4 +70,4 @@ def test_the_vllm_engine_reads_its_settings_from_the_environment(monkeypatch: py
     for name in ("WHALE_MAX_MODEL_LEN", "WHALE_DTYPE"):
         monkeypatch.delenv(name)
     defaults = VllmEngine.from_env(models.demo_model())
-    assert (defaults.max_model_len, defaults.dtype) == (1024, "float32")
+    assert (defaults.max_model_len, defaults.dtype) == (2048, "float32")

@@ -8,6 +8,8 @@
 //   WHALE_E2E_GPU_PGID   the GPU worker's process group. With it the run slows the worker (SIGSTOP /
 //                        SIGCONT duty cycle) and freezes it mid-answer, so "reload mid-answer" is
 //                        certain; the tiny model otherwise answers in a third of a second.
+//   WHALE_E2E_FILES_PGID the files worker's process group: paused while the chips say "Reading…", so that
+//                        state (Send waiting for the files) is certain.
 //   WHALE_E2E_MANAGE     how to run the stack's `manage.py` (e.g. "../.venv/bin/python ../backend/manage.py", with
 //                        the stack's environment): the run stores an answer with maths and code, lowers a limit
 //                        and suspends the account through it. Without it those checks are skipped.
@@ -24,11 +26,14 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 
 import { chromium } from 'playwright-core';
 
+import { checkFiles, checkSearch } from './search-files.mjs';
+
 const here = dirname(fileURLToPath(import.meta.url));
 const baseUrl = (process.env.WHALE_E2E_BASE_URL ?? 'http://127.0.0.1:8000').replace(/\/$/, '');
 const shotsDir = resolve(process.env.WHALE_E2E_SCREENSHOTS ?? join(here, '..', '..', 'docs', 'screenshots'));
 const hookPath = resolve(process.env.WHALE_E2E_CODE_HOOK ?? join(here, 'verification-code.mjs'));
 const gpuPgid = Number(process.env.WHALE_E2E_GPU_PGID ?? '') || null;
+const filesPgid = Number(process.env.WHALE_E2E_FILES_PGID ?? '') || null;
 const dryRun = process.env.WHALE_E2E_DRY_RUN === '1';
 const manage = process.env.WHALE_E2E_MANAGE ? process.env.WHALE_E2E_MANAGE.split(' ') : null;
 const axePath = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
@@ -663,6 +668,10 @@ print(c.id)`).split('\n').pop();
       django(`from ratelimits.models import UserLimit; UserLimit.objects.filter(user__email='${email}').delete()`);
       assert.equal((await api(`/conversations/${fallbackId}`, { method: 'DELETE' })).status, 204);
     }
+
+    const helpers = { page, context, api, baseUrl, step, shot, axeEverywhere, lastAnswer, waitForAnswerDone, finishedAnswer, waitFor, sleep, filesPgid, PHONE, DESKTOP };
+    await checkSearch(helpers);
+    await checkFiles(helpers);
 
     step('delete the conversation (with confirm)');
     await page.goto(conversationUrl);

@@ -1,8 +1,13 @@
 # ruff: noqa: RUF001 - Chinese text and full-width punctuation are meant here
-"""A fake internet on 127.0.0.1: a SearXNG JSON API and real-looking pages (navigation, ads, scripts)."""
+"""A fake internet on 127.0.0.1: a SearXNG JSON API and real-looking pages (navigation, ads, scripts).
+
+The research tests start it in-process (`serve()`); the browser end-to-end run (scripts/e2e.sh), which
+has no internet either, runs it as its SearXNG: `python -m research.tests.fake_internet --port N`.
+"""
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import json
 import threading
@@ -221,3 +226,24 @@ def serve() -> Iterator[FakeInternet]:
     finally:
         server.shutdown()
         server.server_close()
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Serves the fake internet on 127.0.0.1 until stopped; prints its base URL once it listens."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--port", type=int, default=0, help="the port to listen on (0: a free one)")
+    parser.add_argument("--search-delay", type=float, default=0.0, help="seconds each search takes (a page can see it)")
+    args = parser.parse_args(argv)
+    state = FakeInternet(host="127.0.0.1", port=args.port)
+    if args.search_delay > 0:
+        state.search_mode, state.search_delay = "slow", args.search_delay
+    server = _QuietServer(("127.0.0.1", args.port), _handler(state))
+    state.port = server.server_address[1]
+    print(state.url, flush=True)
+    with contextlib.suppress(KeyboardInterrupt):
+        server.serve_forever()
+    server.server_close()
+
+
+if __name__ == "__main__":
+    main()

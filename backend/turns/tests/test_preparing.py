@@ -227,7 +227,7 @@ def test_files_and_search_together_put_the_files_first_then_the_search_results(
 def test_a_file_longer_than_the_context_is_cut_and_the_answer_says_how_much_was_read(
     api, conversation, published, settings
 ) -> None:
-    settings.WHALE_MODEL_CONTEXT_TOKENS = 1024  # no worker reports one here; the demo model's size
+    settings.WHALE_MODEL_CONTEXT_TOKENS = 1024  # no worker reports one here; a small context
     settings.WHALE_MAX_TOKENS = 256
     long_pages = [f"Chapter {n}. " + "The whale sings a long song under the sea. " * 40 for n in range(6)]
     book = ready_file(api, text_pdf(long_pages), "book.pdf")

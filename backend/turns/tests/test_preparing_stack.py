@@ -34,9 +34,9 @@ pytestmark = [
 SKY = "Why is the sky blue?"
 
 
-# The official English search template alone is about 1,450 tokens of the demo model's small vocabulary: the
-# demo's default context (1024) leaves no room for a single page, so these run it at its full 2048 positions
-# with shorter answers.
+# The official English search template alone is about 1,450 tokens of the demo model's small vocabulary: these
+# run the demo at its full 2048 positions (its default now, pinned here) with shorter
+# answers, which leaves room for a page.
 DEMO_CONTEXT = {"WHALE_MAX_MODEL_LEN": "2048"}
 
 
@@ -97,7 +97,7 @@ async def test_a_search_turn_streams_its_search_events_then_the_answer_and_saves
     assert turn["role"] == "user"
     assert turn["content"].startswith("# The following contents are the search results related to the user's")
     assert "[webpage 1 begin]" in turn["content"] and turn["content"].endswith(f"# The user's message is:\n{SKY}")
-    # The engine read all of it: the prompt it counted holds the whole template (demo context: 1024 tokens).
+    # The engine read all of it: the prompt it counted holds the whole template (demo context: 2048 tokens).
     assert message.prompt_tokens >= count_tokens(model_tokenizer(), turn["content"])
 
 

@@ -1,9 +1,11 @@
 // A centred modal card used for confirms, renames, share links and passwords (Alert does not work on the web).
 import type { ReactNode } from 'react';
-import { Modal, Pressable, StyleSheet, Text, View } from 'react-native';
+import { Modal, Platform, Pressable, StyleSheet, Text, View } from 'react-native';
 
 import { useT } from '@/locale';
 import { useTheme } from '@/theme/ThemeProvider';
+
+const WEB = Platform.OS === 'web';
 
 interface DialogProps {
   visible: boolean;
@@ -17,7 +19,9 @@ export function Dialog({ visible, title, onClose, children, actions }: DialogPro
   const t = useT();
   const { colors, radius, fontSize } = useTheme();
   return (
-    <Modal visible={visible} transparent animationType="fade" onRequestClose={onClose}>
+    // On the web the Modal is itself the role="dialog" element (react-native-web): it carries the title as its
+    // name there, and the card is a plain box inside it; on a phone the card is the dialog.
+    <Modal visible={visible} transparent animationType="fade" onRequestClose={onClose} aria-label={WEB ? title : undefined}>
       <View style={styles.backdrop}>
         {/* The scrim is a sibling of the card, not its parent: a button must not contain the dialog's own controls. */}
         <Pressable
@@ -27,9 +31,9 @@ export function Dialog({ visible, title, onClose, children, actions }: DialogPro
           onPress={onClose}
         />
         <View
-          role="dialog"
-          aria-modal
-          aria-label={title}
+          role={WEB ? undefined : 'dialog'}
+          aria-modal={WEB ? undefined : true}
+          aria-label={WEB ? undefined : title}
           accessibilityViewIsModal
           style={[styles.card, { backgroundColor: colors.background, borderRadius: radius.lg, borderColor: colors.border }]}
         >

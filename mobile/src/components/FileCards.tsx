@@ -37,7 +37,8 @@ function FileCard({ file, onOpen }: { file: MessageFile; onOpen?: () => void }) 
       <Ionicons name={fileIcon(file)} size={22} color={colors.accentText} />
       <View style={styles.cardText}>
         <Text numberOfLines={1} style={{ color: colors.text, fontSize: fontSize.sm, fontWeight: '600' }}>
-          {file.name}
+          {/* The space keeps "name size" apart in the card's text, which its label must contain (WCAG 2.5.3). */}
+          {size ? `${file.name} ` : file.name}
         </Text>
         {size ? <Text style={{ color: colors.textMuted, fontSize: fontSize.xs }}>{size}</Text> : null}
       </View>
@@ -49,7 +50,7 @@ function FileCard({ file, onOpen }: { file: MessageFile; onOpen?: () => void }) 
       {onOpen ? (
         <Pressable
           accessibilityRole="button"
-          accessibilityLabel={t('file.open', { name: file.name })}
+          accessibilityLabel={size ? t('file.openSized', { name: file.name, size }) : t('file.open', { name: file.name })}
           onPress={onOpen}
           style={({ pressed }) => [styles.card, frame, pressed ? { backgroundColor: colors.surfaceAlt } : null]}
         >

@@ -17,7 +17,7 @@ export function SearchSources({ searching, sources }: { searching: boolean; sour
   if (searching) {
     return (
       <View style={styles.row} accessibilityLiveRegion="polite">
-        <ActivityIndicator size="small" color={colors.accent} />
+        <ActivityIndicator size="small" color={colors.accent} accessibilityLabel={t('chat.searching')} />
         <Text style={{ color: colors.textMuted, fontSize: fontSize.sm }}>{t('chat.searching')}</Text>
       </View>
     );

@@ -211,6 +211,7 @@ export const zh: Messages = {
   'file.failed': '无法读取',
   'file.chip': '{{name}}，{{size}}：{{status}}',
   'file.open': '查看 {{name}} 的文本',
+  'file.openSized': '{{name}}，{{size}}：查看文本',
   'file.download': '下载原文件',
   'file.truncated': '仅读取了此文件的前一部分。',
   'file.textUnavailable': '无法显示此文件的文本。',

@@ -135,6 +135,9 @@ describe('Composer', () => {
     const { rerender } = render(<Harness onSend={onSend} attachments={attachmentsOf(items)} />);
     expect(screen.getByLabelText('report.pdf, 2.3 MB: Uploading 42%')).toBeTruthy();
     expect(screen.getByLabelText('photo.png, 512 B: Reading…')).toBeTruthy();
+    // Each spinner (a progressbar on the web) is named after the status it shows.
+    expect(screen.getByLabelText('Uploading 42%')).toBeTruthy();
+    expect(screen.getByLabelText('Reading…')).toBeTruthy();
 
     fireEvent.changeText(input(), 'What do these say?');
     const send = screen.getByRole('button', { name: 'Send message' });

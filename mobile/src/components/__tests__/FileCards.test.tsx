@@ -37,7 +37,7 @@ describe('file cards', () => {
     (filesApi.download as jest.Mock).mockResolvedValue(original);
     renderQuestion(question);
     expect(screen.getByText('2.3 MB')).toBeTruthy();
-    fireEvent.press(screen.getByRole('button', { name: 'Show the text of report.pdf' }));
+    fireEvent.press(screen.getByRole('button', { name: 'Show the text of report.pdf, 2.3 MB' }));
     expect(await screen.findByText('Revenue grew 12% in 2026.')).toBeTruthy();
     expect(filesApi.content).toHaveBeenCalledWith('f1');
     expect(screen.getByText('Only the first part of this file was read.')).toBeTruthy();
@@ -48,7 +48,7 @@ describe('file cards', () => {
   it('say so when the text cannot be shown', async () => {
     (filesApi.content as jest.Mock).mockRejectedValue(new Error('gone'));
     renderQuestion(question);
-    fireEvent.press(screen.getByRole('button', { name: 'Show the text of report.pdf' }));
+    fireEvent.press(screen.getByRole('button', { name: 'Show the text of report.pdf, 2.3 MB' }));
     expect(await screen.findByText('The text of this file cannot be shown.')).toBeTruthy();
   });
 

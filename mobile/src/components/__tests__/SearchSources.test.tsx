@@ -47,6 +47,7 @@ describe('Search in an answer', () => {
     const stream = streamOf({ type: 'search', data: { phase: 'searching', queries: ['why is the sky blue'] } });
     render(<AssistantMessage message={message} view={answerView(message, stream)} />);
     expect(screen.getByText('Searching the web…')).toBeTruthy();
+    expect(screen.getByLabelText('Searching the web…')).toBeTruthy(); // the spinner has a name
     expect(screen.queryByText('Waiting in queue…')).toBeNull();
   });
 

@@ -54,7 +54,10 @@ function AttachmentChip({ item, onRemove, t }: { item: Attachment; onRemove: () 
           {item.name}
         </Text>
         <View style={styles.statusRow}>
-          {item.status === 'uploading' || item.status === 'reading' ? <ActivityIndicator size="small" color={colors.accent} /> : null}
+          {item.status === 'uploading' || item.status === 'reading' ? (
+            // A progressbar needs a name (axe-core: aria-progressbar-name): the status it stands for.
+            <ActivityIndicator size="small" color={colors.accent} accessibilityLabel={status} />
+          ) : null}
           <Text
             numberOfLines={failed ? 3 : 1}
             accessibilityLiveRegion="polite"
