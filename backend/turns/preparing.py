@@ -1,5 +1,8 @@
 """The prepare step of a turn with Search, a URL in its question or files: read them, then queue the GPU task.
 
+Files means the question's own or an earlier question's in its branch: a follow-up carries those again
+(earlier_files.py), so it can be answered from them.
+
 It runs on the research queue (a backend worker: GPU workers have no internet and no database), between
 the send and the GPU task:
 
@@ -44,6 +47,15 @@ from ratelimits.services import Admitted, LimitExceeded, usage_record
 from ratelimits.store import Counters
 
 from . import streams
+from .earlier_files import (
+    MESSAGE_FRAME_TOKENS,
+    earlier_file_ids,
+    file_notices,
+    history_with_files,
+    message_tokens,
+    prompt_room,
+    user_turn_budget,
+)
 from .prepare_stream import EVENT_NOTICE, EVENT_SEARCH, PrepareLease, already_prepared
 from .registry import model_get
 from .selectors import workers_alive
@@ -51,9 +63,6 @@ from .selectors import workers_alive
 logger = logging.getLogger(__name__)
 
 TASK_PREPARE_TURN = "whale.prepare_turn"
-# Tokens of the chat template around the user turn (BOS, role markers, the think block) and a margin
-# for tokens that merge differently once the parts are joined.
-PROMPT_FRAME_TOKENS = 32
 # The GPU task's admission is the send's; these counters are only for a response's rate-limit headers.
 _NO_COUNTERS = Counters(0, 0, 0, 0, 0, 0, 0)
 SEARCH_UNAVAILABLE = {"code": "search_unavailable", "message": UNAVAILABLE_NOTICE}
@@ -174,9 +183,11 @@ def turn_prepare_queue(
     question: Message,
     messages: list[protocol.ChatMessage],
     admitted: Admitted,
+    earlier: Sequence[Message] = (),
 ) -> int | None:
     """The hook in services.send._enqueue: queues the prepare step when the turn needs one and returns the
-    queue position; None when it does not (the caller queues the GPU task as before)."""
+    queue position; None when it does not (the caller queues the GPU task as before). `earlier` is the
+    branch before the question: a follow-up to a question with files is prepared too, to send them again."""
     options = _requested.get() or TurnOptions()
     file_ids: list[uuid.UUID] = []
     if options.regenerate:
@@ -188,7 +199,9 @@ def turn_prepare_queue(
     search = _searched_before(question) if options.search is None else options.search
     search = search and provider_from_settings() is not None
     urls = question_urls(question.content, limit=settings.WHALE_SEARCH_QUESTION_URLS)
-    if not (search or urls or file_ids):
+    questions = [message for message in earlier if message.role == Message.Role.USER]
+    history_file_ids = earlier_file_ids(questions=questions, user_id=conversation.user_id)
+    if not (search or urls or file_ids or any(history_file_ids)):
         return None
     if search:
         if not search_turn_take(limits=admitted.limits):
@@ -204,6 +217,7 @@ def turn_prepare_queue(
         "question": question.content,
         "search": search,
         "file_ids": [str(file_id) for file_id in file_ids],
+        "history_file_ids": history_file_ids,  # one list per earlier question of `messages`
         "max_tokens": admitted.max_tokens,
         "position": admitted.position,
         "fallback": admitted.fallback,
@@ -285,42 +299,6 @@ def max_model_len(queue: str) -> int:
     return min(lengths) if lengths else int(settings.WHALE_MODEL_CONTEXT_TOKENS)
 
 
-def user_turn_budget(
-    *, context: int, max_tokens: int, history: Sequence[protocol.ChatMessage], tokenizer: Any, plan_context: int | None
-) -> int:
-    """Tokens the built user turn may take: the context less the answer's room, the earlier turns and the
-    template's frame. When the earlier turns leave too little, half the room: the worker drops the
-    oldest rounds to fit (inference.prompting.build_prompt)."""
-    room = context - max_tokens - PROMPT_FRAME_TOKENS
-    if plan_context is not None:
-        room = min(room, plan_context - PROMPT_FRAME_TOKENS)
-    earlier = sum(count_tokens(tokenizer, str(message.get("content") or "")) + 4 for message in history)
-    return max(room - earlier, room // 2, 1)
-
-
-def _file_notices(files: Sequence[UploadedFile], included: Sequence[Any]) -> list[dict[str, Any]]:
-    """One `file_truncated` notice per file the model did not see whole (cut to fit, or read in part)."""
-    notices = []
-    for file, part in zip(files, included, strict=True):
-        fraction = part.fraction
-        if file.truncated and file.pages and file.pages_read:
-            fraction *= min(1.0, file.pages_read / file.pages)
-        if fraction >= 1.0 and not file.truncated:
-            continue
-        percent = min(99, int(fraction * 100))
-        message = f"Read the first {percent}% of {file.name}" if percent else f"Could not fit {file.name} in"
-        notices.append(
-            {
-                "code": "file_truncated",
-                "file_id": str(file.id),
-                "name": file.name,
-                "percent": percent,
-                "message": message,
-            }
-        )
-    return notices
-
-
 def turn_prepare(payload: dict[str, Any]) -> Prepared:
     """Runs the step for one turn: search and URLs, files, the events, the saved sources and notices."""
     turn_id = payload["turn_id"]
@@ -346,13 +324,12 @@ def _prepare(lease: PrepareLease, payload: dict[str, Any]) -> Prepared:
     messages: list[protocol.ChatMessage] = payload["messages"]
     question: str = payload["question"]
     spec_queue = str(settings.WHALE_MODELS.get(payload["model"], {}).get("queue", ""))
-    budget = user_turn_budget(
+    room = prompt_room(
         context=max_model_len(spec_queue),
         max_tokens=int(payload["max_tokens"]),
-        history=messages[:-1],
-        tokenizer=tokenizer,
         plan_context=payload.get("plan_context"),
     )
+    budget = user_turn_budget(room=room, history=messages[:-1], tokenizer=tokenizer)
     files = _files_still_there(user_id=payload["user_id"], file_ids=payload["file_ids"])
     notices: list[dict[str, Any]] = []
     sources: list[dict[str, Any]] = []
@@ -375,9 +352,20 @@ def _prepare(lease: PrepareLease, payload: dict[str, Any]) -> Prepared:
     if files:
         fitted = files_fit(files, text, budget, tokenizer)
         text = fitted.text
-        for notice in _file_notices(files, fitted.included):
+        for notice in file_notices(files, fitted.included):
             notices.append(notice)
             lease.write(EVENT_NOTICE, {"notice": notice})
+    history, earlier_notices = history_with_files(
+        messages[:-1],
+        payload.get("history_file_ids") or [],
+        user_id=payload["user_id"],
+        left=room - message_tokens(tokenizer, messages[:-1]) - count_tokens(tokenizer, text) - MESSAGE_FRAME_TOKENS,
+        seen=[str(file.id) for file in files],
+        tokenizer=tokenizer,
+    )
+    for notice in earlier_notices:
+        notices.append(notice)
+        lease.write(EVENT_NOTICE, {"notice": notice})
     if lease.cancelled():
         return _end_cancelled(lease, payload, sources=sources, notices=notices)
     if not Message.objects.filter(id=turn_id).update(
@@ -386,7 +374,7 @@ def _prepare(lease: PrepareLease, payload: dict[str, Any]) -> Prepared:
         return _end_cancelled(lease, payload)
     if not lease.hand_over(_queued_data(int(payload["position"]), payload.get("fallback"))):
         return Prepared(skipped=True)  # the lease lapsed (Redis away too long): the reaper has it
-    return Prepared(messages=[*messages[:-1], {"role": "user", "content": text}])
+    return Prepared(messages=[*history, {"role": "user", "content": text}])
 
 
 def gpu_task_arguments(payload: dict[str, Any], messages: list[protocol.ChatMessage]) -> dict[str, Any]:

@@ -106,6 +106,7 @@ def _enqueue(
         question=branch[-1],
         messages=_prompt_messages(branch),
         admitted=admitted,
+        earlier=branch[:-1],
     )
     if prepared is not None:
         return prepared

@@ -226,8 +226,8 @@ def test_a_follow_up_costs_a_fixed_number_of_queries_however_long_the_conversati
         services.turn_settle(turn_id=sent["assistant_message"]["id"])
 
     # user, lock, tree, two inserts, the tier (two reads without an assignment), conversation update,
-    # begin and commit
-    with django_assert_max_num_queries(10):
+    # the earlier questions' files (one read, turns/earlier_files.py), begin and commit
+    with django_assert_max_num_queries(11):
         response = send(api, conversation, content="And one more?")
 
     assert response.status_code == 202, response.content

@@ -1,16 +1,17 @@
 // The files a question was sent with, as cards under it. A card opens the text Whale read from the
-// file (what the model saw) and offers the original for download.
+// file (what the model saw) and offers the original for download (api/download.ts).
 import Ionicons from '@expo/vector-icons/Ionicons';
 import { useQuery } from '@tanstack/react-query';
 import { useState } from 'react';
 import { ActivityIndicator, Pressable, ScrollView, StyleSheet, Text, View } from 'react-native';
 
+import { saveOriginal } from '@/api/download';
 import { filesApi } from '@/api/endpoints';
 import { queryKeys } from '@/api/queryKeys';
 import type { MessageFile } from '@/api/types';
 import { useT } from '@/locale';
 import { useTheme } from '@/theme/ThemeProvider';
-import { fileIcon, formatBytes, saveResponse } from '@/utils/files';
+import { fileIcon, formatBytes } from '@/utils/files';
 import { Button } from './Button';
 import { Dialog } from './Dialog';
 
@@ -71,7 +72,7 @@ function FileText({ file, onClose }: { file: MessageFile; onClose: () => void })
   const download = async () => {
     setDownloading(true);
     try {
-      await saveResponse(await filesApi.download(file.id), file.name);
+      await saveOriginal(file);
     } catch {
       // The card stays; the user can try again.
     } finally {

@@ -1,4 +1,5 @@
-// Files in the UI: saving a download (a real download on the web, the share sheet on phones),
+// Files in the UI: saving a text download such as an export (a real download on the web, the share
+// sheet on phones; a file's original bytes go through api/download.ts),
 // and a file's size and type icon for its chip or card.
 import { Platform, Share } from 'react-native';
 

@@ -1,14 +1,36 @@
 // A question's files as cards: tapping one shows the text Whale read, and offers the original.
 import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
 import { act, fireEvent, render, screen } from '@testing-library/react-native';
+import { File } from 'expo-file-system';
+import { Share } from 'react-native';
 
 import { filesApi } from '@/api/endpoints';
 import type { Message } from '@/api/types';
+import { useSession } from '@/state/session';
 import { saveResponse } from '@/utils/files';
 import { UserMessage } from '../MessageItems';
 
 jest.mock('@/api/endpoints', () => ({ filesApi: { content: jest.fn(), download: jest.fn() } }));
 jest.mock('@/utils/files', () => ({ ...jest.requireActual('@/utils/files'), saveResponse: jest.fn(async () => undefined) }));
+// expo-file-system has no JavaScript implementation under Jest: paths are joined, the download is recorded.
+jest.mock('expo-file-system', () => {
+  const join = (parts: unknown[]) => parts.map((part) => (typeof part === 'string' ? part : (part as { uri: string }).uri)).join('/');
+  class Directory {
+    uri: string;
+    constructor(...parts: unknown[]) {
+      this.uri = join(parts);
+    }
+    create() {}
+  }
+  class File {
+    uri: string;
+    constructor(...parts: unknown[]) {
+      this.uri = join(parts);
+    }
+    static downloadFileAsync = jest.fn(async (_url: string, target: File) => target);
+  }
+  return { Directory, File, Paths: { cache: { uri: 'file:///cache' } } };
+});
 
 const question: Message = {
   id: 'u1',
@@ -31,10 +53,10 @@ function renderQuestion(message: Message) {
 }
 
 describe('file cards', () => {
-  it('show each file of a question, and open its extracted text and the download', async () => {
+  it('show each file of a question, and open its extracted text and the original', async () => {
     (filesApi.content as jest.Mock).mockResolvedValue({ id: 'f1', name: 'report.pdf', truncated: true, text: 'Revenue grew 12% in 2026.' });
-    const original = { headers: new Headers() } as Response;
-    (filesApi.download as jest.Mock).mockResolvedValue(original);
+    useSession.getState().setAccessToken('token-1');
+    const share = jest.spyOn(Share, 'share').mockResolvedValue({ action: Share.sharedAction });
     renderQuestion(question);
     expect(screen.getByText('2.3 MB')).toBeTruthy();
     fireEvent.press(screen.getByRole('button', { name: 'Show the text of report.pdf, 2.3 MB' }));
@@ -42,7 +64,15 @@ describe('file cards', () => {
     expect(filesApi.content).toHaveBeenCalledWith('f1');
     expect(screen.getByText('Only the first part of this file was read.')).toBeTruthy();
     await act(async () => fireEvent.press(screen.getByRole('button', { name: 'Download original' })));
-    expect(saveResponse).toHaveBeenCalledWith(original, 'report.pdf');
+    // The original's bytes, with the bearer token, into the cache; then the share sheet with that file.
+    expect(File.downloadFileAsync).toHaveBeenCalledWith(
+      expect.stringMatching(/\/api\/v1\/files\/f1\/download$/),
+      expect.objectContaining({ uri: 'file:///cache/downloads/f1/report.pdf' }),
+      { headers: { Authorization: 'Bearer token-1' }, idempotent: true },
+    );
+    expect(share).toHaveBeenCalledWith({ url: 'file:///cache/downloads/f1/report.pdf', title: 'report.pdf' });
+    expect(saveResponse).not.toHaveBeenCalled(); // not the extracted text
+    expect(filesApi.download).not.toHaveBeenCalled();
   });
 
   it('say so when the text cannot be shown', async () => {

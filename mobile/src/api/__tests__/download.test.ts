@@ -1,0 +1,99 @@
+// Downloading a file's original on a phone: its bytes into the cache with the bearer token, one retry
+// with a renewed token after a 401, then the share sheet (iOS) or a folder the user picks (Android).
+import { Directory, File } from 'expo-file-system';
+import { Platform, Share } from 'react-native';
+
+import { downloadToCache, saveOriginal, type DownloadDeps } from '../download';
+
+jest.mock('@/api/endpoints', () => ({ filesApi: { download: jest.fn() } }));
+// expo-file-system has no JavaScript implementation under Jest: paths are joined, the calls recorded.
+jest.mock('expo-file-system', () => {
+  const join = (parts: unknown[]) => parts.map((part) => (typeof part === 'string' ? part : (part as { uri: string }).uri)).join('/');
+  class Directory {
+    uri: string;
+    constructor(...parts: unknown[]) {
+      this.uri = join(parts);
+    }
+    create = jest.fn();
+    static pickDirectoryAsync = jest.fn();
+  }
+  class File {
+    uri: string;
+    constructor(...parts: unknown[]) {
+      this.uri = join(parts);
+    }
+    copy = jest.fn(async () => undefined);
+    static downloadFileAsync = jest.fn();
+  }
+  return { Directory, File, Paths: { cache: { uri: 'file:///cache' } } };
+});
+
+const report = { id: 'f1', name: 'report.pdf', mime: 'application/pdf' };
+const target = 'file:///cache/downloads/f1/report.pdf';
+const url = 'https://whale.test/api/v1/files/f1/download';
+const download = File.downloadFileAsync as jest.Mock;
+
+function deps(refreshed: string | null = 'fresh'): DownloadDeps {
+  return { baseUrl: () => 'https://whale.test', getToken: jest.fn(async () => 'stale'), refreshToken: jest.fn(async () => refreshed) };
+}
+
+beforeEach(() => {
+  download.mockReset();
+  download.mockImplementation(async (_url: string, file: File) => file);
+});
+
+describe('downloadToCache', () => {
+  it('fetches the original with the bearer token into a folder of its own in the cache', async () => {
+    const file = await downloadToCache(report, deps());
+    expect(download).toHaveBeenCalledWith(url, expect.objectContaining({ uri: target }), {
+      headers: { Authorization: 'Bearer stale' },
+      idempotent: true,
+    });
+    expect(file.uri).toBe(target);
+  });
+
+  it('renews the token once after a 401 and tries again', async () => {
+    download.mockRejectedValueOnce(new Error('Unable to download a file: response has status: 401'));
+    const given = deps();
+    await downloadToCache(report, given);
+    expect(given.refreshToken).toHaveBeenCalledTimes(1);
+    expect(download).toHaveBeenLastCalledWith(url, expect.anything(), { headers: { Authorization: 'Bearer fresh' }, idempotent: true });
+  });
+
+  it('gives up when the session cannot be renewed, and never retries another failure', async () => {
+    const unauthorised = new Error('Unable to download a file: response has status 401');
+    download.mockRejectedValueOnce(unauthorised);
+    await expect(downloadToCache(report, deps(null))).rejects.toBe(unauthorised);
+
+    download.mockRejectedValueOnce(new Error('Unable to download a file: response has status 404'));
+    const given = deps();
+    await expect(downloadToCache(report, given)).rejects.toThrow('404');
+    expect(given.refreshToken).not.toHaveBeenCalled();
+  });
+});
+
+describe('saveOriginal', () => {
+  const os = Platform.OS;
+  afterEach(() => {
+    Platform.OS = os;
+  });
+
+  it('opens the share sheet with the downloaded file on iOS', async () => {
+    const share = jest.spyOn(Share, 'share').mockResolvedValue({ action: Share.sharedAction });
+    await saveOriginal(report, deps());
+    expect(share).toHaveBeenCalledWith({ url: target, title: 'report.pdf' });
+  });
+
+  it('copies the downloaded file into a folder the user picks on Android', async () => {
+    Platform.OS = 'android';
+    const picked = new Directory('content://tree/Download');
+    (Directory.pickDirectoryAsync as jest.Mock).mockResolvedValue(picked);
+    let copied: File | undefined;
+    download.mockImplementation(async (_url: string, file: File) => {
+      copied = file;
+      return file;
+    });
+    await saveOriginal(report, deps());
+    expect(copied?.copy).toHaveBeenCalledWith(picked);
+  });
+});
