@@ -13,6 +13,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from research.providers import provider_from_settings
 from turns import preparing
 
 from common.errors import NotFound
@@ -85,5 +86,11 @@ def options_check(*, user: Any, params: CompletionParams) -> preparing.TurnOptio
         raise UnprocessableRequest(
             "With `web_search` or files the last message must be the user's (it is the question read for them).",
             param="messages",
+        )
+    if params.web_search and provider_from_settings() is None:
+        raise InvalidRequest(
+            "Web search is not available on this server (no search provider is configured).",
+            param="web_search",
+            code="search_unavailable",
         )
     return preparing.turn_options_check(user=user, search=params.web_search, file_ids=params.file_ids)

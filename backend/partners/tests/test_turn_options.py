@@ -117,6 +117,7 @@ def test_web_search_without_a_provider_is_400_search_unavailable_and_nothing_is_
     assert response.status_code == 400
     error = response.json()["error"]
     assert error["code"] == "search_unavailable" and error["type"] == "invalid_request_error"
+    assert error["param"] == "web_search"
     assert not Completion.objects.filter(user=user).exists()
 
 
