@@ -54,6 +54,9 @@ class UploadedFile(models.Model):
         "chat.Conversation", null=True, blank=True, on_delete=models.CASCADE, related_name="files"
     )
     message = models.ForeignKey("chat.Message", null=True, blank=True, on_delete=models.CASCADE, related_name="files")
+    # OpenAI's `purpose` of an upload through the partner API (/v1/files): such a file is referenced by id in
+    # completions, never attached to a message, and is kept until deleted (not an orphan). Empty: the app's.
+    purpose = models.CharField(max_length=32, blank=True, default="")
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
 

@@ -37,8 +37,9 @@ def uploads_today(*, user: Any, today: dt.date | None = None) -> tuple[int, int]
 
 
 def orphans(*, older_than: dt.datetime) -> Any:
-    """Uploads never attached to a message, created before `older_than`."""
-    return UploadedFile.objects.filter(message__isnull=True, created_at__lt=older_than)
+    """Uploads never attached to a message, created before `older_than` (a partner's upload is none: it is
+    referenced by id, and kept until deleted)."""
+    return UploadedFile.objects.filter(message__isnull=True, created_at__lt=older_than, purpose="")
 
 
 def files_export(user: Any) -> list[dict[str, Any]]:

@@ -89,8 +89,9 @@ def _refine(received: Received) -> tuple[str, str]:
     return kind, mime
 
 
-def file_create(*, user: Any, received: Received) -> UploadedFile:
-    """Stores an upload that passed the handler and queues its reading on the files worker."""
+def file_create(*, user: Any, received: Received, purpose: str = "") -> UploadedFile:
+    """Stores an upload that passed the handler and queues its reading on the files worker (`purpose`: the
+    partner API's upload, see UploadedFile.purpose)."""
     kind, mime = _refine(received)
     file_id = uuid.uuid4()
     blob = f"{user.pk}/{file_id}"
@@ -108,6 +109,7 @@ def file_create(*, user: Any, received: Received) -> UploadedFile:
                 sha256=received.sha256,
                 blob=stored,
                 status=UploadedFile.Status.READING,
+                purpose=purpose,
             )
             usage_record(
                 user_id=str(user.pk), api_key_id=None, date=timezone.now().date(), files=1, file_bytes=received.size

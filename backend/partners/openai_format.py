@@ -51,7 +51,7 @@ def completion_body(
             message["content"] = answer.content or None
         choice["message"] = message
     choice.update(logprobs=None, finish_reason=finish_reason(answer.finish_reason))
-    return {
+    body = {
         "id": completion_id(turn_id, legacy=legacy),
         "object": "text_completion" if legacy else "chat.completion",
         "created": created,
@@ -59,6 +59,12 @@ def completion_body(
         "choices": [choice],
         "usage": usage_object(answer.usage),
     }
+    # Whale's extras, only when there is something to say (docs/api.md, "Web search and files").
+    if answer.search_results is not None:
+        body["search_results"] = answer.search_results
+    if answer.notices:
+        body["notices"] = answer.notices
+    return body
 
 
 def chunk(*, turn_id: object, model: str, created: int, delta: dict[str, Any] | None, **extra: Any) -> str:
@@ -137,7 +143,12 @@ ERROR_TYPES = {
 }
 # Daily quotas cannot be waited out in seconds: 402 (as DeepSeek does for a spent balance), which the
 # OpenAI SDKs do not retry; per-minute and concurrency limits are 429, which they retry after Retry-After.
-DAILY_QUOTA_CODES = {"turns_per_day_exceeded", "reasoning_turns_per_day_exceeded", "tokens_per_day_exceeded"}
+DAILY_QUOTA_CODES = {
+    "turns_per_day_exceeded",
+    "reasoning_turns_per_day_exceeded",
+    "tokens_per_day_exceeded",
+    "search_turns_per_day_exceeded",
+}
 
 
 def error_status(exc: ApplicationError) -> int:

@@ -13,6 +13,7 @@ from django.conf import settings
 from common.parsers import INVALID_TEXT_MESSAGE, InvalidText, json_loads
 
 from . import params as p
+from . import turn_options
 from .params import CompletionParams, InvalidRequest
 
 MAX_MESSAGES = 512
@@ -43,6 +44,8 @@ CHAT_PARAMETERS = {
     "parallel_tool_calls",
     "reasoning_effort",
     "thinking",
+    "web_search",  # Whale's extras (turn_options.py): read the web, or the user's files, first
+    "file_ids",
 }
 COMPLETION_PARAMETERS = {
     "model",
@@ -140,12 +143,22 @@ def _common(body: dict[str, Any]) -> tuple[CompletionParams, bool]:
     return params, include_usage
 
 
-def _text(raw: Any, param: str) -> str:
+def _text(raw: Any, param: str, files: list[Any] | None = None) -> str:
+    """The content as text; its `file` parts' ids go to `files` (None: this message may carry none)."""
     if isinstance(raw, str):
         text = raw
     elif isinstance(raw, list):
         parts = []
-        for part in raw:
+        for n, part in enumerate(raw):
+            if isinstance(part, dict) and part.get("type") == "file":
+                if files is None:
+                    raise InvalidRequest(
+                        "Only the last message, the user's, may carry `file` parts.",
+                        param=f"{param}[{n}]",
+                        code="unsupported_value",
+                    )
+                files.append(turn_options.file_part_id(part, param=f"{param}[{n}]"))
+                continue
             if not isinstance(part, dict) or part.get("type") != "text" or not isinstance(part.get("text"), str):
                 raise InvalidRequest("Only text content parts are supported.", param=param, code="unsupported_value")
             parts.append(part["text"])
@@ -159,7 +172,7 @@ def _text(raw: Any, param: str) -> str:
     return text
 
 
-def _message(raw: Any, index: int, *, last: bool) -> dict[str, Any]:
+def _message(raw: Any, index: int, *, last: bool, files: list[Any] | None = None) -> dict[str, Any]:
     where = f"messages[{index}]"
     if not isinstance(raw, dict):
         raise InvalidRequest("Each message must be an object.", param=where, code="invalid_type")
@@ -172,7 +185,7 @@ def _message(raw: Any, index: int, *, last: bool) -> dict[str, Any]:
         )
     message: dict[str, Any] = {
         "role": "system" if role == "developer" else role,
-        "content": _text(raw.get("content"), f"{where}.content"),
+        "content": _text(raw.get("content"), f"{where}.content", files if last and role == "user" else None),
     }
     if role == "tool":
         call_id = raw.get("tool_call_id")
@@ -211,13 +224,14 @@ def _message(raw: Any, index: int, *, last: bool) -> dict[str, Any]:
     return message
 
 
-def chat_messages(raw: Any) -> list[dict[str, Any]]:
-    """The conversation as protocol.ChatMessage dicts (see params.conversation_checked for its rules)."""
+def chat_messages(raw: Any, files: list[Any] | None = None) -> list[dict[str, Any]]:
+    """The conversation as protocol.ChatMessage dicts (see params.conversation_checked for its rules); the
+    last user message's `file` parts' ids go to `files`."""
     if not isinstance(raw, list) or not raw:
         raise InvalidRequest("`messages` must be a non-empty array.", param="messages", code="invalid_type")
     if len(raw) > MAX_MESSAGES:
         raise InvalidRequest(f"At most {MAX_MESSAGES} messages.", param="messages")
-    messages = [_message(message, index, last=index == len(raw) - 1) for index, message in enumerate(raw)]
+    messages = [_message(message, index, last=index == len(raw) - 1, files=files) for index, message in enumerate(raw)]
     return p.conversation_checked(messages)
 
 
@@ -270,13 +284,17 @@ def parse_chat_request(raw_body: bytes) -> WireRequest:
     parallel = body.get("parallel_tool_calls")
     if parallel is not None and not isinstance(parallel, bool):
         raise InvalidRequest("`parallel_tool_calls` must be true or false.", param="parallel_tool_calls")
-    params.tools = p.tools_list(body.get("tools"))
+    tools, search_tool = turn_options.search_tools_split(body.get("tools"))
+    params.tools = p.tools_list(tools)
     params.tool_choice = p.tool_choice_value(body.get("tool_choice"), params.tools)
     params.parallel_tool_calls = parallel is not False
     params.guided = _guided(body.get("response_format"))
     params.thinking = _thinking(body.get("thinking"))
     params.reasoning_effort = _reasoning_effort(body.get("reasoning_effort"))
-    params.messages = chat_messages(body.get("messages"))
+    params.web_search = turn_options.web_search_value(body.get("web_search")) or search_tool
+    file_parts: list[Any] = []
+    params.messages = chat_messages(body.get("messages"), file_parts)
+    params.file_ids = [*turn_options.file_ids_value(body.get("file_ids")), *file_parts]
     return WireRequest(params=params, include_usage=include_usage)
 
 

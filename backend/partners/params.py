@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -68,6 +69,8 @@ class CompletionParams:
     parallel_tool_calls: bool = True
     prompt: str | None = None  # legacy /v1/completions: raw text, no chat template
     end_user: str = ""
+    web_search: bool = False  # read the web first (turns/preparing.py), the sources in `search_results`
+    file_ids: list[uuid.UUID] = field(default_factory=list)  # the user's files, read into the last user turn
 
 
 def number(body: dict[str, Any], name: str, low: float, high: float, *, low_open: bool = False) -> float | None:

@@ -17,6 +17,7 @@ from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest
 from turns import streams
+from turns.prepare_stream import EVENT_NOTICE, EVENT_SEARCH
 from turns.registry import model_list
 
 from common.db import release_connection
@@ -120,6 +121,25 @@ class Answer:
     tool_calls: list[dict[str, Any]] = field(default_factory=list)
     finish_reason: str = "stop"
     usage: dict[str, Any] = field(default_factory=dict)
+    search_results: list[dict[str, Any]] | None = None  # with web search: the sources read, as cited
+    notices: list[dict[str, Any]] = field(default_factory=list)  # search unavailable, a file read in part
+
+
+def search_results(data: dict[str, Any]) -> list[dict[str, Any]] | None:
+    """A prepare step's `search` event as the partner sees it: the sources once read (None while searching),
+    each `{index, title, url, site, snippet}` where `index` is the X of `[citation:X]` in the answer."""
+    if data.get("phase") != "read":
+        return None
+    return [
+        {
+            "index": int(source.get("n") or 0),
+            "title": str(source.get("title") or ""),
+            "url": str(source.get("url") or ""),
+            "site": str(source.get("site") or ""),
+            "snippet": str(source.get("snippet") or ""),
+        }
+        for source in data.get("sources") or []
+    ]
 
 
 def tool_calls_of(done: dict[str, Any], calls: dict[int, dict[str, Any]]) -> list[dict[str, Any]]:
@@ -144,11 +164,17 @@ async def collect(turn_id: uuid.UUID) -> Answer:
     reasoning: list[str] = []
     content: list[str] = []
     calls: dict[int, dict[str, Any]] = {}
+    found: list[dict[str, Any]] | None = None
+    notices: list[dict[str, Any]] = []
     try:
         async for event in events(turn_id):
             if event is None:
                 continue
-            if event.type == protocol.EVENT_REASONING:
+            if event.type == EVENT_SEARCH:
+                found = search_results(event.data) if found is None else found
+            elif event.type == EVENT_NOTICE:
+                notices.append(dict(event.data.get("notice") or {}))
+            elif event.type == protocol.EVENT_REASONING:
                 reasoning.append(event.data.get("delta", ""))
             elif event.type == protocol.EVENT_CONTENT:
                 content.append(event.data.get("delta", ""))
@@ -161,6 +187,8 @@ async def collect(turn_id: uuid.UUID) -> Answer:
                     tool_calls=tool_calls_of(event.data, calls),
                     finish_reason=str(event.data.get("finish_reason") or "stop"),
                     usage=dict(event.data.get("usage") or {}),
+                    search_results=found,
+                    notices=notices,
                 )
             elif event.type == protocol.EVENT_ERROR:
                 raise EngineError(event.data)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 import datetime as dt
 import io
 import json
@@ -15,6 +16,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from redis.exceptions import RedisError
+from turns import preparing
 from turns.registry import ModelSpec, model_get
 
 from common.errors import NotFound, ValidationFailed
@@ -22,6 +24,7 @@ from inference import protocol
 from ratelimits.selectors import limits_for_api_key, usage_days
 from ratelimits.services import Admitted, turn_admit, turn_release
 
+from . import turn_options
 from .end_users import END_USER_LIMIT_FIELDS, end_user_admit, end_user_settle
 from .models import ApiKey, Completion
 from .params import CompletionParams
@@ -126,6 +129,7 @@ def completion_start(*, api_key: ApiKey, params: CompletionParams) -> StartedCom
 
     spec = _model_for(params)
     limits = limits_for_api_key(api_key=api_key)
+    options = turn_options.options_check(user=api_key.user, params=params)  # 400, 404, 409 before any write
     turn_id = uuid.uuid4()
     # The tools are part of the prompt: count them in the admission's estimate.
     sized = (
@@ -146,17 +150,32 @@ def completion_start(*, api_key: ApiKey, params: CompletionParams) -> StartedCom
                 end_user=params.end_user,
             )
             ApiKey.objects.filter(id=api_key.id).update(last_used_at=timezone.now())
-            position = turn_enqueue(
-                turn_id=turn_id,
-                conversation_id=None,
-                user_id=api_key.user_id,
-                spec=spec,
-                # A raw prompt goes as it is (`prompt`), with no messages.
-                messages=cast(list[protocol.ChatMessage], params.messages if params.prompt is None else []),
-                admitted=admitted,
-                sampling=_sampling(params, reasoning=spec.reasoning),
-                task_fields=_task_fields(params),
-            )
+            sampling = _sampling(params, reasoning=spec.reasoning)
+            if options is not None:  # the web or files are read first, as for an app turn
+                position = preparing.prepare_step_queue(
+                    turn_id=turn_id,
+                    conversation_id=None,
+                    user_id=api_key.user_id,
+                    messages=cast(list[protocol.ChatMessage], params.messages),
+                    question=str(params.messages[-1]["content"]),
+                    search=bool(options.search),
+                    file_ids=options.file_ids,
+                    admitted=admitted,
+                    read_urls=bool(options.search),  # a URL in the question is read with web search only
+                    gpu_fields={"sampling": dataclasses.asdict(sampling), "task_fields": _task_fields(params)},
+                )
+            else:
+                position = turn_enqueue(
+                    turn_id=turn_id,
+                    conversation_id=None,
+                    user_id=api_key.user_id,
+                    spec=spec,
+                    # A raw prompt goes as it is (`prompt`), with no messages.
+                    messages=cast(list[protocol.ChatMessage], params.messages if params.prompt is None else []),
+                    admitted=admitted,
+                    sampling=sampling,
+                    task_fields=_task_fields(params),
+                )
     except BaseException:
         turn_release(turn_id=turn_id)
         end_user_settle(turn_id=turn_id, used_tokens=0)

@@ -15,6 +15,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpRe
 from django.http.response import HttpResponseBase
 from django.views.decorators.csrf import csrf_exempt
 from turns import streams
+from turns.prepare_stream import EVENT_NOTICE, EVENT_SEARCH
 
 from common.errors import ApplicationError, NotFound
 from inference import protocol
@@ -44,7 +45,7 @@ def error_response(exc: ApplicationError) -> JsonResponse:
     return response
 
 
-def _method_not_allowed(request: HttpRequest, allowed: str) -> JsonResponse:
+def method_not_allowed(request: HttpRequest, allowed: str) -> JsonResponse:
     response = error_response(
         ApplicationError(f"{request.method} is not allowed here; use {allowed}.", code="method_not_allowed")
     )
@@ -64,7 +65,7 @@ def not_found(request: HttpRequest, path: str = "") -> JsonResponse:
 @csrf_exempt
 def models_list(request: HttpRequest) -> HttpResponse:
     if request.method != "GET":
-        return _method_not_allowed(request, "GET")
+        return method_not_allowed(request, "GET")
     try:
         key = relay.authenticate(request)
         limits = limits_for_api_key(api_key=key)
@@ -104,6 +105,13 @@ async def _stream(chat: WireRequest, started: StartedCompletion) -> AsyncIterato
                 yield ": keep-alive\n\n"
             elif event.type == protocol.EVENT_QUEUED:
                 yield f": queued, {int(event.data.get('position') or 0)} ahead\n\n"
+            elif event.type == EVENT_SEARCH:
+                # The sources, in a chunk of their own before any content (the research runs first).
+                found = relay.search_results(event.data)
+                if found is not None:
+                    yield wire.chunk(**meta, delta={}, search_results=found)
+            elif event.type == EVENT_NOTICE:
+                yield wire.chunk(**meta, delta={}, notices=[event.data.get("notice") or {}])
             elif event.type == protocol.EVENT_REASONING:
                 yield wire.chunk(**meta, delta={"reasoning_content": event.data.get("delta", "")})
             elif event.type == protocol.EVENT_CONTENT:
@@ -178,7 +186,7 @@ async def _collect(request: WireRequest, started: StartedCompletion, *, legacy: 
 
 async def _complete(request: HttpRequest, *, legacy: bool) -> HttpResponseBase:
     if request.method != "POST":
-        return _method_not_allowed(request, "POST")
+        return method_not_allowed(request, "POST")
     parse = openai_request.parse_completion_request if legacy else openai_request.parse_chat_request
     try:
         wire_request, started = await relay.admit(lambda: _admit(request, parse))

@@ -20,6 +20,7 @@ and the question (or the question alone). A provider that fails never fails the 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import logging
 import uuid
 from collections.abc import Iterator, Sequence
@@ -204,18 +205,49 @@ def turn_prepare_queue(
     if not (search or urls or file_ids or any(history_file_ids)):
         return None
     if search:
-        if not search_turn_take(limits=admitted.limits):
-            raise LimitExceeded(limit="search_turns_per_day", limits=admitted.limits, counters=admitted.counters)
-        Message.objects.filter(id=assistant.id).update(search=True)
+        Message.objects.filter(id=assistant.id).update(search=True)  # rolled back with the send if refused
         assistant.search = True
+    return prepare_step_queue(
+        turn_id=assistant.id,
+        conversation_id=conversation.id,
+        user_id=conversation.user_id,
+        messages=messages,
+        question=question.content,
+        search=search,
+        file_ids=file_ids,
+        admitted=admitted,
+    )
+
+
+def prepare_step_queue(
+    *,
+    turn_id: uuid.UUID,
+    conversation_id: uuid.UUID | None,
+    user_id: Any,
+    messages: list[protocol.ChatMessage],
+    question: str,
+    search: bool,
+    file_ids: Sequence[uuid.UUID],
+    admitted: Admitted,
+    read_urls: bool = True,
+    gpu_fields: dict[str, Any] | None = None,
+) -> int:
+    """Takes the search turn (429 when spent) and queues the prepare step; returns the queue position.
+    The app's send comes here through turn_prepare_queue; a partner's completion (no conversation) directly,
+    with its sampling and task fields in `gpu_fields` for the GPU task the step queues."""
+    if search and not search_turn_take(limits=admitted.limits):
+        raise LimitExceeded(limit="search_turns_per_day", limits=admitted.limits, counters=admitted.counters)
     payload = {
-        "turn_id": str(assistant.id),
-        "conversation_id": str(conversation.id),
-        "user_id": str(conversation.user_id),
+        "turn_id": str(turn_id),
+        "conversation_id": str(conversation_id) if conversation_id else None,
+        "user_id": str(user_id),
+        "api_key_id": admitted.limits.api_key_id,
+        "priority": admitted.priority,
         "model": admitted.spec.name,
         "messages": messages,
-        "question": question.content,
+        "question": question,
         "search": search,
+        "read_urls": read_urls,
         "file_ids": [str(file_id) for file_id in file_ids],
         "history_file_ids": history_file_ids,  # one list per earlier question of `messages`
         "max_tokens": admitted.max_tokens,
@@ -223,9 +255,10 @@ def turn_prepare_queue(
         "fallback": admitted.fallback,
         "prompt_tokens_estimate": admitted.prompt_tokens_estimate,
         "plan_context": admitted.limits.max_context_tokens,
+        **({"gpu_fields": gpu_fields} if gpu_fields else {}),
     }
     try:
-        _queue_prepare(assistant.id, payload, admitted)
+        _queue_prepare(turn_id, payload, admitted)
     except BaseException:
         if search:
             with contextlib.suppress(RedisError):
@@ -334,7 +367,7 @@ def _prepare(lease: PrepareLease, payload: dict[str, Any]) -> Prepared:
     notices: list[dict[str, Any]] = []
     sources: list[dict[str, Any]] = []
     text = question
-    urls = question_urls(question, limit=settings.WHALE_SEARCH_QUESTION_URLS)
+    urls = question_urls(question, limit=settings.WHALE_SEARCH_QUESTION_URLS) if payload.get("read_urls", True) else []
     if payload["search"] or urls:
         share = budget // 2 if files else budget
         research = research_run(
@@ -348,7 +381,12 @@ def _prepare(lease: PrepareLease, payload: dict[str, Any]) -> Prepared:
             notices.append(SEARCH_UNAVAILABLE)
             lease.write(EVENT_NOTICE, {"notice": SEARCH_UNAVAILABLE})
         if research.queries:
-            usage_record(user_id=payload["user_id"], api_key_id=None, date=timezone.now().date(), search_turns=1)
+            usage_record(
+                user_id=payload["user_id"],
+                api_key_id=payload.get("api_key_id"),
+                date=timezone.now().date(),
+                search_turns=1,
+            )
     if files:
         fitted = files_fit(files, text, budget, tokenizer)
         text = fitted.text
@@ -368,7 +406,8 @@ def _prepare(lease: PrepareLease, payload: dict[str, Any]) -> Prepared:
         lease.write(EVENT_NOTICE, {"notice": notice})
     if lease.cancelled():
         return _end_cancelled(lease, payload, sources=sources, notices=notices)
-    if not Message.objects.filter(id=turn_id).update(
+    # A partner's completion (no conversation) has no message to save them on: its stream carries them.
+    if payload.get("conversation_id") and not Message.objects.filter(id=turn_id).update(
         sources=sources, notices=notices
     ):  # its conversation was deleted meanwhile
         return _end_cancelled(lease, payload)
@@ -380,6 +419,8 @@ def _prepare(lease: PrepareLease, payload: dict[str, Any]) -> Prepared:
 def gpu_task_arguments(payload: dict[str, Any], messages: list[protocol.ChatMessage]) -> dict[str, Any]:
     """services.turn_enqueue's arguments for the prepared turn: the limits it was admitted with, the built turn."""
     limits = limits_for_user(user=User.objects.get(id=payload["user_id"]))
+    if payload.get("priority") is not None:  # a partner key's tier may queue at another priority
+        limits = dataclasses.replace(limits, priority=int(payload["priority"]))
     spec = model_get(payload["model"])
     admitted = Admitted(
         limits=limits,
@@ -390,7 +431,7 @@ def gpu_task_arguments(payload: dict[str, Any], messages: list[protocol.ChatMess
         counters=_NO_COUNTERS,
         fallback=payload.get("fallback"),
     )
-    return {
+    arguments = {
         "turn_id": payload["turn_id"],
         "conversation_id": payload["conversation_id"],
         "user_id": payload["user_id"],
@@ -398,6 +439,12 @@ def gpu_task_arguments(payload: dict[str, Any], messages: list[protocol.ChatMess
         "messages": messages,
         "admitted": admitted,
     }
+    gpu_fields = payload.get("gpu_fields") or {}
+    if gpu_fields.get("sampling") is not None:
+        arguments["sampling"] = protocol.SamplingSettings.from_payload(gpu_fields["sampling"])
+    if gpu_fields.get("task_fields"):
+        arguments["task_fields"] = gpu_fields["task_fields"]
+    return arguments
 
 
 def _end_cancelled(

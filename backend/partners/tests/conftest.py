@@ -3,6 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from turns.tests.prepare_helpers import _internet, fake_internet, prepare_settings, published  # noqa: F401 (fixtures)
 
 from accounts.models import User
 from ratelimits.tests.factories import make_user
