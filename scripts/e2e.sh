@@ -66,9 +66,6 @@ export ALLOWED_HOSTS=127.0.0.1,localhost CSRF_TRUSTED_ORIGINS="$BASE_URL"
 # Search: SearXNG's JSON API and the pages it finds, on loopback (which fetching refuses unless allowed).
 SEARCH_PORT=$("$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 export WHALE_SEARCH_PROVIDER=searxng WHALE_SEARXNG_URL="http://127.0.0.1:$SEARCH_PORT" WHALE_FETCH_ALLOW_LOOPBACK=true
-# The demo model's 2048 tokens of context hold the search template (about 1,450) and a page only when the
-# answer's room is 256 tokens (its answers are far shorter); at the default 512 no page would fit.
-export WHALE_MAX_TOKENS=256
 
 db() { "$PY" - "$ADMIN_DB_URL" "$1" "$DB_NAME" <<'PY'
 import sys

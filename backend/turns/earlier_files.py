@@ -14,6 +14,7 @@ import uuid
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from django.conf import settings
 from files.models import UploadedFile
 from files.prompting import Included, count_tokens, files_fit
 
@@ -24,6 +25,8 @@ from inference import protocol
 PROMPT_FRAME_TOKENS = 32
 # The role markers around one earlier message.
 MESSAGE_FRAME_TOKENS = 4
+# The least a search turn keeps for its answer when the context is too small for the pages and a whole answer.
+SEARCH_ANSWER_FLOOR_TOKENS = 256
 
 
 def prompt_room(*, context: int, max_tokens: int, plan_context: int | None) -> int:
@@ -32,6 +35,19 @@ def prompt_room(*, context: int, max_tokens: int, plan_context: int | None) -> i
     if plan_context is not None:
         room = min(room, plan_context - PROMPT_FRAME_TOKENS)
     return room
+
+
+def search_answer_room(*, context: int, max_tokens: int, plan_context: int | None, asked_tokens: int) -> int:
+    """A search turn's answer room: its own `max_tokens`, unless the context then leaves the search prompt
+    less than WHALE_SEARCH_BUDGET_TOKENS; then less, down to SEARCH_ANSWER_FLOOR_TOKENS. On a small context
+    (the demo model's 2048) the official search template alone is about 1,450 tokens: with the whole answer
+    room kept, no page would fit and every search would read "unavailable". `asked_tokens` are the
+    history's and the question's."""
+    room = prompt_room(context=context, max_tokens=max_tokens, plan_context=plan_context)
+    short = settings.WHALE_SEARCH_BUDGET_TOKENS - (room - asked_tokens)
+    if short <= 0:
+        return max_tokens
+    return max(min(max_tokens, SEARCH_ANSWER_FLOOR_TOKENS), max_tokens - short)
 
 
 def message_tokens(tokenizer: Any, messages: Iterable[protocol.ChatMessage]) -> int:

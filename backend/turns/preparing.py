@@ -55,6 +55,7 @@ from .earlier_files import (
     history_with_files,
     message_tokens,
     prompt_room,
+    search_answer_room,
     user_turn_budget,
 )
 from .prepare_stream import EVENT_NOTICE, EVENT_SEARCH, PrepareLease, already_prepared
@@ -215,6 +216,7 @@ def turn_prepare_queue(
         question=question.content,
         search=search,
         file_ids=file_ids,
+        history_file_ids=history_file_ids,
         admitted=admitted,
     )
 
@@ -229,6 +231,7 @@ def prepare_step_queue(
     search: bool,
     file_ids: Sequence[uuid.UUID],
     admitted: Admitted,
+    history_file_ids: Sequence[Sequence[str]] = (),
     read_urls: bool = True,
     gpu_fields: dict[str, Any] | None = None,
 ) -> int:
@@ -249,7 +252,7 @@ def prepare_step_queue(
         "search": search,
         "read_urls": read_urls,
         "file_ids": [str(file_id) for file_id in file_ids],
-        "history_file_ids": history_file_ids,  # one list per earlier question of `messages`
+        "history_file_ids": [list(ids) for ids in history_file_ids],  # one list per earlier question of `messages`
         "max_tokens": admitted.max_tokens,
         "position": admitted.position,
         "fallback": admitted.fallback,
@@ -357,6 +360,13 @@ def _prepare(lease: PrepareLease, payload: dict[str, Any]) -> Prepared:
     messages: list[protocol.ChatMessage] = payload["messages"]
     question: str = payload["question"]
     spec_queue = str(settings.WHALE_MODELS.get(payload["model"], {}).get("queue", ""))
+    if payload["search"]:  # the GPU task then gets the answer room left (gpu_task_arguments reads the payload)
+        payload["max_tokens"] = search_answer_room(
+            context=max_model_len(spec_queue),
+            max_tokens=int(payload["max_tokens"]),
+            plan_context=payload.get("plan_context"),
+            asked_tokens=message_tokens(tokenizer, messages[:-1]) + count_tokens(tokenizer, question),
+        )
     room = prompt_room(
         context=max_model_len(spec_queue),
         max_tokens=int(payload["max_tokens"]),

@@ -18,7 +18,7 @@ from chat.models import Conversation, Message
 from common.redis import get_redis
 from inference import protocol
 from turns import services, streams
-from turns.earlier_files import MESSAGE_FRAME_TOKENS, PROMPT_FRAME_TOKENS
+from turns.earlier_files import MESSAGE_FRAME_TOKENS, PROMPT_FRAME_TOKENS, search_answer_room
 from turns.tasks import prepare_turn
 
 from .conftest import make_user
@@ -177,3 +177,20 @@ def test_a_follow_up_to_a_search_turn_keeps_the_earlier_answer(
         {"role": "assistant", "content": ANSWER},
         {"role": "user", "content": FOLLOW_UP},
     ]
+
+
+@pytest.mark.parametrize(
+    ("context", "max_tokens", "asked", "expected"),
+    [
+        (32768, 4096, 100, 4096),  # room for the pages and the whole answer: unchanged
+        (2048, 512, 40, 256),  # the demo model: the answer gives way, down to its floor
+        (3500, 512, 40, 512 - (3000 - (3500 - 512 - 32 - 40))),  # a little short: only what is missing
+        (2048, 128, 40, 128),  # already below the floor: kept as asked
+    ],
+)
+def test_a_search_turn_gives_up_answer_room_for_its_pages_down_to_a_floor(
+    settings: Any, context: int, max_tokens: int, asked: int, expected: int
+) -> None:
+    settings.WHALE_SEARCH_BUDGET_TOKENS = 3000
+    room = search_answer_room(context=context, max_tokens=max_tokens, plan_context=None, asked_tokens=asked)
+    assert room == expected
