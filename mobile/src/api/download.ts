@@ -1,10 +1,10 @@
 // "Download original": the bytes a file was uploaded with, from the authenticated download endpoint.
 // The web saves the response through the browser. A phone downloads into its cache with expo-file-system,
-// sending the bearer token (with one refresh-and-retry after a 401, like the JSON client), then hands the
-// file on: iOS's share sheet takes a file URL; Android's, through React Native, carries text only, so
-// there the file is saved into a folder the user picks.
+// sending the bearer token (with one refresh-and-retry after a 401, like the JSON client), then opens the
+// system's share sheet with the file (expo-sharing: on Android too, where React Native's own carries text only).
 import { Directory, File, Paths } from 'expo-file-system';
-import { Platform, Share } from 'react-native';
+import * as Sharing from 'expo-sharing';
+import { Platform } from 'react-native';
 
 import { saveResponse } from '@/utils/files';
 import { apiBaseUrl } from './config';
@@ -50,17 +50,12 @@ export async function downloadToCache(file: OriginalFile, deps: DownloadDeps = d
   }
 }
 
-/** Saves the original: the browser's download on the web, the share sheet (iOS) or a picked folder (Android). */
+/** Saves the original: the browser's download on the web, the share sheet with the file on a phone. */
 export async function saveOriginal(file: OriginalFile, deps: DownloadDeps = defaultDeps): Promise<void> {
   if (Platform.OS === 'web') {
     await saveResponse(await filesApi.download(file.id), file.name);
     return;
   }
   const local = await downloadToCache(file, deps);
-  if (Platform.OS === 'android') {
-    const folder = await Directory.pickDirectoryAsync();
-    await local.copy(folder);
-    return;
-  }
-  await Share.share({ url: local.uri, title: file.name });
+  await Sharing.shareAsync(local.uri, { mimeType: file.mime ?? undefined, dialogTitle: file.name });
 }

@@ -1,11 +1,13 @@
 // Downloading a file's original on a phone: its bytes into the cache with the bearer token, one retry
-// with a renewed token after a 401, then the share sheet (iOS) or a folder the user picks (Android).
-import { Directory, File } from 'expo-file-system';
-import { Platform, Share } from 'react-native';
+// with a renewed token after a 401, then the system's share sheet with the file (iOS and Android).
+import { File } from 'expo-file-system';
+import * as Sharing from 'expo-sharing';
+import { Platform } from 'react-native';
 
 import { downloadToCache, saveOriginal, type DownloadDeps } from '../download';
 
 jest.mock('@/api/endpoints', () => ({ filesApi: { download: jest.fn() } }));
+jest.mock('expo-sharing', () => ({ shareAsync: jest.fn(async () => undefined) }));
 // expo-file-system has no JavaScript implementation under Jest: paths are joined, the calls recorded.
 jest.mock('expo-file-system', () => {
   const join = (parts: unknown[]) => parts.map((part) => (typeof part === 'string' ? part : (part as { uri: string }).uri)).join('/');
@@ -78,22 +80,9 @@ describe('saveOriginal', () => {
     Platform.OS = os;
   });
 
-  it('opens the share sheet with the downloaded file on iOS', async () => {
-    const share = jest.spyOn(Share, 'share').mockResolvedValue({ action: Share.sharedAction });
+  it.each(['ios', 'android'])('opens the share sheet with the downloaded file on %s', async (os) => {
+    Platform.OS = os as typeof Platform.OS;
     await saveOriginal(report, deps());
-    expect(share).toHaveBeenCalledWith({ url: target, title: 'report.pdf' });
-  });
-
-  it('copies the downloaded file into a folder the user picks on Android', async () => {
-    Platform.OS = 'android';
-    const picked = new Directory('content://tree/Download');
-    (Directory.pickDirectoryAsync as jest.Mock).mockResolvedValue(picked);
-    let copied: File | undefined;
-    download.mockImplementation(async (_url: string, file: File) => {
-      copied = file;
-      return file;
-    });
-    await saveOriginal(report, deps());
-    expect(copied?.copy).toHaveBeenCalledWith(picked);
+    expect(Sharing.shareAsync).toHaveBeenCalledWith(target, { mimeType: 'application/pdf', dialogTitle: 'report.pdf' });
   });
 });

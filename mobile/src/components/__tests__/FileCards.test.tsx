@@ -2,7 +2,7 @@
 import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
 import { act, fireEvent, render, screen } from '@testing-library/react-native';
 import { File } from 'expo-file-system';
-import { Share } from 'react-native';
+import * as Sharing from 'expo-sharing';
 
 import { filesApi } from '@/api/endpoints';
 import type { Message } from '@/api/types';
@@ -11,6 +11,7 @@ import { saveResponse } from '@/utils/files';
 import { UserMessage } from '../MessageItems';
 
 jest.mock('@/api/endpoints', () => ({ filesApi: { content: jest.fn(), download: jest.fn() } }));
+jest.mock('expo-sharing', () => ({ shareAsync: jest.fn(async () => undefined) }));
 jest.mock('@/utils/files', () => ({ ...jest.requireActual('@/utils/files'), saveResponse: jest.fn(async () => undefined) }));
 // expo-file-system has no JavaScript implementation under Jest: paths are joined, the download is recorded.
 jest.mock('expo-file-system', () => {
@@ -56,7 +57,6 @@ describe('file cards', () => {
   it('show each file of a question, and open its extracted text and the original', async () => {
     (filesApi.content as jest.Mock).mockResolvedValue({ id: 'f1', name: 'report.pdf', truncated: true, text: 'Revenue grew 12% in 2026.' });
     useSession.getState().setAccessToken('token-1');
-    const share = jest.spyOn(Share, 'share').mockResolvedValue({ action: Share.sharedAction });
     renderQuestion(question);
     expect(screen.getByText('2.3 MB')).toBeTruthy();
     fireEvent.press(screen.getByRole('button', { name: 'Show the text of report.pdf, 2.3 MB' }));
@@ -70,7 +70,10 @@ describe('file cards', () => {
       expect.objectContaining({ uri: 'file:///cache/downloads/f1/report.pdf' }),
       { headers: { Authorization: 'Bearer token-1' }, idempotent: true },
     );
-    expect(share).toHaveBeenCalledWith({ url: 'file:///cache/downloads/f1/report.pdf', title: 'report.pdf' });
+    expect(Sharing.shareAsync).toHaveBeenCalledWith('file:///cache/downloads/f1/report.pdf', {
+      mimeType: 'application/pdf',
+      dialogTitle: 'report.pdf',
+    });
     expect(saveResponse).not.toHaveBeenCalled(); // not the extracted text
     expect(filesApi.download).not.toHaveBeenCalled();
   });
