@@ -50,7 +50,7 @@ return 0
 # The terminal event, the stream's expiry and the lease released, only while this worker holds the
 # lease: after an outage longer than the lease, the reaper may have ended the turn already.
 # KEYS: lease, events; ARGV: worker id, type, data, stream TTL.
-_FINISH = """
+_SETTLE = """
 if redis.call('get', KEYS[1]) ~= ARGV[1] then return 0 end
 redis.call('xadd', KEYS[2], '*', 'type', ARGV[2], 'data', ARGV[3])
 redis.call('expire', KEYS[2], tonumber(ARGV[4]))
@@ -149,7 +149,7 @@ class TurnRunner:
         self.in_flight = 0
         self.flushes = GroupedPipeline(redis)  # the running turns' flushes, grouped into shared pipelines
         self._release_lease = redis.register_script(_RELEASE_LEASE)
-        self._finish_script = redis.register_script(_FINISH)
+        self._settle_script = redis.register_script(_SETTLE)
 
     # --- turns ------------------------------------------------------------------------------
 
@@ -185,10 +185,10 @@ class TurnRunner:
         try:
             if cancel_requested:
                 timings["finished_at"] = iso_now()
-                await self._finish(task, lease, protocol.EVENT_DONE, _done("cancelled", "cancelled", None, timings))
+                await self._settle(task, lease, protocol.EVENT_DONE, _done("cancelled", "cancelled", None, timings))
                 return "cancelled"
             if time.time() > task.deadline:
-                await self._finish(task, lease, protocol.EVENT_ERROR, _deadline_error())
+                await self._settle(task, lease, protocol.EVENT_ERROR, _deadline_error())
                 return "deadline_exceeded"
         except LeaseLapsed:
             return "lease_lost"
@@ -280,10 +280,10 @@ class TurnRunner:
         timings["first_token_at"] = progress.first_token_at
         timings["finished_at"] = iso_now()
         if stopped == "deadline":
-            await self._finish(task, lease, protocol.EVENT_ERROR, _deadline_error())
+            await self._settle(task, lease, protocol.EVENT_ERROR, _deadline_error())
             return "deadline_exceeded"
         if stopped == "cancelled":
-            await self._finish(
+            await self._settle(
                 task, lease, protocol.EVENT_DONE, _done("cancelled", "cancelled", progress.last, timings)
             )
             return "cancelled"
@@ -295,9 +295,9 @@ class TurnRunner:
             message = (
                 str(error) if code == protocol.ERROR_INVALID_REQUEST else "The model could not finish this answer."
             )
-            await self._finish(task, lease, protocol.EVENT_ERROR, {"code": code, "message": message})
+            await self._settle(task, lease, protocol.EVENT_ERROR, {"code": code, "message": message})
             return "error"
-        await self._finish(
+        await self._settle(
             task,
             lease,
             protocol.EVENT_DONE,
@@ -397,7 +397,7 @@ class TurnRunner:
         lease_holder = results[-3] if renew else self.worker_id
         return results[-1] is not None, lease_holder
 
-    async def _finish(self, task: TurnTask, lease: _Lease, event_type: str, data: dict[str, Any]) -> None:
+    async def _settle(self, task: TurnTask, lease: _Lease, event_type: str, data: dict[str, Any]) -> None:
         """The terminal event, the stream's expiry and the lease released (while the lease is ours, in one
         step, retried while Redis is away), then the backend told to save the turn."""
         keys = task.keys
@@ -406,7 +406,7 @@ class TurnRunner:
             task,
             lease,
             "writing the end",
-            lambda: self._finish_script(
+            lambda: self._settle_script(
                 keys=[keys.lease, keys.events],
                 args=[self.worker_id, fields["type"], fields["data"], protocol.STREAM_TTL_SECONDS],
             ),
