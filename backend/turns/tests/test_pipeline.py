@@ -340,9 +340,10 @@ async def test_a_task_delivered_twice_is_generated_once_and_saved_once(
     sent_tasks: list[tuple[str, list[Any], str]] = []
     send_task = backend_celery.send_task
 
-    def record(name: str, args: list[Any], queue: str, **options: Any) -> Any:
+    def record(name: str, args: Any = None, kwargs: Any = None, queue: Any = None, **options: Any) -> Any:
+        # Celery's own retries call send_task(name, args, kwargs, ..., queue=...): take kwargs positionally too.
         sent_tasks.append((name, args, queue))
-        return send_task(name, args=args, queue=queue, **options)
+        return send_task(name, args=args, kwargs=kwargs, queue=queue, **options)
 
     monkeypatch.setattr(backend_celery, "send_task", record)
     client = await connect(user)
