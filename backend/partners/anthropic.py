@@ -165,34 +165,36 @@ async def _stream(params: CompletionParams, started: StartedCompletion) -> Async
     }
     blocks = _Blocks(turn_id)
     finished = False
+
+    def frames(event: streams.TurnEvent | None) -> list[str]:
+        nonlocal finished
+        chunks: list[str] = []
+        if event is None or event.type == protocol.EVENT_QUEUED:
+            chunks = [wire.sse("ping", {})]
+        elif event.type == protocol.EVENT_REASONING:
+            chunks = blocks.thinking(event.data.get("delta", ""))
+        elif event.type == protocol.EVENT_CONTENT:
+            chunks = blocks.text(event.data.get("delta", ""))
+        elif event.type == protocol.EVENT_TOOL_CALL:
+            chunks = blocks.tool_call(event.data)
+        elif event.type == protocol.EVENT_DONE:
+            finished = True
+            if blocks.index < 0:
+                chunks = blocks.text("")  # an empty answer still has its (empty) text block
+            chunks += blocks.close()
+            delta = {"stop_reason": wire.stop_reason(event.data.get("finish_reason")), "stop_sequence": None}
+            usage = wire.usage_object(event.data.get("usage") or {})
+            chunks += [wire.sse("message_delta", {"delta": delta, "usage": usage}), wire.sse("message_stop", {})]
+        elif event.type == protocol.EVENT_ERROR:
+            finished = True
+            exc = relay.EngineError(event.data)
+            chunks = [wire.sse("error", wire.error_object(status=exc.status_code, message=exc.message))]
+        return chunks
+
     try:
         yield wire.sse("message_start", {"message": message})
-        async for event in relay.events(turn_id):
-            chunks: list[str] = []
-            if event is None or event.type == protocol.EVENT_QUEUED:
-                chunks = [wire.sse("ping", {})]
-            elif event.type == protocol.EVENT_REASONING:
-                chunks = blocks.thinking(event.data.get("delta", ""))
-            elif event.type == protocol.EVENT_CONTENT:
-                chunks = blocks.text(event.data.get("delta", ""))
-            elif event.type == protocol.EVENT_TOOL_CALL:
-                chunks = blocks.tool_call(event.data)
-            elif event.type == protocol.EVENT_DONE:
-                finished = True
-                if blocks.index < 0:
-                    chunks = blocks.text("")  # an empty answer still has its (empty) text block
-                chunks += blocks.close()
-                delta = {"stop_reason": wire.stop_reason(event.data.get("finish_reason")), "stop_sequence": None}
-                usage = wire.usage_object(event.data.get("usage") or {})
-                chunks += [wire.sse("message_delta", {"delta": delta, "usage": usage}), wire.sse("message_stop", {})]
-            elif event.type == protocol.EVENT_ERROR:
-                finished = True
-                exc = relay.EngineError(event.data)
-                chunks = [wire.sse("error", wire.error_object(status=exc.status_code, message=exc.message))]
-            for chunk in chunks:
-                yield chunk
-            if finished:
-                return
+        async for chunk in relay.written_in_batches(turn_id, frames):
+            yield chunk
     except streams.StreamUnavailable:
         yield wire.sse("error", wire.error_object(status=503, message="The service is briefly unavailable; try again."))
     finally:

@@ -101,6 +101,25 @@ def events(turn_id: uuid.UUID) -> AsyncIterator[streams.TurnEvent | None]:
     )
 
 
+async def written_in_batches(
+    turn_id: uuid.UUID, frames: Callable[[streams.TurnEvent | None], list[str]]
+) -> AsyncIterator[str]:
+    """A streamed answer's body: `frames(event)` for each of the turn's events (None: a keep-alive tick), the
+    frames of the events read together joined into one chunk, so the server writes once per batch, not once
+    per event. Ends after the terminal event's frames."""
+    batches = streams.tail_event_batches(
+        turn_id=turn_id,
+        cursor=Cursor(),
+        load_final=_no_saved_result,
+        keepalive_seconds=settings.WHALE_SSE_KEEPALIVE_SECONDS,
+    )
+    async with contextlib.aclosing(batches):
+        async for batch in batches:
+            chunk = "".join(frames(None) if batch is None else [part for event in batch for part in frames(event)])
+            if chunk:
+                yield chunk
+
+
 async def cancel(turn_id: uuid.UUID) -> None:
     await database_sync_to_async(completion_cancel, thread_sensitive=False)(turn_id=turn_id)
 

@@ -98,35 +98,40 @@ async def _stream(chat: WireRequest, started: StartedCompletion) -> AsyncIterato
     meta: dict[str, Any] = {"turn_id": turn_id, "model": chat.params.model, "created": wire.now_epoch()}
     tool_calls = wire.ToolCallDeltas()
     finished = False
+
+    def frames(event: streams.TurnEvent | None) -> list[str]:
+        nonlocal finished
+        if event is None:
+            return [": keep-alive\n\n"]
+        if event.type == protocol.EVENT_QUEUED:
+            return [f": queued, {int(event.data.get('position') or 0)} ahead\n\n"]
+        if event.type == EVENT_SEARCH:
+            # The sources, in a chunk of their own before any content (the research runs first).
+            found = relay.search_results(event.data)
+            return [] if found is None else [wire.chunk(**meta, delta={}, search_results=found)]
+        if event.type == EVENT_NOTICE:
+            return [wire.chunk(**meta, delta={}, notices=[event.data.get("notice") or {}])]
+        if event.type == protocol.EVENT_REASONING:
+            return [wire.chunk(**meta, delta={"reasoning_content": event.data.get("delta", "")})]
+        if event.type == protocol.EVENT_CONTENT:
+            return [wire.chunk(**meta, delta={"content": event.data.get("delta", "")})]
+        if event.type == protocol.EVENT_TOOL_CALL:
+            return [wire.chunk(**meta, delta=tool_calls.delta(event.data))]
+        if event.type == protocol.EVENT_DONE:
+            finished = True
+            out = [wire.chunk(**meta, delta={}, finish_reason=wire.finish_reason(event.data.get("finish_reason")))]
+            if chat.include_usage:
+                out.append(wire.chunk(**meta, delta=None, usage=wire.usage_object(event.data.get("usage") or {})))
+            return [*out, wire.STREAM_DONE]
+        if event.type == protocol.EVENT_ERROR:
+            finished = True
+            return [_engine_error(relay.EngineError(event.data))]
+        return []
+
     try:
         yield wire.chunk(**meta, delta={"role": "assistant", "content": ""})
-        async for event in relay.events(turn_id):
-            if event is None:
-                yield ": keep-alive\n\n"
-            elif event.type == protocol.EVENT_QUEUED:
-                yield f": queued, {int(event.data.get('position') or 0)} ahead\n\n"
-            elif event.type == EVENT_SEARCH:
-                # The sources, in a chunk of their own before any content (the research runs first).
-                found = relay.search_results(event.data)
-                if found is not None:
-                    yield wire.chunk(**meta, delta={}, search_results=found)
-            elif event.type == EVENT_NOTICE:
-                yield wire.chunk(**meta, delta={}, notices=[event.data.get("notice") or {}])
-            elif event.type == protocol.EVENT_REASONING:
-                yield wire.chunk(**meta, delta={"reasoning_content": event.data.get("delta", "")})
-            elif event.type == protocol.EVENT_CONTENT:
-                yield wire.chunk(**meta, delta={"content": event.data.get("delta", "")})
-            elif event.type == protocol.EVENT_TOOL_CALL:
-                yield wire.chunk(**meta, delta=tool_calls.delta(event.data))
-            elif event.type == protocol.EVENT_DONE:
-                finished = True
-                yield wire.chunk(**meta, delta={}, finish_reason=wire.finish_reason(event.data.get("finish_reason")))
-                if chat.include_usage:
-                    yield wire.chunk(**meta, delta=None, usage=wire.usage_object(event.data.get("usage") or {}))
-                yield wire.STREAM_DONE
-            elif event.type == protocol.EVENT_ERROR:
-                finished = True
-                yield _engine_error(relay.EngineError(event.data))
+        async for chunk in relay.written_in_batches(turn_id, frames):
+            yield chunk
     except streams.StreamUnavailable:
         # Redis went away mid-answer; an OpenAI stream cannot be resumed, so say so rather than cut it.
         yield _service_unavailable()
@@ -141,22 +146,27 @@ async def _stream_text(request: WireRequest, started: StartedCompletion) -> Asyn
     turn_id = started.completion.id
     meta: dict[str, Any] = {"turn_id": turn_id, "model": request.params.model, "created": wire.now_epoch()}
     finished = False
+
+    def frames(event: streams.TurnEvent | None) -> list[str]:
+        nonlocal finished
+        if event is None:
+            return [": keep-alive\n\n"]
+        if event.type == protocol.EVENT_CONTENT:
+            return [wire.text_chunk(**meta, text=event.data.get("delta", ""))]
+        if event.type == protocol.EVENT_DONE:
+            finished = True
+            out = [wire.text_chunk(**meta, text="", finish_reason=wire.finish_reason(event.data.get("finish_reason")))]
+            if request.include_usage:
+                out.append(wire.text_chunk(**meta, text=None, usage=wire.usage_object(event.data.get("usage") or {})))
+            return [*out, wire.STREAM_DONE]
+        if event.type == protocol.EVENT_ERROR:
+            finished = True
+            return [_engine_error(relay.EngineError(event.data))]
+        return []
+
     try:
-        async for event in relay.events(turn_id):
-            if event is None:
-                yield ": keep-alive\n\n"
-            elif event.type == protocol.EVENT_CONTENT:
-                yield wire.text_chunk(**meta, text=event.data.get("delta", ""))
-            elif event.type == protocol.EVENT_DONE:
-                finished = True
-                reason = wire.finish_reason(event.data.get("finish_reason"))
-                yield wire.text_chunk(**meta, text="", finish_reason=reason)
-                if request.include_usage:
-                    yield wire.text_chunk(**meta, text=None, usage=wire.usage_object(event.data.get("usage") or {}))
-                yield wire.STREAM_DONE
-            elif event.type == protocol.EVENT_ERROR:
-                finished = True
-                yield _engine_error(relay.EngineError(event.data))
+        async for chunk in relay.written_in_batches(turn_id, frames):
+            yield chunk
     except streams.StreamUnavailable:
         yield _service_unavailable()
     finally:
