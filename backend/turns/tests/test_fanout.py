@@ -4,6 +4,7 @@ held up by the reader's blocking read, and a Redis failure reaches every subscri
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import uuid
 from typing import Any
 
@@ -90,3 +91,42 @@ async def test_the_reader_stops_when_its_last_subscriber_leaves() -> None:
     assert reader.task is None
     await asyncio.sleep(0.05)
     assert task.done()
+
+
+class CountingRedis:
+    """The real client, counting the reader's XREADs."""
+
+    def __init__(self, client: Any) -> None:
+        self.client = client
+        self.xreads = 0
+
+    async def xread(self, *args: Any, **kwargs: Any) -> Any:
+        self.xreads += 1
+        return await self.client.xread(*args, **kwargs)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.client, name)
+
+
+async def test_with_many_streams_open_one_read_gathers_the_writes_of_many_turns() -> None:
+    counting = CountingRedis(get_async_redis())
+    writer = get_async_redis()
+    keys = [stream_key() for _ in range(100)]  # the reader waits 10 ms after each read that found entries
+    async with contextlib.AsyncExitStack() as stack:
+        subscriptions = [
+            await stack.enter_async_context(
+                fanout.subscribed(client_factory=lambda: counting, prefix="t", key=key, last_id="0")
+            )
+            for key in keys
+        ]
+        await asyncio.sleep(0.2)  # the reader is in its blocking read
+        before = counting.xreads
+        for n, key in enumerate(keys):  # one turn's flush after another, a millisecond apart
+            await writer.xadd(key, {"n": str(n)})
+            await asyncio.sleep(0.001)
+        got = [await asyncio.wait_for(s.get(), 5) for s in subscriptions]
+        reads = counting.xreads - before
+    assert [[fields["n"] for _, fields in entries] for entries in got] == [[str(n)] for n in range(len(keys))]
+    assert all(s.queue.empty() for s in subscriptions)
+    assert reads <= len(keys) // 3, f"{reads} reads for {len(keys)} writes"  # without the wait: about one each
+    await writer.delete(*keys)
