@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import cast
 
-from django.core.files.storage import storages
 from django.http import FileResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
@@ -19,6 +18,7 @@ from common.errors import Conflict, ValidationFailed
 from common.schema import error_responses
 
 from . import selectors, services
+from .downloads import original_response
 from .models import UploadedFile
 from .serializers import FileContentSerializer, FileDetailSerializer, FileUploadSerializer
 from .uploads import FIELD
@@ -106,12 +106,4 @@ class FileDownloadApi(APIView):
         },
     )
     def get(self, request: Request, file_id: str) -> FileResponse:
-        file = selectors.file_get(user=_user(request), file_id=file_id)
-        response = FileResponse(
-            storages["files"].open(file.blob, "rb"), as_attachment=True, filename=file.name, content_type=file.mime
-        )
-        # Never rendered from the app's origin: an HTML or SVG upload cannot run as our page.
-        response["X-Content-Type-Options"] = "nosniff"
-        response["Content-Security-Policy"] = "default-src 'none'; sandbox"
-        response["Cache-Control"] = "private, no-store"
-        return response
+        return original_response(selectors.file_get(user=_user(request), file_id=file_id))

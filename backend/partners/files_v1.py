@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.files.storage import storages
 from django.db.models import Q
-from django.http import FileResponse, HttpRequest, HttpResponseBase, JsonResponse
+from django.http import HttpRequest, HttpResponseBase, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from files import services as files
+from files.downloads import original_response
 from files.models import UploadedFile
 from files.uploads import FIELD
 
@@ -165,10 +165,4 @@ def file_content(request: HttpRequest, file_id: str) -> HttpResponseBase:
         file = _file(_key(request), file_id)
     except ApplicationError as exc:
         return error_response(exc)
-    response = FileResponse(
-        storages["files"].open(file.blob, "rb"), as_attachment=True, filename=file.name, content_type=file.mime
-    )
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return original_response(file)
