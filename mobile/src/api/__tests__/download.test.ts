@@ -8,27 +8,7 @@ import { downloadToCache, saveOriginal, type DownloadDeps } from '../download';
 
 jest.mock('@/api/endpoints', () => ({ filesApi: { download: jest.fn() } }));
 jest.mock('expo-sharing', () => ({ shareAsync: jest.fn(async () => undefined) }));
-// expo-file-system has no JavaScript implementation under Jest: paths are joined, the calls recorded.
-jest.mock('expo-file-system', () => {
-  const join = (parts: unknown[]) => parts.map((part) => (typeof part === 'string' ? part : (part as { uri: string }).uri)).join('/');
-  class Directory {
-    uri: string;
-    constructor(...parts: unknown[]) {
-      this.uri = join(parts);
-    }
-    create = jest.fn();
-    static pickDirectoryAsync = jest.fn();
-  }
-  class File {
-    uri: string;
-    constructor(...parts: unknown[]) {
-      this.uri = join(parts);
-    }
-    copy = jest.fn(async () => undefined);
-    static downloadFileAsync = jest.fn();
-  }
-  return { Directory, File, Paths: { cache: { uri: 'file:///cache' } } };
-});
+// expo-file-system is __mocks__/expo-file-system.ts under Jest: paths are joined, the calls recorded.
 
 const report = { id: 'f1', name: 'report.pdf', mime: 'application/pdf' };
 const target = 'file:///cache/downloads/f1/report.pdf';

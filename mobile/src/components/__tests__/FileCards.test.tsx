@@ -13,25 +13,7 @@ import { UserMessage } from '../MessageItems';
 jest.mock('@/api/endpoints', () => ({ filesApi: { content: jest.fn(), download: jest.fn() } }));
 jest.mock('expo-sharing', () => ({ shareAsync: jest.fn(async () => undefined) }));
 jest.mock('@/utils/files', () => ({ ...jest.requireActual('@/utils/files'), saveResponse: jest.fn(async () => undefined) }));
-// expo-file-system has no JavaScript implementation under Jest: paths are joined, the download is recorded.
-jest.mock('expo-file-system', () => {
-  const join = (parts: unknown[]) => parts.map((part) => (typeof part === 'string' ? part : (part as { uri: string }).uri)).join('/');
-  class Directory {
-    uri: string;
-    constructor(...parts: unknown[]) {
-      this.uri = join(parts);
-    }
-    create() {}
-  }
-  class File {
-    uri: string;
-    constructor(...parts: unknown[]) {
-      this.uri = join(parts);
-    }
-    static downloadFileAsync = jest.fn(async (_url: string, target: File) => target);
-  }
-  return { Directory, File, Paths: { cache: { uri: 'file:///cache' } } };
-});
+// expo-file-system is __mocks__/expo-file-system.ts under Jest: paths are joined, the download is recorded.
 
 const question: Message = {
   id: 'u1',
