@@ -16,6 +16,7 @@ from . import streams
 EVENT_SEARCH = "search"
 EVENT_NOTICE = "notice"
 PREPARE_EVENTS = frozenset({EVENT_SEARCH, EVENT_NOTICE})
+HANDED_OVER = "prepared"  # the `step` field of the hand-over's `queued` entry (clients read only type and data)
 
 # The lease, renewed by a thread while the step runs; released (or the turn ended) only while still ours.
 _RENEW_LUA = """
@@ -26,7 +27,7 @@ return 0
 # event without a lease (which the reaper reads as a lost worker), then the lease goes.
 _HANDOVER_LUA = """
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
-redis.call('XADD', KEYS[2], '*', 'type', 'queued', 'data', ARGV[2])
+redis.call('XADD', KEYS[2], '*', 'type', 'queued', 'data', ARGV[2], 'step', ARGV[3])
 redis.call('DEL', KEYS[1])
 return 1
 """
@@ -76,7 +77,7 @@ class PrepareLease:
     def hand_over(self, queued: dict[str, Any]) -> bool:
         data = protocol.encode_event("queued", queued)["data"]
         script = streams.get_redis().register_script(_HANDOVER_LUA)
-        return bool(script(keys=[self.keys.lease, self.keys.events], args=[self.owner, data]))
+        return bool(script(keys=[self.keys.lease, self.keys.events], args=[self.owner, data, HANDED_OVER]))
 
     def end(self, event_type: str, data: dict[str, Any]) -> bool:
         encoded = protocol.encode_event(cast(protocol.EventType, event_type), data)["data"]
@@ -86,7 +87,9 @@ class PrepareLease:
 
 
 def already_prepared(turn_id: str) -> bool:
-    """A second delivery of the step: its events (or the turn's end) are in the stream already."""
+    """A second delivery of the step: its events, its hand-over (a `queued` entry marked `step: prepared`,
+    the one mark a file turn read whole leaves) or the turn's end are in the stream already."""
     entries = cast(list[tuple[str, dict[str, str]]], streams.get_redis().xrange(streams.keys_for(turn_id).events))
     kinds = {protocol.decode_event(fields)[0] for _, fields in entries}
-    return bool(kinds & (PREPARE_EVENTS | protocol.TERMINAL_EVENTS))
+    handed_over = any(fields.get("step") == HANDED_OVER for _, fields in entries)
+    return handed_over or bool(kinds & (PREPARE_EVENTS | protocol.TERMINAL_EVENTS))

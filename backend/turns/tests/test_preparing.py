@@ -353,6 +353,19 @@ def test_a_second_delivery_of_the_step_writes_nothing_twice(api, conversation, f
     assert events_of(turn_id) == before and len(published.gpu_tasks) == 1
 
 
+def test_a_second_delivery_of_a_file_turn_read_whole_writes_nothing_twice(api, conversation, published) -> None:
+    report = ready_file(api, text_pdf([REPORT]), "report.pdf")
+    response = send(api, conversation, content="How much did revenue grow?", file_ids=[str(report.id)])
+    turn_id = response.json()["assistant_message"]["id"]
+    payload = published.prepare_tasks[0]
+    prepare_turn(payload)
+    before = events_of(turn_id)
+    assert {kind for kind, _ in before} == {"queued"}  # no search, no notice: the hand-over's mark only
+
+    prepare_turn(payload)  # before the GPU worker has taken the turn
+    assert events_of(turn_id) == before and len(published.gpu_tasks) == 1
+
+
 # --- what other readers see --------------------------------------------------------------------
 
 
