@@ -7,9 +7,11 @@ import json
 import pytest
 from rest_framework.test import APIClient
 
-from chat.models import Message
+from chat.models import Conversation, Message
+from common.errors import NotFound, ValidationFailed
 from common.redis import get_redis
 from inference import protocol
+from ratelimits.tests.factories import set_limits
 from turns import services, streams
 
 from .conftest import access_token, make_user
@@ -215,3 +217,77 @@ def test_a_failed_turn_can_be_regenerated(api, conversation) -> None:
 
     response = api.post(f"/api/v1/messages/{turn_id}/regenerate", {}, format="json")
     assert response.status_code == 202
+
+
+def _answered(user, conversation) -> services.TurnCreated:
+    created = services.turn_send(user=user, conversation_id=conversation.id, content="Why?", deepthink=False)
+    run_turn(created.assistant_message.id, [], ["Because."])
+    services.turn_settle(turn_id=created.assistant_message.id)
+    return created
+
+
+def test_a_question_under_a_message_of_another_conversation_is_refused_and_writes_nothing(user, conversation) -> None:
+    elsewhere = _answered(user, Conversation.objects.create(user=user))
+
+    with pytest.raises(ValidationFailed) as refused:
+        services.turn_send(
+            user=user,
+            conversation_id=conversation.id,
+            content="Then?",
+            deepthink=False,
+            parent_id=elsewhere.assistant_message.id,
+        )
+
+    assert refused.value.fields == {"parent_id": ["No such message in this conversation."]}
+    assert not Message.objects.filter(conversation=conversation).exists()
+
+
+def test_a_question_cannot_hang_under_another_question(user, conversation) -> None:
+    first = _answered(user, conversation)
+
+    with pytest.raises(ValidationFailed) as refused:
+        services.turn_send(
+            user=user,
+            conversation_id=conversation.id,
+            content="Then?",
+            deepthink=False,
+            parent_id=first.user_message.id,
+        )
+
+    assert "parent_id" in refused.value.fields
+    assert Message.objects.filter(conversation=conversation).count() == 2
+
+
+def test_another_users_answer_cannot_be_regenerated(user, conversation, other_user) -> None:
+    answer = _answered(user, conversation).assistant_message
+
+    with pytest.raises(NotFound):
+        services.turn_regenerate(user=other_user, message_id=answer.id)
+
+    assert Message.objects.filter(conversation=conversation).count() == 2
+
+
+def test_a_regenerated_answer_may_change_its_deepthink(user, conversation) -> None:
+    created = services.turn_send(user=user, conversation_id=conversation.id, content="Why?", deepthink=True)
+    run_turn(created.assistant_message.id, ["Hm."], ["Because."])
+    services.turn_settle(turn_id=created.assistant_message.id)
+
+    again = services.turn_regenerate(user=user, message_id=created.assistant_message.id, deepthink=False)
+
+    assert (again.assistant_message.model, again.assistant_message.deepthink) == ("whale-chat", False)
+    assert again.user_message is None
+    assert again.sibling_ids == {again.assistant_message.id: [created.assistant_message.id, again.assistant_message.id]}
+
+
+def test_a_send_that_cannot_be_queued_gives_its_turn_back_to_the_limits(api, user, conversation, monkeypatch) -> None:
+    import redis
+
+    set_limits(user, concurrent_turns=1)
+    dead = redis.Redis.from_url("redis://127.0.0.1:1/0", socket_connect_timeout=0.2)
+    with monkeypatch.context() as patched:
+        patched.setattr(streams, "get_redis", lambda: dead)
+        assert send(api, conversation, content="lost").status_code == 503
+
+    response = send(api, conversation, content="again")
+
+    assert response.status_code == 202, response.content  # not 429 concurrent_turns_exceeded
