@@ -197,12 +197,3 @@ def test_the_first_answer_queues_a_title_and_the_title_is_saved(
     )
     conversation.refresh_from_db()
     assert conversation.title == "Blue sky"
-
-
-def test_models_lists_what_clients_may_pick(api) -> None:
-    response = api.get("/api/v1/models")
-    assert response.status_code == 200
-    ids = {model["id"]: model for model in response.json()["data"]}
-    assert ids["whale-r1"]["reasoning"] is True
-    assert ids["whale-chat"]["reasoning"] is False
-    assert ids["whale-r1"]["available"] is False  # no worker heartbeat in this test
