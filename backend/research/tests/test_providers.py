@@ -104,7 +104,7 @@ def test_the_models_endpoint_tells_clients_whether_search_is_on(settings: Any) -
 
     def search_capabilities() -> dict[str, Any]:
         capabilities = client.get("/api/v1/models").json()["capabilities"]
-        capabilities.pop("files")  # issue 17's part of the capabilities (turns/tests/test_preparing.py)
+        capabilities.pop("files")  # issue 17's part of the capabilities (turns/tests/test_api.py)
         return capabilities
 
     settings.WHALE_SEARCH_PROVIDER = "searxng"

@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 
 from chat.models import Conversation, Message
-from common import metrics
 from turns.metrics import TurnStateCollector
 
 from .conftest import make_user
@@ -18,10 +17,6 @@ def _samples(name: str) -> dict[tuple[str, ...], float]:
         if family.name == name:
             return {tuple(sample.labels.values()): sample.value for sample in family.samples}
     raise AssertionError(f"no {name}")
-
-
-def test_turns_registers_its_collector_when_it_starts() -> None:
-    assert isinstance(metrics._state_collectors["turns"], TurnStateCollector)
 
 
 def test_in_flight_counts_queued_and_streaming_turns_by_model() -> None:

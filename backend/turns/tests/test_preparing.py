@@ -386,10 +386,3 @@ def test_the_share_snapshot_and_the_export_carry_sources_and_files(
     question, answer = exported["messages"]
     assert question["files"][0]["id"] == str(report.id)
     assert answer["sources"] == snapshot[1]["sources"]
-
-
-def test_the_models_list_says_what_files_a_message_may_carry(api, settings) -> None:
-    settings.WHALE_FILES_PER_MESSAGE = 7
-    files = api.get("/api/v1/models").json()["capabilities"]["files"]
-    assert files["max_per_message"] == 7
-    assert files["kinds"]["pdf"] == settings.WHALE_FILES_LIMIT_DOCUMENT_BYTES
