@@ -28,7 +28,7 @@ mkdir -p "$RUN_DIR/log" "$RUN_DIR/emails" "$RUN_DIR/static"
 
 if [ ! -x /usr/bin/chromium ] && [ -z "${CHROMIUM_PATH:-}" ]; then
   echo "==> e2e: installing Debian's Chromium (apt-get install -y chromium)"
-  { apt-get install -y chromium || { apt-get update && apt-get install -y chromium; }; } >"$RUN_DIR/log/apt.log" 2>&1 ||
+  { apt-get -o DPkg::Lock::Timeout=600 install -y chromium || { apt-get -o DPkg::Lock::Timeout=600 update && apt-get -o DPkg::Lock::Timeout=600 install -y chromium; }; } >"$RUN_DIR/log/apt.log" 2>&1 ||
     { echo "could not install chromium; see $RUN_DIR/log/apt.log" >&2; exit 1; }
 fi
 

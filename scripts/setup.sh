@@ -24,8 +24,8 @@ if [ ${#missing[@]} -gt 0 ]; then
   if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
     echo "==> installing Debian packages: ${missing[*]}"
     mkdir -p var/log
-    { DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}" ||
-      { apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}"; }; } \
+    { DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y --no-install-recommends "${missing[@]}" ||
+      { apt-get -o DPkg::Lock::Timeout=600 update && DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y --no-install-recommends "${missing[@]}"; }; } \
       >var/log/apt.log 2>&1 || echo "    could not install ${missing[*]} (see var/log/apt.log); the tests that need them will fail"
   else
     echo "==> missing ${missing[*]}: install them (Debian/Ubuntu: sudo apt-get install ${missing[*]}) to run every test suite"
