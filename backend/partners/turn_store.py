@@ -62,10 +62,13 @@ class CompletionStore:
         return False  # a completion stays `queued` until it is settled
 
     def settle(self, turn_id: Id, outcome: streams.TurnOutcome) -> SettledTurn | bool | None:
-        unsettled = Turn.objects.filter(id=turn_id, completion__isnull=False, status=Turn.Status.QUEUED)
+        # A completion's Turn has the completion's id and the partner source: by id, no join to the completion.
+        unsettled = Turn.objects.filter(id=turn_id, source=Turn.Source.PARTNER, status=Turn.Status.QUEUED)
         if not unsettled.update(**_completion_fields(outcome)):
             return False if Completion.objects.filter(id=turn_id).exists() else None
-        completion = Completion.objects.select_related("turn").get(id=turn_id)
+        completion = Completion.objects.select_related("turn").filter(id=turn_id).first()
+        if completion is None:  # a turn left behind by its deleted completion (its key deleted meanwhile)
+            return None
         turn = completion.turn
         if completion.end_user:
             # The end user's reserved tokens, replaced by the used. Safe to repeat: a retry after the
