@@ -99,7 +99,10 @@ class TurnColumn:
             return self
         if instance.turn_id is None:
             return self.default
-        return getattr(instance.turn, self.name)
+        # The loaded turn straight from the row's cache (select_related, or set on create): the related
+        # descriptor's own checks cost more than the read, and serializers read a dozen columns per row.
+        turn = instance._state.fields_cache.get("turn") or instance.turn
+        return getattr(turn, self.name)
 
 
 def turn_columns_pop(fields: dict[str, Any]) -> dict[str, Any]:
