@@ -111,10 +111,11 @@ class AnswerStore:
             return False if Message.objects.filter(id=turn_id).exists() else None
         if not Message.objects.filter(id=turn_id).update(content=outcome.content, reasoning_content=outcome.reasoning):
             return None  # a turn left behind by its deleted answer: nothing to save it on
-        answer = Message.objects.select_related("conversation", "parent", "turn").get(id=turn_id)
-        _answer_settled(answer)
+        # With its Turn only: the turn's user is the conversation's, and the question is read for a title only.
+        answer = Message.objects.select_related("turn").get(id=turn_id)
         turn = answer.turn
         assert turn is not None  # an answer always has its turn
+        _answer_settled(answer, user_id=turn.user_id)
         admitted_at = turn.queued_at or answer.created_at
         return SettledTurn(
             id=turn.id,
@@ -133,34 +134,37 @@ class AnswerStore:
         )
 
 
-def _answer_settled(turn: Message) -> None:
+def _answer_settled(answer: Message, *, user_id: Id) -> None:
     """After an answer's row is settled, inside that transaction: touch its conversation, announce, title."""
-    Conversation.objects.filter(id=turn.conversation_id).update(updated_at=timezone.now())
+    Conversation.objects.filter(id=answer.conversation_id).update(updated_at=timezone.now())
     events.user_event_publish(
-        user_id=turn.conversation.user_id,
+        user_id=user_id,
         event_type=events.TURN_FINISHED,
-        payload={"conversation_id": str(turn.conversation_id), "turn_id": str(turn.id), "status": turn.status},
+        payload={"conversation_id": str(answer.conversation_id), "turn_id": str(answer.id), "status": answer.status},
     )
-    if turn.status == Message.Status.DONE:
-        transaction.on_commit(lambda: _maybe_queue_title(turn))
+    if answer.status == Message.Status.DONE:
+        transaction.on_commit(lambda: _maybe_queue_title(answer, user_id=user_id))
 
 
-def _maybe_queue_title(turn: Message) -> None:
+def _maybe_queue_title(answer: Message, *, user_id: Id) -> None:
     """After the first answer of a conversation, ask the model for a short title."""
-    if not settings.WHALE_AUTO_TITLE:
+    if not settings.WHALE_AUTO_TITLE or answer.parent_id is None:
         return
-    conversation = turn.conversation
-    assistant_count = Message.objects.filter(conversation=conversation, role=Message.Role.ASSISTANT).count()
-    if assistant_count != 1 or turn.parent is None:
+    assistant_count = Message.objects.filter(
+        conversation_id=answer.conversation_id, role=Message.Role.ASSISTANT
+    ).count()
+    if assistant_count != 1:
         return
+    question = answer.parent  # read here, for a conversation's first answer only
+    assert question is not None
     spec = model_get(settings.WHALE_TITLE_MODEL)
     task = protocol.TitleTask(
-        conversation_id=str(conversation.id),
-        user_id=str(conversation.user_id),
+        conversation_id=str(answer.conversation_id),
+        user_id=str(user_id),
         model=spec.name,
         messages=[
-            {"role": "user", "content": turn.parent.content[:2000]},
-            {"role": "assistant", "content": turn.content[:2000]},
+            {"role": "user", "content": question.content[:2000]},
+            {"role": "assistant", "content": answer.content[:2000]},
         ],
         save_queue=settings.WHALE_BACKEND_QUEUE,
     )
@@ -174,4 +178,4 @@ def _maybe_queue_title(turn: Message) -> None:
             kwargsrepr="{}",  # not the question's text in the headers
         )
     except (RedisError, KombuError, OSError):
-        logger.warning("could not queue a title for conversation %s", conversation.id, exc_info=True)
+        logger.warning("could not queue a title for conversation %s", answer.conversation_id, exc_info=True)
