@@ -7,6 +7,7 @@ from typing import Any
 
 from django.db.models import Count, Q, Sum
 from rest_framework import serializers
+from turns.models import turn_column_value
 
 from accounts.hooks import AccountUsage
 from accounts.models import User
@@ -20,21 +21,28 @@ _MESSAGE_FIELDS = (
     "role",
     "content",
     "reasoning_content",
-    "model",
     "deepthink",
+    "feedback",
+    "created_at",
+)
+# An answer's columns that live on its Turn; a question reads the defaults (done, no usage).
+_TURN_FIELDS = (
+    "model",
     "status",
     "error",
     "finish_reason",
     "prompt_tokens",
     "completion_tokens",
     "reasoning_tokens",
-    "feedback",
-    "created_at",
     "queued_at",
     "started_at",
     "first_token_at",
     "finished_at",
 )
+
+
+def _turn_values() -> dict[str, Any]:
+    return {name: turn_column_value(name, getattr(Message, name).default) for name in _TURN_FIELDS}
 
 
 def user_conversations(user: User) -> list[dict[str, Any]]:
@@ -54,7 +62,11 @@ def user_conversations(user: User) -> list[dict[str, Any]]:
         }
         conversations.append(entry)
         by_id[conversation.id] = entry
-    messages = Message.objects.filter(conversation__user=user).order_by("created_at", "id").values(*_MESSAGE_FIELDS)
+    messages = (
+        Message.objects.filter(conversation__user=user)
+        .order_by("created_at", "id")
+        .values(*_MESSAGE_FIELDS, **_turn_values())
+    )
     for message in messages.iterator():
         message["usage"] = {
             "prompt_tokens": message.pop("prompt_tokens"),
@@ -76,9 +88,9 @@ def user_usage(user: User) -> AccountUsage:
         return AccountUsage()
     totals = Message.objects.filter(conversation__user=user, role=Message.Role.ASSISTANT).aggregate(
         total=Count("id"),
-        failed=Count("id", filter=Q(status=Message.Status.FAILED)),
-        tokens_in=Sum("prompt_tokens"),
-        tokens_out=Sum("completion_tokens"),
+        failed=Count("id", filter=Q(turn__status=Message.Status.FAILED)),
+        tokens_in=Sum("turn__prompt_tokens"),
+        tokens_out=Sum("turn__completion_tokens"),
     )
     return AccountUsage(
         turns=totals["total"],

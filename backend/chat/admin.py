@@ -29,6 +29,9 @@ class MessageInline(TabularInline):
     fields = ("role", "status", "model", "created_at", "parent")
     readonly_fields = ("role", "status", "model", "created_at", "parent")
 
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Message]:
+        return super().get_queryset(request).select_related("turn")  # status and model are the turn's
+
     def has_add_permission(self, request, obj=None) -> bool:  # type: ignore[no-untyped-def]
         return False
 
@@ -79,14 +82,21 @@ class MessageAdmin(AuditedReadMixin, ModelAdmin):
         "completion_tokens",
         "created_at",
     ]
-    list_filter = ["role", "status", "feedback", "deepthink"]
+    list_filter = ["role", "turn__status", "feedback", "deepthink"]
+    list_select_related = ["turn"]
     search_fields = ["id", "conversation__user__email"]
     raw_id_fields = ["conversation", "parent"]
+    # The answer's generation is its Turn's, written only by turns' services.
     readonly_fields = [
         "id",
+        "turn",
         "content",
         "reasoning_content",
+        "model",
+        "status",
         "error",
+        "error_code",
+        "finish_reason",
         "prompt_tokens",
         "completion_tokens",
         "reasoning_tokens",

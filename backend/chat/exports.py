@@ -41,7 +41,7 @@ def _markdown_message(message: Message) -> str:
     if message.content:
         lines.append(message.content)
     if message.status != Message.Status.DONE:
-        lines.append(f"_({message.get_status_display().lower()})_")
+        lines.append(f"_({Message.Status(message.status).label.lower()})_")
     return "\n\n".join(lines)
 
 

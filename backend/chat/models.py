@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from turns.models import Turn, TurnColumn, TurnColumnsManager, TurnColumnsQuerySet, turn_columns_pop
 
 TITLE_MAX_LENGTH = 200
-MODEL_NAME_MAX_LENGTH = 100
 
 
 class Conversation(models.Model):
@@ -31,43 +32,48 @@ class Conversation(models.Model):
         return self.title or str(self.id)
 
 
+class MessageQuerySet(TurnColumnsQuerySet["Message"]):
+    def create(self, **fields: Any) -> Message:
+        """A message; an answer with its Turn (same id), from the turn's columns among `fields`."""
+        columns = turn_columns_pop(fields)
+        if fields.get("role") != Message.Role.ASSISTANT or fields.get("turn") or fields.get("turn_id"):
+            return super().create(**fields)  # a question has no turn, and reads done
+        fields.setdefault("id", uuid.uuid4())
+        conversation = fields.get("conversation") or Conversation.objects.get(id=fields["conversation_id"])
+        fields["turn"] = Turn.objects.create(
+            id=fields["id"], source=Turn.Source.APP, user_id=conversation.user_id, **columns
+        )
+        return super().create(**fields)
+
+
+class MessageManager(TurnColumnsManager["Message"]):
+    _queryset_class = MessageQuerySet
+
+
 class Message(models.Model):
     class Role(models.TextChoices):
         USER = "user", "User"
         ASSISTANT = "assistant", "Assistant"
 
-    class Status(models.TextChoices):
-        QUEUED = "queued", "Queued"
-        STREAMING = "streaming", "Streaming"
-        DONE = "done", "Done"
-        CANCELLED = "cancelled", "Cancelled"
-        FAILED = "failed", "Failed"
+    Status = Turn.Status  # an answer's status is its turn's
 
     class Feedback(models.TextChoices):
         UP = "up", "Up"
         DOWN = "down", "Down"
         NONE = "none", "None"
 
-    TERMINAL_STATUSES = (Status.DONE, Status.CANCELLED, Status.FAILED)
-    ACTIVE_STATUSES = (Status.QUEUED, Status.STREAMING)
+    TERMINAL_STATUSES = Turn.TERMINAL_STATUSES
+    ACTIVE_STATUSES = Turn.ACTIVE_STATUSES
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="messages")
     parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.CASCADE, related_name="children")
     role = models.CharField(max_length=16, choices=Role.choices)
+    # An answer's generation (the turn's id is the message's id); a question has none.
+    turn = models.OneToOneField(Turn, null=True, blank=True, on_delete=models.CASCADE, related_name="message")
     content = models.TextField(blank=True)
     reasoning_content = models.TextField(blank=True)
-    model = models.CharField(max_length=MODEL_NAME_MAX_LENGTH, blank=True)
     deepthink = models.BooleanField(default=False)
-    status = models.CharField(max_length=16, choices=Status.choices, default=Status.DONE)
-    error = models.TextField(blank=True)
-    error_code = models.CharField(max_length=64, blank=True)
-    finish_reason = models.CharField(max_length=32, blank=True)
-    prompt_tokens = models.PositiveIntegerField(default=0)
-    completion_tokens = models.PositiveIntegerField(default=0)
-    reasoning_tokens = models.PositiveIntegerField(default=0)
-    # Of prompt_tokens, those the engine served from its prefix cache (its own count), for the hit rate.
-    cached_tokens = models.PositiveIntegerField(default=0)
     feedback = models.CharField(max_length=8, choices=Feedback.choices, default=Feedback.NONE)
     # Search and files (issues 16 and 17): an answer's research step and what it says, a question's attachments.
     search = models.BooleanField(default=False, help_text="The answer was asked to search the web.")
@@ -77,17 +83,27 @@ class Message(models.Model):
     # that one's conversation owns it (deleted with it); an edited question may carry the same files again.
     attachments = models.ManyToManyField("files.UploadedFile", blank=True, related_name="attached_to")
     created_at = models.DateTimeField(default=timezone.now)
-    queued_at = models.DateTimeField(null=True, blank=True)
-    started_at = models.DateTimeField(null=True, blank=True)
-    first_token_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
+
+    # The answer's generation as the app shows it, read from its Turn (a question reads done, no usage).
+    model = TurnColumn("")
+    status = TurnColumn(Turn.Status.DONE.value)
+    error = TurnColumn("")
+    error_code = TurnColumn("")
+    finish_reason = TurnColumn("")
+    prompt_tokens = TurnColumn(0)
+    completion_tokens = TurnColumn(0)
+    reasoning_tokens = TurnColumn(0)
+    cached_tokens = TurnColumn(0)
+    queued_at = TurnColumn(None)
+    started_at = TurnColumn(None)
+    first_token_at = TurnColumn(None)
+    finished_at = TurnColumn(None)
+
+    objects = MessageManager()
 
     class Meta:
         ordering = ["created_at", "id"]
-        indexes = [
-            models.Index(fields=["conversation", "parent", "created_at"]),
-            models.Index(fields=["status"]),
-        ]
+        indexes = [models.Index(fields=["conversation", "parent", "created_at"])]
 
     def __str__(self) -> str:
         return f"{self.role} {self.id}"

@@ -27,7 +27,7 @@ SHARE_TOKEN_MAX_LENGTH = 64
 
 
 def _conversations_of(user: User) -> QuerySet[Conversation]:
-    generating = Message.objects.filter(conversation=OuterRef("pk"), status__in=GENERATING_STATUSES)
+    generating = Message.objects.filter(conversation=OuterRef("pk"), turn__status__in=GENERATING_STATUSES)
     return Conversation.objects.filter(user=user).annotate(is_generating=Exists(generating))
 
 
@@ -125,7 +125,9 @@ class MessageTree:
 def message_tree(*, conversation: Conversation) -> MessageTree:
     """Every message of the conversation in one query."""
     attached = Message.attachments.through.objects.filter(message_id=OuterRef("pk"))
-    messages = Message.objects.filter(conversation=conversation).annotate(has_files=Exists(attached))
+    messages = (
+        Message.objects.filter(conversation=conversation).select_related("turn").annotate(has_files=Exists(attached))
+    )
     return MessageTree.build(messages.order_by("created_at", "id"))
 
 
@@ -174,7 +176,7 @@ def running_answer_ids(*, conversation: Conversation) -> list[uuid.UUID]:
     """The conversation's answers still queued or being generated."""
     return list(
         Message.objects.filter(
-            conversation=conversation, role=Message.Role.ASSISTANT, status__in=Message.ACTIVE_STATUSES
+            conversation=conversation, role=Message.Role.ASSISTANT, turn__status__in=Message.ACTIVE_STATUSES
         ).values_list("id", flat=True)
     )
 
@@ -182,7 +184,7 @@ def running_answer_ids(*, conversation: Conversation) -> list[uuid.UUID]:
 def message_get(*, user: User, message_id: uuid.UUID | str) -> Message:
     """A message of one of the user's conversations (with its conversation), or NotFound."""
     try:
-        return Message.objects.select_related("conversation").get(pk=message_id, conversation__user=user)
+        return Message.objects.select_related("conversation", "turn").get(pk=message_id, conversation__user=user)
     except (Message.DoesNotExist, ValidationError, ValueError, TypeError) as exc:
         raise NotFound("Message not found.") from exc
 
@@ -196,7 +198,10 @@ def message_sibling_ids(*, message: Message) -> list[uuid.UUID]:
 def conversation_messages(*, conversation: Conversation) -> list[Message]:
     """Every message of every branch, oldest first (for exports)."""
     return list(
-        Message.objects.filter(conversation=conversation).prefetch_related("attachments").order_by("created_at", "id")
+        Message.objects.filter(conversation=conversation)
+        .select_related("turn")
+        .prefetch_related("attachments")
+        .order_by("created_at", "id")
     )
 
 

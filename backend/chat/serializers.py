@@ -146,6 +146,15 @@ class MessageSerializer(BuiltFieldsOnce, serializers.ModelSerializer):
     sources = SourceSerializer(many=True, read_only=True)
     notices = serializers.ListField(child=serializers.DictField(), read_only=True)
     files = serializers.SerializerMethodField()
+    # The answer's generation, flattened from its Turn (a question reads done).
+    model = serializers.CharField(read_only=True)
+    status = serializers.ChoiceField(choices=Message.Status.choices, read_only=True)
+    error = serializers.CharField(read_only=True)
+    finish_reason = serializers.CharField(read_only=True)
+    queued_at = serializers.DateTimeField(read_only=True, allow_null=True)
+    started_at = serializers.DateTimeField(read_only=True, allow_null=True)
+    first_token_at = serializers.DateTimeField(read_only=True, allow_null=True)
+    finished_at = serializers.DateTimeField(read_only=True, allow_null=True)
 
     class Meta:
         model = Message
@@ -315,6 +324,11 @@ class ExportMessageSerializer(serializers.ModelSerializer):
     sources = SourceSerializer(many=True, read_only=True)
     notices = serializers.ListField(child=serializers.DictField(), read_only=True)
     files = serializers.SerializerMethodField()
+    model = serializers.CharField(read_only=True)
+    status = serializers.ChoiceField(choices=Message.Status.choices, read_only=True)
+    error = serializers.CharField(read_only=True)
+    finish_reason = serializers.CharField(read_only=True)
+    finished_at = serializers.DateTimeField(read_only=True, allow_null=True)
 
     class Meta:
         model = Message

@@ -9,6 +9,7 @@ from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
+from turns.models import Turn
 
 from accounts.models import User
 from common import events
@@ -115,6 +116,7 @@ def conversation_delete(*, conversation: Conversation) -> None:
     # rows to delete, and one that comes after finds nothing (404) instead of a row it cannot point at.
     _lock(conversation)
     running = running_answer_ids(conversation=conversation)
+    Turn.objects.filter(message__conversation=conversation).delete()  # with its answers; the rest below
     conversation.delete()
     if running:
         transaction.on_commit(lambda: turns_cancel(turn_ids=running), robust=True)

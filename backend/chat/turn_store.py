@@ -1,4 +1,4 @@
-"""The app's turns as turns/services settle, cancel and reap them: an assistant Message is the turn's row.
+"""The app's turns as turns/services settle, cancel and reap them: an assistant Message and its Turn.
 
 Registered in chat.apps; settling one also touches its conversation, announces it and, after the first
 answer of a conversation, asks the model for a title.
@@ -17,6 +17,7 @@ from django.utils.dateparse import parse_datetime
 from kombu.exceptions import KombuError
 from redis.exceptions import RedisError
 from turns import streams
+from turns.models import Turn
 from turns.registry import model_get
 from turns.stores import ActiveTurn, Id, SettledTurn
 
@@ -28,7 +29,7 @@ from .models import Conversation, Message
 
 logger = logging.getLogger(__name__)
 
-ACTIVE_STATUSES = Message.ACTIVE_STATUSES
+ACTIVE_STATUSES = Turn.ACTIVE_STATUSES
 
 
 def _parse_time(value: Any) -> datetime | None:
@@ -36,16 +37,14 @@ def _parse_time(value: Any) -> datetime | None:
 
 
 def _message_fields(outcome: streams.TurnOutcome) -> dict[str, Any]:
-    """The answer's row as its stream says it ended."""
+    """The answer's turn as its stream says it ended."""
     data = outcome.terminal
     fields: dict[str, Any] = {
-        "content": outcome.content,
-        "reasoning_content": outcome.reasoning,
         "finished_at": _parse_time(data.get("timings", {}).get("finished_at")) or timezone.now(),
     }
     if outcome.terminal_type == protocol.EVENT_ERROR:
         fields.update(
-            status=Message.Status.FAILED,
+            status=Turn.Status.FAILED,
             error_code=str(data.get("code", "turn_failed"))[:64],
             error=str(data.get("message", "The answer could not be generated.")),
             finish_reason="error",
@@ -53,7 +52,7 @@ def _message_fields(outcome: streams.TurnOutcome) -> dict[str, Any]:
     else:
         timings = data.get("timings") or {}
         fields.update(
-            status=Message.Status.CANCELLED if data.get("status") == "cancelled" else Message.Status.DONE,
+            status=Turn.Status.CANCELLED if data.get("status") == "cancelled" else Turn.Status.DONE,
             finish_reason=str(data.get("finish_reason") or "")[:32],
             # The prompt tokens the engine served from its prefix cache, by its own count: the turn's hit rate.
             cached_tokens=max(int((data.get("usage") or {}).get("cached_tokens") or 0), 0),
@@ -73,40 +72,51 @@ class AnswerStore:
         return Message.objects.filter(id=turn_id).exists()
 
     def active(self, *, user_id: Id | None = None) -> list[ActiveTurn]:
-        rows = Message.objects.filter(role=Message.Role.ASSISTANT, status__in=ACTIVE_STATUSES)
+        rows = Turn.objects.filter(message__isnull=False, status__in=ACTIVE_STATUSES)
         if user_id is not None:
-            rows = rows.filter(conversation__user_id=user_id)
+            rows = rows.filter(message__conversation__user_id=user_id)
         return [
             ActiveTurn(
                 id=row.id,
                 queued_at=row.queued_at,
                 started_at=row.started_at,
-                streaming=row.status == Message.Status.STREAMING,
+                streaming=row.status == Turn.Status.STREAMING,
             )
             for row in rows.only("id", "status", "queued_at", "started_at")
         ]
 
+    # An answer's Turn has the answer's id and the app's source: the hot paths below write it by id, with no
+    # join to chat_message (the stack bench pays each statement's planning in the backend worker).
+
     def mark_started(self, turn_id: Id, started_at: datetime) -> bool:
-        updated = Message.objects.filter(id=turn_id, status=Message.Status.QUEUED).update(
-            status=Message.Status.STREAMING, started_at=started_at
+        updated = Turn.objects.filter(id=turn_id, source=Turn.Source.APP, status=Turn.Status.QUEUED).update(
+            status=Turn.Status.STREAMING, started_at=started_at
         )
-        if updated:
-            conversation_id, user_id = Message.objects.filter(id=turn_id).values_list(
-                "conversation_id", "conversation__user_id"
-            )[0]
-            events.user_event_publish(
-                user_id=user_id,
-                event_type=events.TURN_STARTED,
-                payload={"conversation_id": str(conversation_id), "turn_id": str(turn_id)},
-            )
-        return bool(updated)
+        if not updated:
+            return False
+        answer = Message.objects.filter(id=turn_id).values_list("conversation_id", "conversation__user_id").first()
+        if answer is None:  # a turn left behind by its deleted answer: not one of this store's
+            return False
+        conversation_id, user_id = answer
+        events.user_event_publish(
+            user_id=user_id,
+            event_type=events.TURN_STARTED,
+            payload={"conversation_id": str(conversation_id), "turn_id": str(turn_id)},
+        )
+        return True
 
     def settle(self, turn_id: Id, outcome: streams.TurnOutcome) -> SettledTurn | bool | None:
-        if not Message.objects.filter(id=turn_id, status__in=ACTIVE_STATUSES).update(**_message_fields(outcome)):
+        unsettled = Turn.objects.filter(id=turn_id, source=Turn.Source.APP, status__in=ACTIVE_STATUSES)
+        if not unsettled.update(**_message_fields(outcome)):
             return False if Message.objects.filter(id=turn_id).exists() else None
-        turn = Message.objects.select_related("conversation", "parent").get(id=turn_id)
-        _answer_settled(turn)
-        admitted_at = turn.queued_at or turn.created_at
+        if not Message.objects.filter(id=turn_id).update(content=outcome.content, reasoning_content=outcome.reasoning):
+            return None  # a turn left behind by its deleted answer: nothing to save it on
+        # With its Turn only: the turn's user is the conversation's, and the question is read for a title only.
+        answer = Message.objects.select_related("turn").get(id=turn_id)
+        turn = answer.turn
+        assert turn is not None  # an answer always has its turn
+        _answer_settled(answer, user_id=turn.user_id)
+        admitted_at = turn.queued_at or answer.created_at
         return SettledTurn(
             id=turn.id,
             model=turn.model,
@@ -117,41 +127,44 @@ class AnswerStore:
             finished_at=turn.finished_at,
             prompt_tokens=turn.prompt_tokens,
             completion_tokens=turn.completion_tokens,
-            user_id=str(turn.conversation.user_id),
+            user_id=str(turn.user_id),
             api_key_id=None,
             admitted_on=admitted_at.astimezone(UTC).date(),
-            reasoning=turn.deepthink,
+            reasoning=answer.deepthink,
         )
 
 
-def _answer_settled(turn: Message) -> None:
+def _answer_settled(answer: Message, *, user_id: Id) -> None:
     """After an answer's row is settled, inside that transaction: touch its conversation, announce, title."""
-    Conversation.objects.filter(id=turn.conversation_id).update(updated_at=timezone.now())
+    Conversation.objects.filter(id=answer.conversation_id).update(updated_at=timezone.now())
     events.user_event_publish(
-        user_id=turn.conversation.user_id,
+        user_id=user_id,
         event_type=events.TURN_FINISHED,
-        payload={"conversation_id": str(turn.conversation_id), "turn_id": str(turn.id), "status": turn.status},
+        payload={"conversation_id": str(answer.conversation_id), "turn_id": str(answer.id), "status": answer.status},
     )
-    if turn.status == Message.Status.DONE:
-        transaction.on_commit(lambda: _maybe_queue_title(turn))
+    if answer.status == Message.Status.DONE:
+        transaction.on_commit(lambda: _maybe_queue_title(answer, user_id=user_id))
 
 
-def _maybe_queue_title(turn: Message) -> None:
+def _maybe_queue_title(answer: Message, *, user_id: Id) -> None:
     """After the first answer of a conversation, ask the model for a short title."""
-    if not settings.WHALE_AUTO_TITLE:
+    if not settings.WHALE_AUTO_TITLE or answer.parent_id is None:
         return
-    conversation = turn.conversation
-    assistant_count = Message.objects.filter(conversation=conversation, role=Message.Role.ASSISTANT).count()
-    if assistant_count != 1 or turn.parent is None:
+    assistant_count = Message.objects.filter(
+        conversation_id=answer.conversation_id, role=Message.Role.ASSISTANT
+    ).count()
+    if assistant_count != 1:
         return
+    question = answer.parent  # read here, for a conversation's first answer only
+    assert question is not None
     spec = model_get(settings.WHALE_TITLE_MODEL)
     task = protocol.TitleTask(
-        conversation_id=str(conversation.id),
-        user_id=str(conversation.user_id),
+        conversation_id=str(answer.conversation_id),
+        user_id=str(user_id),
         model=spec.name,
         messages=[
-            {"role": "user", "content": turn.parent.content[:2000]},
-            {"role": "assistant", "content": turn.content[:2000]},
+            {"role": "user", "content": question.content[:2000]},
+            {"role": "assistant", "content": answer.content[:2000]},
         ],
         save_queue=settings.WHALE_BACKEND_QUEUE,
     )
@@ -165,4 +178,4 @@ def _maybe_queue_title(turn: Message) -> None:
             kwargsrepr="{}",  # not the question's text in the headers
         )
     except (RedisError, KombuError, OSError):
-        logger.warning("could not queue a title for conversation %s", conversation.id, exc_info=True)
+        logger.warning("could not queue a title for conversation %s", answer.conversation_id, exc_info=True)

@@ -1,6 +1,6 @@
 """The numbers on the admin dashboard, computed from the data they summarise.
 
-Turns are assistant messages (chat.Message): their status, token counts and timings. Active users
+Turns are assistant messages (chat.Message) and their turns.Turn: its status, token counts and timings. Active users
 are the users who sent a message. Rejections come from the per-day counts common.metrics keeps in
 Redis; live worker status and queue depth from Redis at the moment of reading. The prefix cache's
 hit rate comes from the usage per day (ratelimits.UsageDay), where every settled turn adds the
@@ -110,7 +110,7 @@ def _as_date(value: date | datetime) -> date:
 def turns_by_status(window: Window) -> dict[str, list[tuple[datetime, int]]]:
     """Turns created per hour (ranges of up to 7 days) or per day, by status, zero-filled."""
     trunc = TruncHour("created_at", tzinfo=UTC) if window.hourly else TruncDate("created_at", tzinfo=UTC)
-    rows = _turns(window).annotate(bucket=trunc).values("bucket", "status").annotate(n=Count("id"))
+    rows = _turns(window).annotate(bucket=trunc).values("bucket", status=F("turn__status")).annotate(n=Count("id"))
     buckets = _buckets(window)
     counts: dict[str, dict[datetime, int]] = {status: {} for status in Message.Status.values}
     for row in rows:
@@ -127,7 +127,7 @@ def tokens_per_day(window: Window) -> list[tuple[date, int, int]]:
         _turns(window)
         .annotate(day=TruncDate("created_at", tzinfo=UTC))
         .values("day")
-        .annotate(tokens_in=Sum("prompt_tokens"), tokens_out=Sum("completion_tokens"))
+        .annotate(tokens_in=Sum("turn__prompt_tokens"), tokens_out=Sum("turn__completion_tokens"))
     )
     found = {row["day"]: (row["tokens_in"] or 0, row["tokens_out"] or 0) for row in rows}
     return [(day, *found.get(day, (0, 0))) for day in window.dates]
@@ -212,8 +212,14 @@ def latency_percentiles(window: Window) -> dict[str, Any]:
     rows: list[dict[str, Any]] = [
         dict(row)
         for row in _turns(window)
-        .filter(status=Message.Status.DONE)
-        .values("created_at", "queued_at", "first_token_at", "finished_at", "completion_tokens")
+        .filter(turn__status=Message.Status.DONE)
+        .values(
+            "created_at",
+            queued_at=F("turn__queued_at"),
+            first_token_at=F("turn__first_token_at"),
+            finished_at=F("turn__finished_at"),
+            completion_tokens=F("turn__completion_tokens"),
+        )
     ]
     by_day: dict[date, list[dict[str, Any]]] = defaultdict(list)
     by_bucket: dict[datetime, list[dict[str, Any]]] = defaultdict(list)
@@ -231,10 +237,10 @@ def error_rate_daily(window: Window) -> list[tuple[date, int, int]]:
     """(day, failed turns, settled turns) per day; cancelled turns count as settled, not as errors."""
     rows = (
         _turns(window)
-        .filter(status__in=TERMINAL)
+        .filter(turn__status__in=TERMINAL)
         .annotate(day=TruncDate("created_at", tzinfo=UTC))
         .values("day")
-        .annotate(settled=Count("id"), failed=Count("id", filter=Q(status=Message.Status.FAILED)))
+        .annotate(settled=Count("id"), failed=Count("id", filter=Q(turn__status=Message.Status.FAILED)))
     )
     found = {row["day"]: (row["failed"], row["settled"]) for row in rows}
     return [(day, *found.get(day, (0, 0))) for day in window.dates]
@@ -245,7 +251,7 @@ def top_users(window: Window, limit: int = TOP_LIMIT) -> list[dict[str, Any]]:
     rows = (
         _turns(window)
         .values(user_id=F("conversation__user_id"), email=F("conversation__user__email"))
-        .annotate(turns=Count("id"), tokens=Sum(F("prompt_tokens") + F("completion_tokens")))
+        .annotate(turns=Count("id"), tokens=Sum(F("turn__prompt_tokens") + F("turn__completion_tokens")))
         .order_by("-tokens", "email")[:limit]
     )
     return [{**row, "tokens": row["tokens"] or 0} for row in rows]
@@ -260,7 +266,7 @@ def top_partners(window: Window, limit: int = TOP_LIMIT) -> list[dict[str, Any]]
     rows = (
         Completion.objects.filter(created_at__gte=window.start, created_at__lt=window.end)
         .values(key=F("api_key__name"), prefix=F("api_key__prefix"), email=F("user__email"))
-        .annotate(requests=Count("id"), tokens=Sum(F("prompt_tokens") + F("completion_tokens")))
+        .annotate(requests=Count("id"), tokens=Sum(F("turn__prompt_tokens") + F("turn__completion_tokens")))
         .order_by("-tokens", "prefix")[:limit]
     )
     return [{**row, "tokens": row["tokens"] or 0} for row in rows]
@@ -337,10 +343,10 @@ def workers() -> list[dict[str, Any]]:
 def totals(window: Window) -> dict[str, Any]:
     turns = _turns(window).aggregate(
         turns=Count("id"),
-        failed=Count("id", filter=Q(status=Message.Status.FAILED)),
-        settled=Count("id", filter=Q(status__in=TERMINAL)),
-        tokens_in=Sum("prompt_tokens"),
-        tokens_out=Sum("completion_tokens"),
+        failed=Count("id", filter=Q(turn__status=Message.Status.FAILED)),
+        settled=Count("id", filter=Q(turn__status__in=TERMINAL)),
+        tokens_in=Sum("turn__prompt_tokens"),
+        tokens_out=Sum("turn__completion_tokens"),
     )
     return {
         "users": User.objects.count(),

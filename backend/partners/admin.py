@@ -89,7 +89,8 @@ class CompletionAdmin(ModelAdmin):
         "completion_tokens",
         "created_at",
     )
-    list_filter = ("status", "model")
+    list_filter = ("turn__status", "turn__model")
+    list_select_related = ("turn", "api_key")
     # A partner's end user (`user` / `metadata.user_id`): search by it to see that end user's usage.
     search_fields = ("api_key__prefix", "user__email", "end_user")
 

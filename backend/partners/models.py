@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from turns.models import Turn, TurnColumn, TurnColumnsManager, TurnColumnsQuerySet, turn_columns_pop
 
 from ratelimits.models import LimitOverrides, Tier
 
@@ -53,39 +55,63 @@ class ApiKey(LimitOverrides):
         return self.revoked_at is None and (self.expires_at is None or self.expires_at > moment)  # type: ignore[operator]
 
 
+class CompletionQuerySet(TurnColumnsQuerySet["Completion"]):
+    def create(self, **fields: Any) -> Completion:
+        """A completion with its Turn (same id), from the turn's columns among `fields`."""
+        columns = turn_columns_pop(fields)
+        if fields.get("turn") or fields.get("turn_id"):
+            return super().create(**fields)
+        fields.setdefault("id", uuid.uuid4())
+        fields.setdefault("created_at", timezone.now())
+        api_key = fields.get("api_key")
+        fields["turn"] = Turn.objects.create(
+            id=fields["id"],
+            source=Turn.Source.PARTNER,
+            user_id=fields["user"].id if "user" in fields else fields["user_id"],
+            api_key_id=api_key.id if api_key is not None else fields.get("api_key_id"),
+            queued_at=fields["created_at"],
+            **columns,
+        )
+        return super().create(**fields)
+
+
+class CompletionManager(TurnColumnsManager["Completion"]):
+    _queryset_class = CompletionQuerySet
+
+
 class Completion(models.Model):
     """One partner API completion (/v1/chat/completions, /v1/completions, /anthropic/v1/messages): its id
     is the turn id on the GPU queue and in the Redis Stream."""
 
-    class Status(models.TextChoices):
-        QUEUED = "queued"
-        DONE = "done"
-        CANCELLED = "cancelled"
-        FAILED = "failed"
+    Status = Turn.Status  # a completion stays queued until it is settled: it never reads streaming
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    # Its generation (the turn's id is the completion's id).
+    turn = models.OneToOneField(Turn, on_delete=models.CASCADE, related_name="completion")
     api_key = models.ForeignKey(ApiKey, on_delete=models.CASCADE, related_name="completions")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="completions")
-    model = models.CharField(max_length=64)
     stream = models.BooleanField(default=False)
-    status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
-    finish_reason = models.CharField(max_length=32, blank=True)
-    error_code = models.CharField(max_length=64, blank=True)
-    prompt_tokens = models.PositiveIntegerField(default=0)
-    completion_tokens = models.PositiveIntegerField(default=0)
-    reasoning_tokens = models.PositiveIntegerField(default=0)
-    # Of the prompt tokens, those the engine served from its prefix cache (its own count, never a guess).
-    cached_tokens = models.PositiveIntegerField(default=0)
     # The partner's own end user (`user` on /v1/, `metadata.user_id` on /anthropic/v1/), as the partner names it.
     end_user = models.CharField(max_length=256, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
-    finished_at = models.DateTimeField(null=True, blank=True)
+
+    # The completion's generation as the partner API shows it, read from its Turn.
+    model = TurnColumn("")
+    status = TurnColumn(Turn.Status.QUEUED.value)
+    finish_reason = TurnColumn("")
+    error_code = TurnColumn("")
+    prompt_tokens = TurnColumn(0)
+    completion_tokens = TurnColumn(0)
+    reasoning_tokens = TurnColumn(0)
+    cached_tokens = TurnColumn(0)
+    finished_at = TurnColumn(None)
+
+    objects = CompletionManager()
 
     class Meta:
         ordering = ["-created_at"]
         indexes = [
             models.Index(fields=["api_key", "created_at"]),
-            models.Index(fields=["status", "created_at"]),
             models.Index(fields=["api_key", "end_user", "created_at"], name="partners_co_end_user_idx"),
         ]
 

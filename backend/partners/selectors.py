@@ -89,10 +89,10 @@ def api_key_end_user_usage(*, key: ApiKey, days: int, limit: int = 20) -> list[d
         .values("end_user")
         .annotate(
             requests=Count("id"),
-            tokens=Sum(F("prompt_tokens") + F("completion_tokens")),
-            prompt=Sum("prompt_tokens"),
-            completion=Sum("completion_tokens"),
-            errors=Count("id", filter=Q(status=Completion.Status.FAILED)),
+            tokens=Sum(F("turn__prompt_tokens") + F("turn__completion_tokens")),
+            prompt=Sum("turn__prompt_tokens"),
+            completion=Sum("turn__completion_tokens"),
+            errors=Count("id", filter=Q(turn__status=Completion.Status.FAILED)),
         )
         .order_by("-tokens", "end_user")[:limit]
     )

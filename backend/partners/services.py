@@ -17,6 +17,7 @@ from django.db import transaction
 from django.utils import timezone
 from redis.exceptions import RedisError
 from turns import preparing
+from turns.models import Turn
 from turns.registry import ModelSpec, model_get
 
 from common.errors import NotFound, ValidationFailed
@@ -141,13 +142,23 @@ def completion_start(*, api_key: ApiKey, params: CompletionParams) -> StartedCom
     try:
         end_user_admit(api_key=api_key, end_user=params.end_user, turn_id=turn_id, admitted=admitted)
         with transaction.atomic():
+            now = timezone.now()
+            turn = Turn.objects.create(
+                id=turn_id,
+                source=Turn.Source.PARTNER,
+                user_id=api_key.user_id,
+                api_key_id=api_key.id,
+                model=spec.name,
+                queued_at=now,
+            )
             completion = Completion.objects.create(
                 id=turn_id,
+                turn=turn,
                 api_key=api_key,
                 user_id=api_key.user_id,
-                model=spec.name,
                 stream=params.stream,
                 end_user=params.end_user,
+                created_at=now,
             )
             ApiKey.objects.filter(id=api_key.id).update(last_used_at=timezone.now())
             sampling = _sampling(params, reasoning=spec.reasoning)

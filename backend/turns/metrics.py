@@ -7,9 +7,9 @@ from collections.abc import Iterator
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
-from chat.models import Message
 from ratelimits.admission import waiting_total
 
+from .models import Turn
 from .registry import model_list
 from .selectors import workers_alive
 
@@ -36,11 +36,7 @@ class TurnStateCollector(Collector):
         in_flight = GaugeMetricFamily(
             "whale_turns_in_flight", "Turns queued or generating, by model and status.", labels=["model", "status"]
         )
-        rows = (
-            Message.objects.filter(status__in=(Message.Status.QUEUED, Message.Status.STREAMING))
-            .values_list("model", "status")
-            .order_by()
-        )
+        rows = Turn.objects.filter(status__in=Turn.ACTIVE_STATUSES).values_list("model", "status").order_by()
         counts: dict[tuple[str, str], int] = {}
         for model, status in rows.iterator():
             counts[(model, status)] = counts.get((model, status), 0) + 1

@@ -68,7 +68,7 @@ def reconnect_hint() -> str:
 
 async def load_final_message(turn_id: uuid.UUID | str) -> Message | None:
     def load() -> Message | None:
-        message = Message.objects.filter(id=turn_id).first()
+        message = Message.objects.select_related("turn").filter(id=turn_id).first()
         return message if message is not None and message.is_terminal else None
 
     return await database_sync_to_async(load)()

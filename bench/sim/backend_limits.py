@@ -84,18 +84,22 @@ def make_user_and_token() -> tuple[Any, str]:
 
 
 def make_turns(user: Any, count: int) -> list[str]:
+    from turns.models import Turn
+
     from chat.models import Conversation, Message
 
     conversations = Conversation.objects.bulk_create([Conversation(user=user, title="sim") for _ in range(count)])
     questions = Message.objects.bulk_create(
         [Message(conversation=c, role=Message.Role.USER, content="Why is the sky blue?") for c in conversations]
     )
+    # An answer's status and model are its Turn's (turns.models): the turn first, the answer pointing to it.
+    turns = Turn.objects.bulk_create(
+        [Turn(source=Turn.Source.APP, user=user, status=Turn.Status.QUEUED, model="whale-r1") for _ in conversations]
+    )
     answers = Message.objects.bulk_create(
         [
-            Message(
-                conversation=c, parent=q, role=Message.Role.ASSISTANT, status=Message.Status.QUEUED, model="whale-r1"
-            )
-            for c, q in zip(conversations, questions, strict=True)
+            Message(id=t.id, turn=t, conversation=c, parent=q, role=Message.Role.ASSISTANT)
+            for c, q, t in zip(conversations, questions, turns, strict=True)
         ]
     )
     return [str(a.id) for a in answers]

@@ -5,10 +5,14 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
+from turns.models import Turn
 from turns.stores import SettledTurn
 from turns.streams import TurnOutcome
 from turns.tests.conftest import make_user
+from turns.tests.factories import partner_turn
 
 from chat.models import Conversation, Message
 from chat.turn_store import AnswerStore
@@ -69,3 +73,33 @@ def test_a_settled_answer_records_how_much_of_its_prompt_came_from_the_prefix_ca
 
     saved = Message.objects.get(id=answer.id)
     assert (saved.prompt_tokens, saved.cached_tokens) == (40, 32)  # this turn's hit rate: 80%
+
+
+def test_a_partners_turn_is_not_an_answer_and_stays_queued() -> None:
+    completion_id = partner_turn(make_user())
+
+    assert AnswerStore().mark_started(completion_id, timezone.now()) is False
+    assert AnswerStore().settle(completion_id, _done()) is None
+    assert Turn.objects.get(id=completion_id).status == Turn.Status.QUEUED
+
+
+def test_a_turn_left_behind_by_its_deleted_answer_is_not_this_stores() -> None:
+    answer = _answer()
+    Message.objects.filter(id=answer.id).delete()  # the turn row stays: nothing here deletes it
+
+    assert AnswerStore().mark_started(answer.id, timezone.now()) is False
+    assert AnswerStore().settle(answer.id, _done()) is None
+
+
+def test_settling_writes_the_answers_turn_by_its_id_with_no_join_and_reads_it_once() -> None:
+    answer = _answer()
+    with CaptureQueriesContext(connection) as queries:
+        settled = AnswerStore().settle(answer.id, _done("Hello."))
+
+    # the turn's conditional update, the answer's text, the answer with its turn, the conversation's touch
+    statements = [query["sql"] for query in queries.captured_queries]
+    assert len(statements) == 4
+    assert not [sql for sql in statements if sql.startswith("UPDATE") and ("JOIN" in sql or "SELECT" in sql)]
+    assert isinstance(settled, SettledTurn) and settled.model == "whale-r1"
+    assert settled.user_id == str(answer.conversation.user_id)
+    assert Message.objects.get(id=answer.id).content == "Hello."

@@ -40,3 +40,11 @@ def test_a_completion_is_active_until_settled_and_never_marked_started(user) -> 
     completion_id = partner_turn(user)
     assert [turn.id for turn in CompletionStore().active(user_id=user.pk)] == [completion_id]
     assert CompletionStore().mark_started(completion_id, Completion.objects.get(id=completion_id).created_at) is False
+
+
+def test_a_turn_left_behind_by_its_deleted_completion_is_not_this_stores(user) -> None:
+    completion_id = partner_turn(user)
+    Completion.objects.filter(id=completion_id).delete()  # as its key's deletion does; the turn row stays
+    outcome = TurnOutcome(content="Hi.", terminal_type="done", terminal={"finish_reason": "stop", "usage": {}})
+
+    assert CompletionStore().settle(completion_id, outcome) is None

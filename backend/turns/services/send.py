@@ -29,6 +29,7 @@ from ratelimits.selectors import limits_for_user
 from ratelimits.services import Admitted, message_too_long, turn_admit, turn_release
 
 from .. import preparing, streams
+from ..models import Turn
 from ..registry import ModelSpec, model_for_turn
 from ..stores import Id
 from .settle import turn_settle
@@ -187,20 +188,36 @@ def turn_enqueue(
 
 
 def _create_assistant(
-    *, conversation: Conversation, parent: Message, spec: ModelSpec, deepthink: bool, turn_id: uuid.UUID
+    *,
+    conversation: Conversation,
+    parent: Message,
+    spec: ModelSpec,
+    deepthink: bool,
+    turn_id: uuid.UUID,
+    new_question: bool,
 ) -> Message:
+    """The queued answer under `parent` and its Turn; `parent` too when it is a question not saved yet
+    (one insert for both)."""
     now = timezone.now()
-    return Message.objects.create(
+    turn = Turn.objects.create(
         id=turn_id,
+        source=Turn.Source.APP,
+        user_id=conversation.user_id,
+        model=spec.name,
+        status=Turn.Status.QUEUED,
+        queued_at=now,
+    )
+    assistant = Message(
+        id=turn_id,
+        turn=turn,
         conversation=conversation,
         parent=parent,
         role=Message.Role.ASSISTANT,
-        model=spec.name,
         deepthink=deepthink,
-        status=Message.Status.QUEUED,
-        queued_at=now,
         created_at=now,
     )
+    Message.objects.bulk_create([parent, assistant] if new_question else [assistant])
+    return assistant
 
 
 def _provisional_title(content: str) -> str:
@@ -239,9 +256,13 @@ def turn_send(*, user: User, conversation_id: Id, content: str, deepthink: bool,
     title = None if conversation.title else _provisional_title(content)
     with _admitted_answer(user=user, branch=branch, deepthink=deepthink) as admission:
         question.conversation = conversation
-        question.save(force_insert=True)
         assistant, position = _queue_answer(
-            conversation=conversation, question=question, branch=branch, admission=admission, title=title
+            conversation=conversation,
+            question=question,
+            branch=branch,
+            admission=admission,
+            title=title,
+            new_question=True,
         )
     _announce_queued(conversation, assistant, title_changed=title is not None)
     questions = [message.id for message in tree.children.get(parent.id if parent else None, [])]
@@ -264,9 +285,8 @@ def turn_send_first(*, user: User, content: str, deepthink: bool) -> TurnCreated
         conversation = conversation_create(user=user, title=_provisional_title(content))  # announced after commit
         question.conversation = conversation
         question.created_at = conversation.created_at
-        question.save(force_insert=True)
         assistant, position = _queue_answer(
-            conversation=conversation, question=question, branch=[question], admission=admission
+            conversation=conversation, question=question, branch=[question], admission=admission, new_question=True
         )
         _announce_queued(conversation, assistant, title_changed=False)
     siblings = {question.id: [question.id], assistant.id: [assistant.id]}
@@ -350,15 +370,17 @@ def _queue_answer(
     branch: list[Message],
     admission: _Admission,
     title: str | None = None,
+    new_question: bool = False,
 ) -> tuple[Message, int]:
     """Saves the admitted answer to `question` (the last of `branch`) queued, as the conversation's current
-    message (with `title`, when given), and queues its generation."""
+    message (with `title`, when given), and queues its generation. A `new_question` is saved with it."""
     assistant = _create_assistant(
         conversation=conversation,
         parent=question,
         spec=admission.spec,
         deepthink=admission.deepthink,
         turn_id=admission.turn_id,
+        new_question=new_question,
     )
     update_fields = ["current_message", "updated_at"]
     if title is not None:

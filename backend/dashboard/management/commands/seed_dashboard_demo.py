@@ -14,6 +14,7 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
+from turns.models import Turn
 
 from accounts.models import User
 from chat.models import Conversation, Message
@@ -69,19 +70,25 @@ class Command(BaseCommand):
         )
         first_token = rng.lognormvariate(-1.2, 0.5)
         completion = rng.randrange(40, 900) if status != Message.Status.FAILED else 0
-        Message.objects.create(
-            conversation=conversation,
-            parent=question,
-            role=Message.Role.ASSISTANT,
+        turn = Turn.objects.create(
+            source=Turn.Source.APP,
+            user=owner,
             model=rng.choice(["whale-r1", "whale-chat"]),
             status=status,
-            content="demo answer",
             prompt_tokens=rng.randrange(20, 1500),
             completion_tokens=completion,
-            created_at=created_at,
             queued_at=created_at,
             first_token_at=created_at + timedelta(seconds=first_token) if completion else None,
             finished_at=created_at + timedelta(seconds=first_token + completion / rng.uniform(25, 60)),
+        )
+        Message.objects.create(
+            id=turn.id,
+            turn=turn,
+            conversation=conversation,
+            parent=question,
+            role=Message.Role.ASSISTANT,
+            content="demo answer",
+            created_at=created_at,
         )
 
     def _heartbeat(self, worker_id: str, model: str, *, in_flight: int) -> None:
