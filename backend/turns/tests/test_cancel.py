@@ -6,10 +6,12 @@ import pytest
 
 from accounts.models import User
 from chat.models import Message
+from common.redis import get_redis
 from partners.models import Completion
 from turns import services, streams
 
 from .factories import app_turn, partner_turn
+from .send_helpers import send
 from .worker_double import emit, take_lease
 
 pytestmark = pytest.mark.django_db
@@ -49,3 +51,28 @@ def test_a_suspension_cancels_the_users_partner_completions_as_well_as_their_ans
     assert Message.objects.get(id=answer).status == "cancelled"
     assert Completion.objects.get(id=completion).status == "cancelled"
     assert Completion.objects.get(id=others).status == "queued"
+
+
+def test_cancelling_a_turn_no_worker_has_picked_up_ends_it_at_once(api, conversation) -> None:
+    turn_id = send(api, conversation, content="q").json()["assistant_message"]["id"]
+
+    response = api.post(f"/api/v1/turns/{turn_id}/cancel")
+
+    assert response.status_code == 202
+    assert response.json()["turn"]["status"] == "cancelled"
+    assert get_redis().get(streams.keys_for(turn_id).cancel) == "1"
+
+
+def test_cancelling_a_running_turn_asks_its_worker_and_keeps_the_partial_text(api, conversation) -> None:
+    turn_id = send(api, conversation, content="q").json()["assistant_message"]["id"]
+    take_lease(turn_id)
+    emit(turn_id, "content", {"delta": "half an ans"})
+
+    response = api.post(f"/api/v1/turns/{turn_id}/cancel")
+
+    assert response.json()["turn"]["status"] == "queued"  # the worker owns it and will stop
+    assert get_redis().get(streams.keys_for(turn_id).cancel) == "1"
+    emit(turn_id, "done", {"status": "cancelled", "finish_reason": "cancelled", "usage": {}, "timings": {}})
+    services.turn_settle(turn_id=turn_id)
+    turn = Message.objects.get(id=turn_id)
+    assert turn.status == "cancelled" and turn.content == "half an ans"

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import pytest
+from django.utils import timezone
 
 from accounts.models import User
+from chat.models import Message
 from common import metrics
 from partners.models import Completion
 from turns import services
 
 from .factories import partner_turn
-from .worker_double import run_turn
+from .send_helpers import send
+from .worker_double import emit, run_turn, take_lease
 
 pytestmark = pytest.mark.django_db
 
@@ -35,3 +38,46 @@ def test_the_workers_started_notice_leaves_a_completion_queued(user: User) -> No
     completion = partner_turn(user)
     assert services.turn_mark_started(turn_id=completion, started_at=None) is False
     assert Completion.objects.get(id=completion).status == "queued"
+
+
+def test_finalize_saves_the_answer_exactly_once(api, conversation) -> None:
+    turn_id = send(api, conversation, content="q").json()["assistant_message"]["id"]
+    run_turn(turn_id, ["Let me ", "think."], ["The ", "answer."])
+
+    assert services.turn_settle(turn_id=turn_id) is True
+    assert services.turn_settle(turn_id=turn_id) is False
+
+    turn = Message.objects.get(id=turn_id)
+    assert turn.status == "done"
+    assert turn.reasoning_content == "Let me think."
+    assert turn.content == "The answer."
+    assert (turn.prompt_tokens, turn.completion_tokens, turn.reasoning_tokens) == (7, 11, 5)
+    assert turn.started_at and turn.first_token_at and turn.finished_at
+
+
+def test_finalize_waits_for_a_terminal_event(api, conversation) -> None:
+    turn_id = send(api, conversation, content="q").json()["assistant_message"]["id"]
+    take_lease(turn_id)
+    emit(turn_id, "started", {"model": "whale-r1", "started_at": timezone.now().isoformat()})
+    emit(turn_id, "content", {"delta": "partial"})
+    assert services.turn_settle(turn_id=turn_id) is False
+    assert Message.objects.get(id=turn_id).status == "queued"
+
+
+def test_a_started_turn_is_marked_streaming_once_and_announced_to_the_users_devices(
+    api, conversation, monkeypatch
+) -> None:
+    turn_id = send(api, conversation, content="q").json()["assistant_message"]["id"]
+    published: list[tuple[object, str, dict]] = []
+    monkeypatch.setattr(
+        "common.events.user_event_publish",
+        lambda *, user_id, event_type, payload: published.append((user_id, event_type, payload)),
+    )
+
+    assert services.turn_mark_started(turn_id=turn_id, started_at=None) is True
+    assert services.turn_mark_started(turn_id=turn_id, started_at=None) is False  # delivered twice
+
+    assert Message.objects.get(id=turn_id).status == "streaming"
+    assert published == [
+        (conversation.user_id, "turn.started", {"conversation_id": str(conversation.id), "turn_id": turn_id})
+    ]
