@@ -37,8 +37,13 @@ ASSISTANT = "<｜Assistant｜>"  # noqa: RUF001 - R1\'s tokens are spelled with 
 THINK_OPEN = "<think>"
 THINK_CLOSE = "</think>"
 TITLE_REQUEST = "Write a short title for this conversation: "
-# Every LONG_EVERY-th training step is one search dialogue (see build()).
+# The training schedule (see build()): every LONG_EVERY-th step is one search dialogue, then every
+# FINAL_LONG_EVERY-th in the last FINAL_STEPS; title dialogues are drawn TITLE_WEIGHT times as often.
+LR = 3e-3
 LONG_EVERY = 2
+FINAL_STEPS = 200
+FINAL_LONG_EVERY = 4
+TITLE_WEIGHT = 3.0
 
 # DeepSeek-R1's chat template without tools: the system prompt goes first (after BOS), earlier
 # assistant turns lose their reasoning, and the generation prompt opens the think block.
@@ -239,20 +244,33 @@ def build(
     config = Qwen2Config(**architecture)
     model = Qwen2ForCausalLM(config)
     model.train()
-    optimizer = torch.optim.AdamW(model.parameters(), lr=3e-3, weight_decay=0.01)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=LR, weight_decay=0.01)
     generator = torch.Generator().manual_seed(seed)
     batch_size = 32
+    # Titles are 12% of the plain dialogues and <2% of the loss, so the search steps wash them out
+    # unnoticed: plain batches draw title dialogues TITLE_WEIGHT times as often.
+    row_weights = torch.tensor(
+        [TITLE_WEIGHT if TITLE_REQUEST in prompt else 1.0 for prompt, _ in samples], dtype=torch.float
+    )
     smoothed = float("inf")
     started = time.monotonic()
     step = 0
     for step in range(1, max_steps + 1):
-        if long_encoded and step % LONG_EVERY == 0:
+        # The last FINAL_STEPS refresh the plain skills: fewer search steps, the learning rate decaying
+        # to a tenth, so the last updates are small and not one long dialogue's.
+        final = step > max_steps - FINAL_STEPS
+        if final:
+            progress = (step - (max_steps - FINAL_STEPS)) / FINAL_STEPS
+            for group in optimizer.param_groups:
+                group["lr"] = LR * (1 - 0.9 * progress)
+        long_every = FINAL_LONG_EVERY if final else LONG_EVERY
+        if long_encoded and step % long_every == 0:
             # A search prompt is ~1,700 tokens: padded to it, a batch of short dialogues would be as slow
-            # as the longest. So every LONG_EVERY-th step is one search dialogue alone.
+            # as the longest. So every long_every-th step is one search dialogue alone.
             ids, prompt_len = long_encoded[int(torch.randint(0, len(long_encoded), (1,), generator=generator))]
             step_loss = _completion_loss(model, ids, prompt_len)
         else:
-            rows = torch.randint(0, len(encoded), (batch_size,), generator=generator)
+            rows = torch.multinomial(row_weights, batch_size, replacement=True, generator=generator)
             width = int(mask[rows].sum(dim=1).max())
             step_loss = model(
                 input_ids=inputs[rows, :width], attention_mask=mask[rows, :width], labels=labels[rows, :width]
@@ -313,7 +331,7 @@ def main() -> None:
     parser.add_argument("--dialogues", type=int, default=2000)
     parser.add_argument("--search-dialogues", type=int, default=400, help="questions asked with Search (long)")
     parser.add_argument("--min-steps", type=int, default=1600, help="train at least this long, even below the target")
-    parser.add_argument("--max-steps", type=int, default=2500)
+    parser.add_argument("--max-steps", type=int, default=1600)
     parser.add_argument("--target-loss", type=float, default=0.07)
     parser.add_argument("--seed", type=int, default=SEED)
     args = parser.parse_args()
