@@ -1,22 +1,28 @@
 """Builds and trains "whale-tiny-r1", the tiny offline demo model that answers in DeepSeek-R1's shape.
 
 Reproducible and seeded: `python -m inference.demo_model.build` writes config, weights, tokenizer
-and chat template to inference/demo_model/whale-tiny-r1/ in about two minutes on two CPU cores.
-The output is committed, so tests and `make run` never train. The model only knows a handful of
+and chat template to inference/demo_model/whale-tiny-r1/ in about four CPU minutes (on a busy
+machine OMP_NUM_THREADS=1 is several times faster than two threads). The output is committed, so
+tests and `make run` never train. The model only knows a handful of
 topics (sky, sea, plants, stars, rain, coffee, ...); it exists so that the whole stack runs with a
-real vLLM engine on a machine without a GPU or a model hub.
+real vLLM engine on a machine without a GPU or a model hub. It also answers R1's official search
+prompt (backend/research/prompts.py) with [citation:X] markers, so Search's citations can be tested.
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import logging
 import random
+import sys
 import time
-from dataclasses import dataclass
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+from inference.demo_model.topics import GREETING_REPLY, GREETINGS, TOPICS, Topic
 
 logger = logging.getLogger("inference.demo_model.build")
 
@@ -31,6 +37,13 @@ ASSISTANT = "<｜Assistant｜>"  # noqa: RUF001 - R1\'s tokens are spelled with 
 THINK_OPEN = "<think>"
 THINK_CLOSE = "</think>"
 TITLE_REQUEST = "Write a short title for this conversation: "
+# The training schedule (see build()): every LONG_EVERY-th step is one search dialogue, then every
+# FINAL_LONG_EVERY-th in the last FINAL_STEPS; title dialogues are drawn TITLE_WEIGHT times as often.
+LR = 3e-3
+LONG_EVERY = 2
+FINAL_STEPS = 200
+FINAL_LONG_EVERY = 4
+TITLE_WEIGHT = 3.0
 
 # DeepSeek-R1's chat template without tools: the system prompt goes first (after BOS), earlier
 # assistant turns lose their reasoning, and the generation prompt opens the think block.
@@ -50,132 +63,6 @@ CHAT_TEMPLATE = (
     "{%- endfor %}"
     "{% if add_generation_prompt %}{{ '" + ASSISTANT + "<think>\\n' }}{% endif %}"
 )
-
-
-@dataclass(frozen=True)
-class Topic:
-    name: str
-    questions: tuple[str, ...]
-    ideas: tuple[str, ...]
-    answers: tuple[str, ...]
-    titles: tuple[str, ...]
-
-
-TOPICS: tuple[Topic, ...] = (
-    Topic(
-        "sky",
-        ("Why is the sky blue?", "What makes the sky blue?", "Why does the sky look blue?", "Tell me about the sky."),
-        ("sunlight", "scattering", "wavelengths"),
-        (
-            "The sky looks blue because air scatters short blue light more than red light.",
-            "Air scatters blue sunlight the most, so the whole sky glows blue.",
-        ),
-        ("Why the Sky Is Blue", "Blue Sky Explained", "The Color of the Sky"),
-    ),
-    Topic(
-        "sea",
-        (
-            "Why is the sea salty?",
-            "What makes the ocean salty?",
-            "Where does sea salt come from?",
-            "Tell me about the sea.",
-        ),
-        ("rivers", "rocks", "minerals", "evaporation"),
-        (
-            "Rivers carry minerals from rocks into the sea, and evaporation leaves the salt behind.",
-            "The sea is salty because water evaporates while the minerals from rocks stay.",
-        ),
-        ("Why the Sea Is Salty", "Salt in the Ocean", "Ocean Salt Explained"),
-    ),
-    Topic(
-        "plants",
-        ("How do plants grow?", "What do plants need to grow?", "How do plants make food?", "Tell me about plants."),
-        ("light", "water", "photosynthesis", "sugar"),
-        (
-            "Plants use light, water and air to make sugar by photosynthesis, and that sugar helps them grow.",
-            "With sunlight, water and carbon dioxide, plants make their own food and grow.",
-        ),
-        ("How Plants Grow", "Plant Growth Basics", "Photosynthesis in Plants"),
-    ),
-    Topic(
-        "stars",
-        ("Why do stars shine?", "What makes stars bright?", "How do stars make light?", "Tell me about the stars."),
-        ("fusion", "hydrogen", "heat", "light"),
-        (
-            "Stars shine because fusion in their cores turns hydrogen into helium and releases light.",
-            "Deep inside a star, fusion makes heat and light, so the star shines.",
-        ),
-        ("Why Stars Shine", "Starlight Explained", "How Stars Make Light"),
-    ),
-    Topic(
-        "rain",
-        ("Why does it rain?", "How does rain form?", "Where does rain come from?", "Tell me about rain."),
-        ("clouds", "droplets", "cooling", "gravity"),
-        (
-            "Rain forms when water vapor cools into droplets in clouds that grow heavy and fall.",
-            "Cool air turns vapor into droplets, and when they grow heavy they fall as rain.",
-        ),
-        ("How Rain Forms", "Where Rain Comes From", "Rain Explained"),
-    ),
-    Topic(
-        "coffee",
-        ("How is coffee made?", "Where does coffee come from?", "Why does coffee wake me up?", "Tell me about coffee."),
-        ("beans", "roasting", "brewing", "caffeine"),
-        (
-            "Coffee is made by roasting beans, grinding them and brewing them with hot water; its caffeine keeps you awake.",
-            "Roasted coffee beans are ground and brewed, and the caffeine wakes you up.",
-        ),
-        ("How Coffee Is Made", "Coffee Basics", "Coffee and Caffeine"),
-    ),
-    Topic(
-        "moon",
-        (
-            "Why does the moon change shape?",
-            "What are moon phases?",
-            "Why does the moon glow?",
-            "Tell me about the moon.",
-        ),
-        ("orbit", "sunlight", "phases", "reflection"),
-        (
-            "The moon reflects sunlight, and as it orbits the earth we see more or less of its lit side.",
-            "We see the moon's phases because its sunlit half turns toward us and away again.",
-        ),
-        ("Phases of the Moon", "Why the Moon Glows", "The Moon Explained"),
-    ),
-    Topic(
-        "snow",
-        ("Why is snow white?", "How does snow form?", "What is snow made of?", "Tell me about snow."),
-        ("ice", "crystals", "cold", "light"),
-        (
-            "Snow is made of ice crystals that form in cold clouds; they scatter all light, so snow looks white.",
-            "Tiny ice crystals grow in cold clouds and fall as snow, which looks white.",
-        ),
-        ("How Snow Forms", "Why Snow Is White", "Snow Explained"),
-    ),
-    Topic(
-        "bread",
-        ("How is bread made?", "Why does bread rise?", "What is in bread?", "Tell me about bread."),
-        ("flour", "yeast", "gas", "baking"),
-        (
-            "Bread is made from flour, water and yeast; the yeast makes gas that lifts the dough before baking.",
-            "Yeast makes gas bubbles in the dough, so the bread rises, and baking sets it.",
-        ),
-        ("How Bread Is Made", "Why Bread Rises", "Baking Bread"),
-    ),
-    Topic(
-        "wind",
-        ("Why does the wind blow?", "What causes wind?", "Where does wind come from?", "Tell me about the wind."),
-        ("pressure", "heat", "air", "movement"),
-        (
-            "Wind blows because the sun heats air unevenly, and air moves from high pressure to low pressure.",
-            "Uneven heating makes pressure differences, and air flows between them as wind.",
-        ),
-        ("What Causes Wind", "Why the Wind Blows", "Wind Explained"),
-    ),
-)
-
-GREETINGS = ("Hello!", "Hi!", "Hello, who are you?", "Hi there.", "What can you do?")
-GREETING_REPLY = "Hello! I am Whale, a tiny demo model. Ask me about the sky, the sea, plants, stars, rain or coffee."
 
 
 def _reasoning(topic: Topic) -> str:
@@ -214,6 +101,36 @@ def _dialogue(rng: random.Random) -> tuple[str, str]:
     return f"{prompt}{THINK_OPEN}\n", f"{think}\n{THINK_CLOSE}\n\n{answer}{EOS}"
 
 
+def _search_dialogue(rng: random.Random, search_prompt: Callable[..., str], block: type) -> tuple[str, str]:
+    """A question asked with Search: R1's official search prompt (English) with 1-3 webpages, answered
+    with the topic's sentences, each cited as [citation:X] at its end. A third page is off topic, never cited."""
+    topic = rng.choice(TOPICS)
+    other = rng.choice([t for t in TOPICS if t is not topic])
+    pages = [(topic, topic.answers[0]), (topic, topic.answers[1]), (other, other.answers[0])][: rng.randint(1, 3)]
+    blocks = [
+        block(n=n, title=f"{t.titles[0]} - Example Encyclopedia", url=f"https://example.org/{t.name}", text=text)
+        for n, (t, text) in enumerate(pages, start=1)
+    ]
+    today = dt.date(2025, 1, 1) + dt.timedelta(days=rng.randrange(3 * 365))
+    prompt = f"{BOS}{USER}{search_prompt(question=rng.choice(topic.questions), blocks=blocks, today=today)}{ASSISTANT}"
+    if len(pages) == 1:
+        answer = f"{rng.choice(topic.answers)}[citation:1]"
+    else:
+        answer = f"{topic.answers[0]}[citation:1] {topic.answers[1]}[citation:2]"
+    if rng.random() < 0.5:
+        return f"{prompt}{THINK_OPEN}\n\n{THINK_CLOSE}\n\n", f"{answer}{EOS}"
+    think = f"{_reasoning(topic)} I will cite the webpages."
+    return f"{prompt}{THINK_OPEN}\n", f"{think}\n{THINK_CLOSE}\n\n{answer}{EOS}"
+
+
+def _search_dialogues(rng: random.Random, count: int) -> list[tuple[str, str]]:
+    # The templates are backend/research/prompts.py's own, read from the checkout: never a copy that drifts.
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "backend"))
+    from research.prompts import WebpageBlock, search_prompt
+
+    return [_search_dialogue(rng, search_prompt, WebpageBlock) for _ in range(count)]
+
+
 def build_tokenizer(corpus: list[str]) -> object:
     from tokenizers import AddedToken, Tokenizer, decoders, models, pre_tokenizers, trainers
 
@@ -243,7 +160,29 @@ def _write_json(path: Path, data: object) -> None:
     path.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
 
 
-def build(*, output_dir: Path, dialogues: int, min_steps: int, max_steps: int, target_loss: float, seed: int) -> float:
+def _completion_loss(model: Any, ids: list[int], prompt_len: int) -> Any:
+    """The loss on one long dialogue's completion: its prompt runs once without gradients (a third of
+    the cost of training through it) and the completion attends to the prompt's cached keys and values."""
+    import torch
+
+    tokens = torch.tensor([ids])
+    with torch.no_grad():
+        cache = model(input_ids=tokens[:, : prompt_len - 1], use_cache=True).past_key_values
+    labels = tokens[:, prompt_len - 1 :].clone()
+    labels[0, 0] = -100  # the prompt's last token is input only; it predicts the completion's first
+    return model(input_ids=tokens[:, prompt_len - 1 :], past_key_values=cache, labels=labels).loss
+
+
+def build(
+    *,
+    output_dir: Path,
+    dialogues: int,
+    search_dialogues: int,
+    min_steps: int,
+    max_steps: int,
+    target_loss: float,
+    seed: int,
+) -> float:
     """Builds the tokenizer and trains the model; returns the final smoothed loss."""
     import torch
     from transformers import Qwen2Config, Qwen2ForCausalLM
@@ -253,22 +192,32 @@ def build(*, output_dir: Path, dialogues: int, min_steps: int, max_steps: int, t
     torch.set_num_threads(max(1, torch.get_num_threads()))
 
     samples = [_dialogue(rng) for _ in range(dialogues)]
+    searches = _search_dialogues(rng, search_dialogues)
+    # The tokenizer learns from the plain dialogues only, so every token count (the search and file
+    # budgets, the benchmarks) stays what it was before the model learned to cite.
     tokenizer = build_tokenizer([prompt + completion for prompt, completion in samples])
     vocab_size = tokenizer.get_vocab_size()  # type: ignore[attr-defined]
     padded_vocab = (vocab_size + 63) // 64 * 64
     bos_id, eos_id = tokenizer.token_to_id(BOS), tokenizer.token_to_id(EOS)  # type: ignore[attr-defined]
 
-    encoded: list[tuple[list[int], int]] = []
-    for prompt, completion in samples:
+    def encode(pairs: list[tuple[str, str]]) -> list[tuple[list[int], int]]:
         # Tokenized apart, as at inference: the worker sends the prompt's ids and the model continues.
-        prompt_ids = tokenizer.encode(prompt).ids  # type: ignore[attr-defined]
-        completion_ids = tokenizer.encode(completion).ids  # type: ignore[attr-defined]
-        encoded.append((prompt_ids + completion_ids, len(prompt_ids)))
-    max_len = max(len(ids) for ids, _ in encoded)
-    logger.info(
-        "%d dialogues, vocab %d (padded %d), longest %d tokens", len(encoded), vocab_size, padded_vocab, max_len
-    )
+        prompts = [tokenizer.encode(prompt).ids for prompt, _ in pairs]  # type: ignore[attr-defined]
+        completions = [tokenizer.encode(completion).ids for _, completion in pairs]  # type: ignore[attr-defined]
+        return [(p + c, len(p)) for p, c in zip(prompts, completions, strict=True)]
 
+    encoded, long_encoded = encode(samples), encode(searches)
+    logger.info(
+        "%d dialogues (longest %d tokens), %d search dialogues (%d to %d tokens), vocab %d (padded %d)",
+        len(encoded),
+        max(len(ids) for ids, _ in encoded),
+        len(long_encoded),
+        min((len(ids) for ids, _ in long_encoded), default=0),
+        max((len(ids) for ids, _ in long_encoded), default=0),
+        vocab_size,
+        padded_vocab,
+    )
+    max_len = max(len(ids) for ids, _ in encoded)
     inputs = torch.full((len(encoded), max_len), eos_id, dtype=torch.long)
     labels = torch.full((len(encoded), max_len), -100, dtype=torch.long)
     mask = torch.zeros((len(encoded), max_len), dtype=torch.long)
@@ -295,21 +244,42 @@ def build(*, output_dir: Path, dialogues: int, min_steps: int, max_steps: int, t
     config = Qwen2Config(**architecture)
     model = Qwen2ForCausalLM(config)
     model.train()
-    optimizer = torch.optim.AdamW(model.parameters(), lr=3e-3, weight_decay=0.01)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=LR, weight_decay=0.01)
     generator = torch.Generator().manual_seed(seed)
     batch_size = 32
+    # Titles are 12% of the plain dialogues and <2% of the loss, so the search steps wash them out
+    # unnoticed: plain batches draw title dialogues TITLE_WEIGHT times as often.
+    row_weights = torch.tensor(
+        [TITLE_WEIGHT if TITLE_REQUEST in prompt else 1.0 for prompt, _ in samples], dtype=torch.float
+    )
     smoothed = float("inf")
     started = time.monotonic()
     step = 0
     for step in range(1, max_steps + 1):
-        rows = torch.randint(0, len(encoded), (batch_size,), generator=generator)
-        width = int(mask[rows].sum(dim=1).max())
-        out = model(input_ids=inputs[rows, :width], attention_mask=mask[rows, :width], labels=labels[rows, :width])
+        # The last FINAL_STEPS refresh the plain skills: fewer search steps, the learning rate decaying
+        # to a tenth, so the last updates are small and not one long dialogue's.
+        final = step > max_steps - FINAL_STEPS
+        if final:
+            progress = (step - (max_steps - FINAL_STEPS)) / FINAL_STEPS
+            for group in optimizer.param_groups:
+                group["lr"] = LR * (1 - 0.9 * progress)
+        long_every = FINAL_LONG_EVERY if final else LONG_EVERY
+        if long_encoded and step % long_every == 0:
+            # A search prompt is ~1,700 tokens: padded to it, a batch of short dialogues would be as slow
+            # as the longest. So every long_every-th step is one search dialogue alone.
+            ids, prompt_len = long_encoded[int(torch.randint(0, len(long_encoded), (1,), generator=generator))]
+            step_loss = _completion_loss(model, ids, prompt_len)
+        else:
+            rows = torch.multinomial(row_weights, batch_size, replacement=True, generator=generator)
+            width = int(mask[rows].sum(dim=1).max())
+            step_loss = model(
+                input_ids=inputs[rows, :width], attention_mask=mask[rows, :width], labels=labels[rows, :width]
+            ).loss
         optimizer.zero_grad()
-        out.loss.backward()
+        step_loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         optimizer.step()
-        loss = float(out.loss.detach())
+        loss = float(step_loss.detach())
         smoothed = loss if smoothed == float("inf") else 0.95 * smoothed + 0.05 * loss
         if step % 100 == 0:
             logger.info("step %d loss %.4f (smoothed %.4f) %.0fs", step, loss, smoothed, time.monotonic() - started)
@@ -359,8 +329,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--output", type=Path, default=OUTPUT_DIR)
     parser.add_argument("--dialogues", type=int, default=2000)
-    parser.add_argument("--min-steps", type=int, default=800, help="train at least this long, even below the target")
-    parser.add_argument("--max-steps", type=int, default=2500)
+    parser.add_argument("--search-dialogues", type=int, default=400, help="questions asked with Search (long)")
+    parser.add_argument("--min-steps", type=int, default=1600, help="train at least this long, even below the target")
+    parser.add_argument("--max-steps", type=int, default=1600)
     parser.add_argument("--target-loss", type=float, default=0.07)
     parser.add_argument("--seed", type=int, default=SEED)
     args = parser.parse_args()
@@ -368,6 +339,7 @@ def main() -> None:
     loss = build(
         output_dir=args.output,
         dialogues=args.dialogues,
+        search_dialogues=args.search_dialogues,
         min_steps=args.min_steps,
         max_steps=args.max_steps,
         target_loss=args.target_loss,

@@ -37,10 +37,11 @@ def loop_thread() -> Iterator[LoopThread]:
 
 @pytest.fixture(scope="session")
 def vllm_engine(loop_thread: LoopThread) -> Iterator[Any]:
-    """The real vLLM engine with the committed demo model, started once (about 30 s)."""
+    """The real vLLM engine with the committed demo model, started once (about 30 s); its whole 2,048-token
+    context, which a search prompt (R1's official template and the pages) needs."""
     from inference.engines.vllm import VllmEngine
 
-    engine = VllmEngine(demo_model(), max_model_len=1024, dtype="float32", enforce_eager=True)
+    engine = VllmEngine(demo_model(), max_model_len=2048, dtype="float32", enforce_eager=True)
     loop_thread.run(engine.start(), timeout=300)
     yield engine
     loop_thread.run(engine.shutdown(), timeout=60)

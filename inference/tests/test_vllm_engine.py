@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import datetime as dt
+import re
 import time
 import uuid
 from typing import Any
 
 import pytest
+from research.prompts import WebpageBlock, search_prompt
 
 from inference.engines.base import GenerationChunk, GenerationRequest
 from inference.protocol import SamplingSettings
@@ -57,6 +60,38 @@ def test_the_chat_model_answers_without_reasoning(vllm_engine: Any, loop_thread:
     assert "rain" in "".join(c.content for c in chunks).lower()
     assert chunks[-1].reasoning_tokens == 0
     assert chunks[-1].finish_reason == "stop"
+
+
+@pytest.mark.parametrize("reasoning", [True, False])
+def test_the_demo_model_cites_the_webpages_of_a_search_prompt(
+    vllm_engine: Any, loop_thread: Any, reasoning: bool
+) -> None:
+    """Search's prompt (R1's official template) is answered with [citation:N] markers naming its webpages."""
+    blocks = [
+        WebpageBlock(
+            n=1,
+            title="Why is the sky blue? | Science Weekly",
+            url="https://science.example/sky",
+            text="Air molecules scatter short blue wavelengths of sunlight far more strongly than red ones.",
+        ),
+        WebpageBlock(
+            n=2,
+            title="Why the ocean looks blue - Sea Facts",
+            url="https://sea.example/ocean",
+            text="Water absorbs red light a little more strongly than blue light.",
+        ),
+    ]
+    question = search_prompt(question="Why is the sky blue?", blocks=blocks, today=dt.date(2026, 12, 3))
+    answers = []
+    for seed in range(4):
+        req = request(question, reasoning=reasoning, max_tokens=256)
+        req = dataclasses.replace(req, sampling=dataclasses.replace(req.sampling, seed=seed))
+        chunks = loop_thread.run(collect(vllm_engine, req), timeout=120)
+        answers.append("".join(c.content for c in chunks))
+
+    cited = [{int(n) for n in re.findall(r"\[citation:(\d+)\]", answer)} for answer in answers]
+    assert all(numbers and numbers <= {1, 2} for numbers in cited), answers
+    assert all("blue" in answer for answer in answers), answers
 
 
 def test_abort_stops_a_request_mid_stream(vllm_engine: Any, loop_thread: Any) -> None:

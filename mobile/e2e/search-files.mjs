@@ -20,7 +20,7 @@ async function setSwitch(page, name, on) {
 /**
  * Search: the toggle, "Searching the web…" while the provider answers (the fake one takes 1.5 s),
  * "Read N pages" opening the numbered sources the server saved, citation chips instead of raw
- * [citation:X] markers, and the sources still there after a reload.
+ * [citation:X] markers, a chip opening its page, and the sources still there after a reload.
  */
 export async function checkSearch(t) {
   const { page, api, baseUrl, step, shot, axeEverywhere, lastAnswer, waitForAnswerDone, finishedAnswer, PHONE, DESKTOP, sleep } = t;
@@ -53,18 +53,31 @@ export async function checkSearch(t) {
       await link.waitFor();
       assert.equal(await link.getAttribute('href'), source.url, `source ${source.n} links to its page`);
     }
-    // The tiny demo model seldom writes [citation:X]; when it does, each is a chip, never the raw marker.
+    // The demo model cites the pages (inference/demo_model/build.py): each marker is a chip, never the raw text.
     const text = await lastAnswer(page).innerText();
     assert.ok(!text.includes('[citation:'), `no raw [citation:X] on the page:\n${text}`);
     const cited = [...new Set([...answer.content.matchAll(/\[citation:(\d+)\]/g)].map((m) => Number(m[1])))];
-    for (const n of cited.filter((n) => answer.sources.some((s) => s.n === n))) {
+    const chips = cited.filter((n) => answer.sources.some((s) => s.n === n));
+    assert.ok(chips.length >= 1, `the answer cites one of its ${answer.sources.length} sources: ${answer.content}`);
+    for (const n of chips) {
       const source = answer.sources.find((s) => s.n === n);
-      assert.ok((await lastAnswer(page).getByLabel(`Source ${n}: ${source.title}`).count()) > 0, `citation ${n} is a chip`);
+      // Waited for: after a reload the answer's markdown (its own bundle) may still be on its way.
+      await lastAnswer(page).getByLabel(`Source ${n}: ${source.title}`, { exact: true }).first().waitFor({ timeout: 10_000 });
     }
-    return cited.length;
+    return chips;
   };
-  const citations = await checkSources();
-  step(`the sources open: ${answer.sources.map((s) => s.site).join(', ')}; ${citations ? `${citations} citation chips` : 'the model cited none'}, no raw markers`);
+  const chips = await checkSources();
+  step(`the sources open: ${answer.sources.map((s) => s.site).join(', ')}; citation chips ${chips.join(', ')}, no raw markers`);
+
+  step('a citation chip opens its source: on the web a link to the page, in a new tab');
+  const cited = answer.sources.find((s) => s.n === chips[0]);
+  const chip = lastAnswer(page).getByRole('link', { name: `Source ${cited.n}: ${cited.title}`, exact: true }).first();
+  assert.equal(await chip.getAttribute('href'), cited.url, `chip ${cited.n} links to its source`);
+  assert.equal(await chip.getAttribute('target'), '_blank', 'the source opens in a new tab, the answer stays');
+  const [tab] = await Promise.all([page.context().waitForEvent('page'), chip.click()]);
+  await tab.waitForLoadState();
+  assert.equal(tab.url(), cited.url, 'the new tab shows the cited page');
+  await tab.close();
   await shot('search-sources-desktop-light');
   await page.setViewportSize(PHONE);
   await sleep(300);

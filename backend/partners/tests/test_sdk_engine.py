@@ -5,19 +5,20 @@ counts). One module, so the engine starts once (about a minute on two cores)."""
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from typing import Any
 
 import anthropic
 import pytest
 from django.conf import settings as django_settings
-from turns.tests.stack import gpu_worker
+from turns.tests.stack import backend_worker, gpu_worker
 
 from ratelimits.tests.factories import make_user
 
 from .factories import make_key
 from .test_anthropic_sdk import client_for as anthropic_client_for
-from .test_openai_sdk import client_for, quiet_before_flush, saving_worker, server  # noqa: F401 (fixtures)
+from .test_openai_sdk import client_for, quiet_before_flush, server  # noqa: F401 (fixtures)
 
 pytestmark = [
     pytest.mark.stack,
@@ -33,6 +34,14 @@ def vllm_queue() -> str:
 @pytest.fixture(scope="module")
 def vllm_worker() -> Iterator[Any]:
     with gpu_worker(vllm_queue(), engine="vllm") as worker:
+        yield worker
+
+
+@pytest.fixture(scope="module")
+def saving_worker(django_db_blocker: Any) -> Iterator[Any]:
+    """The backend's worker, also on this run's research queue (the name prepare_settings gives it): web_search."""
+    research = f"{django_settings.WHALE_REDIS_PREFIX}:research"
+    with django_db_blocker.unblock(), backend_worker(also=(research,)) as worker:
         yield worker
 
 
@@ -285,3 +294,28 @@ def test_an_anthropic_tool_use_and_its_result_make_a_round_trip(engine) -> None:
     assert answered.usage.cache_read_input_tokens and answered.usage.cache_read_input_tokens > 0
     total = answered.usage.input_tokens + answered.usage.cache_read_input_tokens
     assert total > asked.usage.input_tokens + (asked.usage.cache_read_input_tokens or 0)
+
+
+@pytest.mark.usefixtures("prepare_settings")
+def test_web_search_streams_its_search_results_before_an_answer_that_cites_them(engine, fake_internet) -> None:
+    client = client_for(engine, make_key(make_user()).secret)
+
+    stream = client.chat.completions.create(
+        model="deepseek-chat",
+        messages=[{"role": "user", "content": "Why is the sky blue?"}],
+        stream=True,
+        extra_body={"web_search": True},
+        **GREEDY,
+    )
+    chunks = list(stream)
+
+    with_sources = [n for n, chunk in enumerate(chunks) if (chunk.model_extra or {}).get("search_results")]
+    first_content = next(n for n, chunk in enumerate(chunks) if chunk.choices and chunk.choices[0].delta.content)
+    assert len(with_sources) == 1 and with_sources[0] < first_content
+    found = (chunks[with_sources[0]].model_extra or {})["search_results"]
+    indexes = [source["index"] for source in found]
+    assert indexes == list(range(1, len(found) + 1)) and indexes  # the pages that fit the demo's 2,048 tokens
+    assert found[0]["url"] == fake_internet.page("/articles/sky")
+    content = "".join(chunk.choices[0].delta.content or "" for chunk in chunks if chunk.choices)
+    cited = {int(n) for n in re.findall(r"\[citation:(\d+)\]", content)}
+    assert cited and cited <= set(indexes), content
