@@ -37,7 +37,8 @@ def test_a_postgres_restart_mid_turn_loses_no_answer_and_no_usage(fault_stack: F
         settled = until(
             lambda: (
                 fault_stack.sql(
-                    "SELECT count(*) FROM chat_message WHERE id = ANY(%s::uuid[]) AND status IN ('done', 'failed', 'cancelled')",
+                    "SELECT count(*) FROM chat_message m JOIN turns_turn t ON t.id = m.turn_id"
+                    " WHERE m.id = ANY(%s::uuid[]) AND t.status IN ('done', 'failed', 'cancelled')",
                     turns,
                 )[0][0]
                 == len(turns)
@@ -47,8 +48,8 @@ def test_a_postgres_restart_mid_turn_loses_no_answer_and_no_usage(fault_stack: F
         )
 
     rows = fault_stack.sql(
-        "SELECT m.status, length(m.content), m.prompt_tokens, m.completion_tokens, m.reasoning_tokens"
-        " FROM chat_message m WHERE m.id = ANY(%s::uuid[])",
+        "SELECT t.status, length(m.content), t.prompt_tokens, t.completion_tokens, t.reasoning_tokens"
+        " FROM chat_message m JOIN turns_turn t ON t.id = m.turn_id WHERE m.id = ANY(%s::uuid[])",
         turns,
     )
     assert [status for status, *_ in rows] == ["done"] * len(turns), rows
@@ -64,11 +65,11 @@ def test_a_postgres_restart_mid_turn_loses_no_answer_and_no_usage(fault_stack: F
     assert counts[0][0] == len(turns)
     # One statement, so a turn the prober started cannot settle between the two reads.
     messages, usage = fault_stack.sql(
-        "SELECT count(*) FILTER (WHERE m.status IN ('done', 'cancelled')), sum(m.prompt_tokens),"
-        " sum(m.completion_tokens), sum(m.reasoning_tokens)"
-        " FROM chat_message m JOIN chat_conversation c ON c.id = m.conversation_id"
-        " JOIN accounts_user u ON u.id = c.user_id"
-        " WHERE u.email = %s AND m.role = 'assistant' AND m.status IN ('done', 'cancelled', 'failed')"
+        "SELECT count(*) FILTER (WHERE t.status IN ('done', 'cancelled')), sum(t.prompt_tokens),"
+        " sum(t.completion_tokens), sum(t.reasoning_tokens)"
+        " FROM chat_message m JOIN turns_turn t ON t.id = m.turn_id"
+        " JOIN chat_conversation c ON c.id = m.conversation_id JOIN accounts_user u ON u.id = c.user_id"
+        " WHERE u.email = %s AND m.role = 'assistant' AND t.status IN ('done', 'cancelled', 'failed')"
         " UNION ALL"
         " SELECT sum(d.turns), sum(d.prompt_tokens), sum(d.completion_tokens), sum(d.reasoning_tokens)"
         " FROM ratelimits_usageday d JOIN accounts_user u ON u.id = d.user_id WHERE u.email = %s",

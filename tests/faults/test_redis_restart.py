@@ -20,7 +20,10 @@ NEW_TURN_BOUND_SECONDS = 30
 
 
 def _turn_status(stack: FaultStack, turn_id: str) -> tuple[str, str]:
-    rows = stack.sql("SELECT status, error_code FROM chat_message WHERE id = %s", turn_id)
+    rows = stack.sql(
+        "SELECT t.status, t.error_code FROM chat_message m JOIN turns_turn t ON t.id = m.turn_id WHERE m.id = %s",
+        turn_id,
+    )
     return rows[0][0], rows[0][1]
 
 

@@ -86,11 +86,19 @@ def test_a_killed_gpu_worker_fails_its_turns_cleanly_and_a_restarted_one_serves(
     worker.popen.wait(timeout=30)
 
     failed = until(
-        lambda: fault_stack.sql("SELECT status FROM chat_message WHERE id = %s", turn_id)[0][0] == "failed",
+        lambda: (
+            fault_stack.sql(
+                "SELECT t.status FROM chat_message m JOIN turns_turn t ON t.id = m.turn_id WHERE m.id = %s", turn_id
+            )[0][0]
+            == "failed"
+        ),
         WORKER_LOST_BOUND_SECONDS,
         "the app turn to fail",
     )
-    status, code = fault_stack.sql("SELECT status, error_code FROM chat_message WHERE id = %s", turn_id)[0]
+    status, code = fault_stack.sql(
+        "SELECT t.status, t.error_code FROM chat_message m JOIN turns_turn t ON t.id = m.turn_id WHERE m.id = %s",
+        turn_id,
+    )[0]
     assert (status, code) == ("failed", "worker_lost")
     stream = fault_user.events(turn_id)
     assert stream.ended == "error" and stream.frames[-1]["data"]["code"] == "worker_lost"

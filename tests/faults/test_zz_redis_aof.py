@@ -65,7 +65,12 @@ def test_a_resume_after_an_aof_restart_gets_every_event_exactly_once(
     assert frames[-1]["type"] == "done"
     content = "".join(f["data"].get("delta", "") for f in frames if f["type"] == "content")
     saved = until(
-        lambda: fault_stack.sql("SELECT status FROM chat_message WHERE id = %s", turn_id)[0][0] == "done",
+        lambda: (
+            fault_stack.sql(
+                "SELECT t.status FROM chat_message m JOIN turns_turn t ON t.id = m.turn_id WHERE m.id = %s", turn_id
+            )[0][0]
+            == "done"
+        ),
         30,
         "the save",
     )
