@@ -8,11 +8,12 @@ class ChatConfig(AppConfig):
     verbose_name = "Chat"
 
     def ready(self) -> None:
+        from turns.consumers import socket_sender_set
         from turns.stores import store_register
 
         from accounts.hooks import ExportSection, export_section_register, usage_reader_set
 
-        from . import account_data
+        from . import account_data, socket_sends
         from .turn_store import AnswerStore
 
         # accounts exports and shows the user's chat data through these, importing nothing of chat.
@@ -34,3 +35,5 @@ class ChatConfig(AppConfig):
 
         # turns settles, cancels and reaps the app's answers through it, importing nothing of chat.
         store_register(AnswerStore())
+        # The user's socket (turns/consumers.py) runs the app's sends through it.
+        socket_sender_set(socket_sends.FRAME_TYPES, socket_sends.socket_send)

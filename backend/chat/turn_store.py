@@ -85,6 +85,16 @@ class AnswerStore:
             for row in rows.only("id", "status", "queued_at", "started_at")
         ]
 
+    def sources_save(self, turn_id: Id, sources: list[dict[str, Any]], notices: list[dict[str, Any]]) -> bool | None:
+        if Message.objects.filter(id=turn_id).update(sources=sources, notices=notices):
+            return True
+        # Not an answer (any more): gone when its Turn says it was the app's, else another store's turn.
+        return False if Turn.objects.filter(id=turn_id, source=Turn.Source.APP).exists() else None
+
+    def saved(self, turn_id: Id) -> Message | None:
+        answer = Message.objects.select_related("turn").filter(id=turn_id).first()
+        return answer if answer is not None and answer.is_terminal else None
+
     # An answer's Turn has the answer's id and the app's source: the hot paths below write it by id, with no
     # join to chat_message (the stack bench pays each statement's planning in the backend worker).
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import URLPattern, path, re_path
 
-from . import api
+from . import api, send_api
 
 urlpatterns: list[URLPattern] = [
     path("conversations", api.ConversationListCreateApi.as_view(), name="conversation-list"),
@@ -20,4 +20,9 @@ urlpatterns: list[URLPattern] = [
     # Tokens come from secrets.token_urlsafe: anything else cannot be one.
     re_path(r"^shared/(?P<token>[A-Za-z0-9_-]{1,64})$", api.SharedConversationApi.as_view(), name="shared"),
     path("messages/<uuid:message_id>", api.MessageDetailApi.as_view(), name="message-detail"),
+    # The app's sends (chat/sends.py) and the stop button; a turn's stream is turns' (turns/urls.py).
+    path("messages", send_api.FirstMessageView.as_view(), name="messages-send-first"),
+    path("conversations/<uuid:conversation_id>/messages", send_api.SendMessageView.as_view(), name="messages-send"),
+    path("messages/<uuid:message_id>/regenerate", send_api.RegenerateView.as_view(), name="messages-regenerate"),
+    path("turns/<uuid:turn_id>/cancel", send_api.CancelView.as_view(), name="turns-cancel"),
 ]

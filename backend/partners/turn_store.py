@@ -61,6 +61,12 @@ class CompletionStore:
     def mark_started(self, turn_id: Id, started_at: dt.datetime) -> bool:
         return False  # a completion stays `queued` until it is settled
 
+    def sources_save(self, turn_id: Id, sources: list[dict[str, Any]], notices: list[dict[str, Any]]) -> bool | None:
+        return None  # a completion's stream carries them (partners/relay.py): nothing to save on its row
+
+    def saved(self, turn_id: Id) -> Any | None:
+        return None  # a partner reads its completion's stream only (partners/relay.py)
+
     def settle(self, turn_id: Id, outcome: streams.TurnOutcome) -> SettledTurn | bool | None:
         # A completion's Turn has the completion's id and the partner source: by id, no join to the completion.
         unsettled = Turn.objects.filter(id=turn_id, source=Turn.Source.PARTNER, status=Turn.Status.QUEUED)

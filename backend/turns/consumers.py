@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 import uuid
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -21,7 +22,7 @@ from common import events, metrics
 from common.errors import NotFound
 from inference.protocol import Cursor
 
-from . import socket_sends, streams
+from . import streams
 from .auth import access_token_expiry, user_from_access_token
 from .selectors import turn_get
 from .sse import load_final_message, seen_the_end
@@ -37,6 +38,18 @@ CLOSE_UNAVAILABLE = 4503
 # Turns one user socket streams at once (sends and subscriptions); more is `refused` 429 too_many_streams.
 MAX_TURNS_PER_SOCKET = 16
 TOO_MANY_STREAMS = f"This connection already streams {MAX_TURNS_PER_SOCKET} answers; wait for one to end."
+
+# Sends over the user's socket are the app's (chat/socket_sends.py), handed over when chat starts
+# (chat/apps.py), so turns imports nothing of chat: (user_id, frame, secure=, host=, token_expires_at=) ->
+# the `sent` or `refused` reply.
+SocketSender = Callable[..., dict[str, Any]]
+_socket_frame_types: tuple[str, ...] = ()
+_socket_sender: SocketSender | None = None
+
+
+def socket_sender_set(frame_types: tuple[str, ...], sender: SocketSender | None) -> None:
+    global _socket_frame_types, _socket_sender
+    _socket_frame_types, _socket_sender = (frame_types, sender) if sender is not None else ((), None)
 
 
 def _as_uuid(value: Any) -> uuid.UUID | None:
@@ -195,7 +208,7 @@ class UserEventsConsumer(OrjsonWebsocketConsumer):
         kind = content.get("type") if isinstance(content, dict) else None
         if kind == "ping":
             await self.send_json({"type": "pong"})
-        elif kind in socket_sends.FRAME_TYPES and self.user_id is not None:
+        elif kind in _socket_frame_types and self.user_id is not None:
             await self._send_turn(content)
         elif kind == "subscribe" and self.user_id is not None:
             await self._subscribe(content)
@@ -214,7 +227,9 @@ class UserEventsConsumer(OrjsonWebsocketConsumer):
         if len(self.pumps) >= MAX_TURNS_PER_SOCKET:
             await self._refuse(frame.get("request_id"), 429, "too_many_streams", TOO_MANY_STREAMS)
             return
-        reply = await database_sync_to_async(socket_sends.socket_send)(
+        sender = _socket_sender
+        assert sender is not None  # set with the frame types that led here
+        reply = await database_sync_to_async(sender)(
             self.user_id,
             frame,
             secure=self.scope.get("scheme") == "wss",

@@ -8,8 +8,8 @@ the send and the GPU task:
 
     send ─ queued ─▶ whale.prepare_turn: search events, notices ─ queued ─▶ whale.generate_turn: started, ...
 
-The send checks the request (turn_options_check, before any write) and the hook in services.send._enqueue
-(turn_prepare_queue) attaches the files, takes the search turn and queues this step instead of the GPU
+The send checks the request (turn_options_check, before any write) and the app's send hook
+(chat/send_prepare.py, turn_prepare_queue) attaches the files, takes the search turn and queues this step instead of the GPU
 task. The step holds the turn's lease while it works (so a cancel is its to end, and the reaper ends it
 `worker_lost` if it dies), writes its `search` and `notice` events into the turn's stream (a reader that
 resumes gets each exactly once), saves `sources` and `notices` on the answer, and hands the turn back
@@ -38,7 +38,6 @@ from research.pipeline import UNAVAILABLE_NOTICE, question_urls, research_run
 from research.providers import provider_from_settings
 
 from accounts.models import User
-from chat.models import Conversation, Message
 from common.errors import Conflict, NotFound, ServiceUnavailable, ValidationFailed
 from config.celery import app as celery_app
 from inference import logs, protocol
@@ -50,7 +49,6 @@ from ratelimits.store import Counters
 from . import streams
 from .earlier_files import (
     MESSAGE_FRAME_TOKENS,
-    earlier_file_ids,
     file_notices,
     history_with_files,
     message_tokens,
@@ -61,6 +59,7 @@ from .earlier_files import (
 from .prepare_stream import EVENT_NOTICE, EVENT_SEARCH, PrepareLease, already_prepared
 from .registry import model_get
 from .selectors import workers_alive
+from .stores import turn_sources_save
 
 logger = logging.getLogger(__name__)
 
@@ -86,7 +85,7 @@ _requested: ContextVar[TurnOptions | None] = ContextVar("whale_turn_options", de
 
 @contextlib.contextmanager
 def turn_options(options: TurnOptions) -> Iterator[None]:
-    """The options of the send running in this block, for the hook in services.send._enqueue."""
+    """The options of the send running in this block, for the send's hook (chat/send_prepare.py)."""
     token = _requested.set(options)
     try:
         yield
@@ -111,11 +110,16 @@ def turn_options_check(*, user: Any, search: bool | None, file_ids: Sequence[uui
             fields={"file_ids": [f"At most {limit} files."]},
             extra={"limit": "files_per_message", "limit_value": limit},
         )
-    _ready_files(user_id=user.pk, file_ids=ids)
+    ready_files(user_id=user.pk, file_ids=ids)
     return TurnOptions(search=search, file_ids=ids)
 
 
-def _ready_files(*, user_id: Any, file_ids: Sequence[uuid.UUID], lock: bool = False) -> list[UploadedFile]:
+def requested_options() -> TurnOptions:
+    """The options of the send running now (turn_options), for the app's send (chat/send_prepare.py)."""
+    return _requested.get() or TurnOptions()
+
+
+def ready_files(*, user_id: Any, file_ids: Sequence[uuid.UUID], lock: bool = False) -> list[UploadedFile]:
     """The user's files in the order given, each read: another user's is a 404, one not read yet a 409."""
     rows = UploadedFile.objects.filter(id__in=file_ids, owner_id=user_id)
     if lock:
@@ -145,80 +149,7 @@ def _ready_files(*, user_id: Any, file_ids: Sequence[uuid.UUID], lock: bool = Fa
     return files
 
 
-# --- the hook at send time ---------------------------------------------------------------------
-
-
-def _files_attach(
-    *, question: Message, conversation: Conversation, file_ids: Sequence[uuid.UUID]
-) -> list[UploadedFile]:
-    """Attaches the files to the question (locked and checked again: one may have been deleted meanwhile).
-    A file belongs to the conversation it was first sent in; another conversation's is refused."""
-    if not file_ids:
-        return []
-    files = _ready_files(user_id=conversation.user_id, file_ids=file_ids, lock=True)
-    for file in files:
-        if file.conversation_id not in (None, conversation.id):
-            raise Conflict(
-                f"{file.name} belongs to another conversation; upload it again here.",
-                code="file_in_use",
-                extra={"file_id": str(file.id)},
-            )
-    unattached = [file.id for file in files if file.message_id is None]
-    if unattached:
-        UploadedFile.objects.filter(id__in=unattached).update(
-            message=question, conversation=conversation, updated_at=timezone.now()
-        )
-    question.attachments.add(*files)
-    return files
-
-
-def _searched_before(question: Message) -> bool:
-    """On regenerate without `search`: whether the newest earlier answer to this question searched."""
-    earlier = Message.objects.filter(parent=question, role=Message.Role.ASSISTANT).order_by("-created_at", "-id")
-    return bool(earlier.values_list("search", flat=True).first())
-
-
-def turn_prepare_queue(
-    *,
-    conversation: Conversation,
-    assistant: Message,
-    question: Message,
-    messages: list[protocol.ChatMessage],
-    admitted: Admitted,
-    earlier: Sequence[Message] = (),
-) -> int | None:
-    """The hook in services.send._enqueue: queues the prepare step when the turn needs one and returns the
-    queue position; None when it does not (the caller queues the GPU task as before). `earlier` is the
-    branch before the question: a follow-up to a question with files is prepared too, to send them again."""
-    options = _requested.get() or TurnOptions()
-    file_ids: list[uuid.UUID] = []
-    if options.regenerate:
-        file_ids = list(question.attachments.order_by("created_at", "id").values_list("id", flat=True))
-    else:
-        attached = _files_attach(question=question, conversation=conversation, file_ids=options.file_ids)
-        question.attached_files = attached  # type: ignore[attr-defined]  # the response shows them without a query
-        file_ids = [file.id for file in attached]
-    search = _searched_before(question) if options.search is None else options.search
-    search = search and provider_from_settings() is not None
-    urls = question_urls(question.content, limit=settings.WHALE_SEARCH_QUESTION_URLS)
-    questions = [message for message in earlier if message.role == Message.Role.USER]
-    history_file_ids = earlier_file_ids(questions=questions, user_id=conversation.user_id)
-    if not (search or urls or file_ids or any(history_file_ids)):
-        return None
-    if search:
-        Message.objects.filter(id=assistant.id).update(search=True)  # rolled back with the send if refused
-        assistant.search = True
-    return prepare_step_queue(
-        turn_id=assistant.id,
-        conversation_id=conversation.id,
-        user_id=conversation.user_id,
-        messages=messages,
-        question=question.content,
-        search=search,
-        file_ids=file_ids,
-        history_file_ids=history_file_ids,
-        admitted=admitted,
-    )
+# --- queueing the step ------------------------------------------------------------------------
 
 
 def prepare_step_queue(
@@ -290,7 +221,7 @@ def _queue_prepare(turn_id: uuid.UUID, payload: dict[str, Any], admitted: Admitt
             celery_app.send_task(
                 TASK_PREPARE_TURN,
                 args=[payload],
-                argsrepr=f"(turn {turn_id})",  # not the payload's repr (the conversation's text): turns/services/send.py
+                argsrepr=f"(turn {turn_id})",  # not the payload's repr (the conversation's text), as turn_enqueue
                 kwargsrepr="{}",
                 queue=settings.WHALE_RESEARCH_QUEUE,
                 priority=admitted.priority,
@@ -417,10 +348,8 @@ def _prepare(lease: PrepareLease, payload: dict[str, Any]) -> Prepared:
     if lease.cancelled():
         return _end_cancelled(lease, payload, sources=sources, notices=notices)
     # A partner's completion (no conversation) has no message to save them on: its stream carries them.
-    if payload.get("conversation_id") and not Message.objects.filter(id=turn_id).update(
-        sources=sources, notices=notices
-    ):  # its conversation was deleted meanwhile
-        return _end_cancelled(lease, payload)
+    if payload.get("conversation_id") and not turn_sources_save(turn_id, sources=sources, notices=notices):
+        return _end_cancelled(lease, payload)  # its conversation was deleted meanwhile
     if not lease.hand_over(_queued_data(int(payload["position"]), payload.get("fallback"))):
         return Prepared(skipped=True)  # the lease lapsed (Redis away too long): the reaper has it
     return Prepared(messages=[*history, {"role": "user", "content": text}])
@@ -465,7 +394,7 @@ def _end_cancelled(
     notices: list[dict[str, Any]] | None = None,
 ) -> Prepared:
     if sources or notices:
-        Message.objects.filter(id=payload["turn_id"]).update(sources=sources or [], notices=notices or [])
+        turn_sources_save(payload["turn_id"], sources=sources or [], notices=notices or [])
     done = {
         "status": "cancelled",
         "finish_reason": "cancelled",

@@ -1,4 +1,4 @@
-"""Reads for turns: an app answer of the user's, live workers from their heartbeats, and the models clients may pick."""
+"""Reads for turns: an app turn of the user's, live workers from their heartbeats, and the models clients may pick."""
 
 from __future__ import annotations
 
@@ -8,22 +8,18 @@ from django.conf import settings
 from redis.exceptions import RedisError
 
 from accounts.models import User
-from chat.models import Message
 from common.errors import NotFound
 from common.redis import get_redis
 from inference import protocol
 
+from .models import Turn
 from .registry import model_list
 from .stores import Id
 
 
-def turn_get(*, user: User, turn_id: Id) -> Message:
-    """The user's app answer with this id (404 for a turn of anyone else's, or a partner's completion)."""
-    turn = (
-        Message.objects.select_related("conversation", "turn")
-        .filter(id=turn_id, conversation__user=user, role=Message.Role.ASSISTANT)
-        .first()
-    )
+def turn_get(*, user: User, turn_id: Id) -> Turn:
+    """The user's app turn with this id, while its answer exists (404 for anyone else's, or a partner's)."""
+    turn = Turn.objects.filter(id=turn_id, user=user, source=Turn.Source.APP, message__isnull=False).first()
     if turn is None:
         raise NotFound("Turn not found.")
     return turn

@@ -24,7 +24,6 @@ from rest_framework.request import Request
 from rest_framework.views import APIView
 
 from accounts.authentication import WhaleJWTAuthentication
-from chat.models import Message
 from common import events, metrics
 from common.db import release_connection
 from common.errors import ValidationFailed
@@ -34,6 +33,7 @@ from inference.protocol import Cursor
 from . import streams
 from .auth import QueryTokenAuthentication
 from .selectors import turn_get
+from .stores import turn_saved
 
 logger = logging.getLogger(__name__)
 
@@ -66,12 +66,9 @@ def reconnect_hint() -> str:
     return f": the chat service is briefly unavailable; reconnect with Last-Event-ID\nretry: {streams.RECONNECT_AFTER_MS}\n\n"
 
 
-async def load_final_message(turn_id: uuid.UUID | str) -> Message | None:
-    def load() -> Message | None:
-        message = Message.objects.select_related("turn").filter(id=turn_id).first()
-        return message if message is not None and message.is_terminal else None
-
-    return await database_sync_to_async(load)()
+async def load_final_message(turn_id: uuid.UUID | str) -> Any | None:
+    """The ended turn as its store saved it (the app's answer), for a reader whose stream has expired."""
+    return await database_sync_to_async(turn_saved)(turn_id)
 
 
 async def turn_event_frames(turn_id: uuid.UUID, cursor: Cursor) -> AsyncIterator[str]:

@@ -96,6 +96,16 @@ class TurnStore(Protocol):
         own follow-ups (announcing, a title) go here too, after commit."""
         ...
 
+    def sources_save(self, turn_id: Id, sources: list[dict[str, Any]], notices: list[dict[str, Any]]) -> bool | None:
+        """Saves what the prepare step read (its sources) and told (its notices) on the turn's row: True when
+        saved, False when the row is gone (deleted meanwhile), None when it is not one of this store's turns."""
+        ...
+
+    def saved(self, turn_id: Id) -> Any | None:
+        """The ended turn as saved, for a reader whose stream has expired (streams.replay_from_saved reads
+        its content, reasoning_content, status, error, usage and timings); None while it runs or if not its own."""
+        ...
+
 
 _stores: dict[str, TurnStore] = {}
 
@@ -116,3 +126,21 @@ def turn_exists(*, turn_id: Id) -> bool:
 
 def active_turns(*, user_id: Id | None = None) -> list[ActiveTurn]:
     return [turn for store in turn_stores() for turn in store.active(user_id=user_id)]
+
+
+def turn_sources_save(turn_id: Id, *, sources: list[dict[str, Any]], notices: list[dict[str, Any]]) -> bool:
+    """The prepare step's sources and notices, saved on the turn's row; False when no store has it any more."""
+    for store in turn_stores():
+        saved = store.sources_save(turn_id, sources, notices)
+        if saved is not None:
+            return saved
+    return False
+
+
+def turn_saved(turn_id: Id) -> Any | None:
+    """The ended turn as its store saved it (None while it runs, or when no store has it)."""
+    for store in turn_stores():
+        saved = store.saved(turn_id)
+        if saved is not None:
+            return saved
+    return None

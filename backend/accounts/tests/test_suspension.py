@@ -12,6 +12,7 @@ from rest_framework.test import APIClient
 
 from accounts import selectors, services
 from accounts.models import User
+from chat import sends
 from config.asgi import application
 
 from .conftest import bearer
@@ -165,13 +166,12 @@ def test_the_event_stream_over_sse_refuses_a_suspended_users_token(api: APIClien
 def test_suspension_stops_the_answers_the_user_is_still_waiting_for(
     user: User, django_capture_on_commit_callbacks: Any
 ) -> None:
-    from turns import services as turn_services
 
     from chat.models import Conversation, Message
 
     conversation = Conversation.objects.create(user=user)
     with django_capture_on_commit_callbacks(execute=True):
-        turn = turn_services.turn_send(
+        turn = sends.turn_send(
             user=user, conversation_id=conversation.id, content="Why?", deepthink=False
         ).assistant_message
     assert turn.status == Message.Status.QUEUED

@@ -7,6 +7,7 @@ from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from accounts.models import User
+from chat.models import Conversation
 
 from .factories import UserFactory
 
@@ -41,3 +42,14 @@ def api(user: User) -> APIClient:
 @pytest.fixture
 def anon() -> APIClient:
     return APIClient()
+
+
+# The app's send tests (test_sends, test_send_api, ...) send through the real turn machinery, as turns' tests do.
+@pytest.fixture
+def conversation(user: User) -> Conversation:
+    return Conversation.objects.create(user=user)
+
+
+@pytest.fixture
+def gpu_queue(_private_gpu_queue: str) -> str:
+    return _private_gpu_queue

@@ -13,7 +13,7 @@ from rest_framework.test import APIClient
 from turns import services as turn_services
 from turns.tests.worker_double import run_turn
 
-from chat import selectors
+from chat import selectors, sends
 from chat.models import Conversation, Message, ShareLink
 from ratelimits.tests.factories import api_for, make_user, set_limits
 
@@ -30,7 +30,7 @@ def ada() -> Any:
 def answered(user: Any) -> tuple[Conversation, Message]:
     """A conversation with one finished turn."""
     conversation = Conversation.objects.create(user=user, title="Sky")
-    created = turn_services.turn_send(user=user, conversation_id=conversation.id, content="Why?", deepthink=False)
+    created = sends.turn_send(user=user, conversation_id=conversation.id, content="Why?", deepthink=False)
     run_turn(created.assistant_message.id, [], ["Because."])
     assert turn_services.turn_settle(turn_id=created.assistant_message.id)
     return conversation, Message.objects.get(id=created.assistant_message.id)

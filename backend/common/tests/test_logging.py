@@ -15,6 +15,7 @@ from turns import tasks
 from turns.tests.conftest import access_token, make_user
 from turns.tests.worker_double import run_turn
 
+from chat import sends
 from chat.models import Conversation
 from common.redis import get_redis
 from inference import logs
@@ -98,12 +99,9 @@ def test_a_turn_carries_its_request_id_and_turn_id_into_the_logs_and_the_gpu_tas
 def test_the_finalize_task_logs_with_the_ids_the_worker_sent_back(json_lines: JsonLines) -> None:
     user = make_user()
     conversation = Conversation.objects.create(user=user)
-    from turns import services
 
     turn_id = str(
-        services.turn_send(
-            user=user, conversation_id=conversation.id, content="Hi", deepthink=False
-        ).assistant_message.id
+        sends.turn_send(user=user, conversation_id=conversation.id, content="Hi", deepthink=False).assistant_message.id
     )
     run_turn(turn_id, [], ["Hello."])
 

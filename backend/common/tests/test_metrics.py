@@ -16,6 +16,7 @@ from turns.tests.conftest import access_token, make_user
 from turns.tests.worker_double import run_turn
 
 from accounts.models import User
+from chat import sends
 from chat.models import Conversation
 from common import metrics
 from common.errors import RateLimited, ServiceUnavailable
@@ -86,7 +87,7 @@ def test_a_settled_turn_moves_the_turn_latency_and_speed_metrics(client: Client)
         "first": sample("whale_turn_first_token_seconds_count", model="whale-r1"),
         "speed": sample("whale_turn_tokens_per_second_count", model="whale-r1"),
     }
-    created = services.turn_send(user=user, conversation_id=conversation.id, content="Why?", deepthink=True)
+    created = sends.turn_send(user=user, conversation_id=conversation.id, content="Why?", deepthink=True)
     turn_id = created.assistant_message.id
 
     text = scrape(client)

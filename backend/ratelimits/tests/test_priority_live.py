@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 from django.conf import settings as django_settings
-from turns import services
 from turns.streams import keys_for
 from turns.tests.stack import GpuWorker, gpu_worker, quiet_before_flush  # noqa: F401 (a fixture)
 
+from chat import sends
 from chat.models import Conversation
 from common.redis import get_redis
 from inference import protocol
@@ -46,7 +46,7 @@ def sender(tier: str) -> Any:
     conversation = Conversation.objects.create(user=user)
 
     def send() -> str:
-        created = services.turn_send(user=user, conversation_id=conversation.id, content="Hi", deepthink=False)
+        created = sends.turn_send(user=user, conversation_id=conversation.id, content="Hi", deepthink=False)
         return str(created.assistant_message.id)
 
     return send

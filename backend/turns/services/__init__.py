@@ -1,6 +1,6 @@
 """Writes for turns, one module per stage of a turn's life (after Zulip's zerver/actions/):
 
-- send: the app's send, first message and regenerate, and queueing any turn's generation;
+- send: queueing any turn's generation (the app's sends are chat's: chat/sends.py);
 - cancel: stopping a turn (the stop button, a partner hanging up, a suspension, a deleted conversation);
 - settle: a worker's notices, started and ended, saved to the turn's row (chat's or partners' store);
 - reap: settling turns whose worker is gone or whose deadline passed.
@@ -10,18 +10,20 @@ Settle, cancel and reap serve app answers and partners' completions alike, throu
 
 from __future__ import annotations
 
+from ..models import Turn
 from ..selectors import turn_get
 from ..stores import Id, TurnUsage, turn_exists
 from .cancel import turn_cancel, turn_cancel_request, turns_cancel, user_turns_cancel
 from .reap import REAP_BATCH, turns_reap
-from .send import ACTIVE_STATUSES, TurnCreated, turn_enqueue, turn_regenerate, turn_send, turn_send_first
+from .send import turn_enqueue
 from .settle import turn_mark_started, turn_settle
+
+ACTIVE_STATUSES = Turn.ACTIVE_STATUSES
 
 __all__ = [
     "ACTIVE_STATUSES",
     "REAP_BATCH",
     "Id",
-    "TurnCreated",
     "TurnUsage",
     "turn_cancel",
     "turn_cancel_request",
@@ -29,9 +31,6 @@ __all__ = [
     "turn_exists",
     "turn_get",
     "turn_mark_started",
-    "turn_regenerate",
-    "turn_send",
-    "turn_send_first",
     "turn_settle",
     "turns_cancel",
     "turns_reap",

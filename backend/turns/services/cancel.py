@@ -6,7 +6,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING
 
 from django.utils import timezone
 from redis.exceptions import RedisError
@@ -16,12 +15,10 @@ from common.errors import ServiceUnavailable
 from inference import protocol
 
 from .. import streams
+from ..models import Turn
 from ..selectors import turn_get
 from ..stores import Id, active_turns
 from .settle import turn_settle
-
-if TYPE_CHECKING:  # the app's answer, as the stop button returns it
-    from chat.models import Message
 
 logger = logging.getLogger(__name__)
 
@@ -46,8 +43,8 @@ def turn_cancel_request(*, turn_id: Id, queued_at: datetime | None = None) -> bo
     return ended_here
 
 
-def turn_cancel(*, user: User, turn_id: Id) -> Message:
-    """The app's stop button: cancels the user's answer (404 for anyone else's) and returns it as it is now."""
+def turn_cancel(*, user: User, turn_id: Id) -> Turn:
+    """The app's stop button: cancels the user's turn (404 for anyone else's) and returns it as it is now."""
     turn = turn_get(user=user, turn_id=turn_id)
     if turn.is_terminal:
         return turn

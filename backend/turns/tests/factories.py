@@ -5,16 +5,16 @@ from __future__ import annotations
 import uuid
 
 from accounts.models import User
+from chat import sends
 from chat.models import Conversation
 from partners.params import CompletionParams
 from partners.services import completion_start
 from partners.tests.factories import make_key
-from turns import services
 
 
 def app_turn(user: User) -> uuid.UUID:
     conversation = Conversation.objects.create(user=user)
-    created = services.turn_send(user=user, conversation_id=conversation.id, content="Why?", deepthink=False)
+    created = sends.turn_send(user=user, conversation_id=conversation.id, content="Why?", deepthink=False)
     return created.assistant_message.id
 
 

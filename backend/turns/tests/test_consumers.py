@@ -1,5 +1,5 @@
 """turns.consumers: the close code a turn's WebSocket answers with before it streams, ping/pong, and sends
-and subscriptions over the user's socket (turns.socket_sends)."""
+and subscriptions over the user's socket (chat.socket_sends, through turns.consumers.socket_sender_set)."""
 
 from __future__ import annotations
 

@@ -11,10 +11,10 @@ from asgiref.sync import sync_to_async
 from channels.testing.websocket import WebsocketCommunicator
 from django.test import AsyncClient
 
+from chat import sends
 from chat.models import Conversation
 from config.asgi import application
 from inference.protocol import Cursor
-from turns import services
 
 from .test_streaming import atoken, finished_turn, read_sse
 
@@ -120,7 +120,7 @@ async def test_a_websocket_at_the_end_of_a_finished_turn_closes_at_once(user) ->
 
 async def test_a_cursor_ahead_of_a_running_turns_stream_is_a_400(user) -> None:
     conversation = await sync_to_async(Conversation.objects.create)(user=user)
-    created = await sync_to_async(services.turn_send)(
+    created = await sync_to_async(sends.turn_send)(
         user=user, conversation_id=conversation.id, content="q", deepthink=True
     )
     response = await asyncio.wait_for(

@@ -43,10 +43,10 @@ def indexed_workers() -> set[str]:
     return get_redis().smembers(protocol.workers_index_key(settings.WHALE_REDIS_PREFIX))  # type: ignore[return-value]
 
 
-def test_the_users_own_answer_is_found_with_its_conversation(user: User) -> None:
+def test_the_users_own_answer_is_found_as_its_turn(user: User) -> None:
     turn_id = app_turn(user)
     turn = turn_get(user=user, turn_id=turn_id)
-    assert turn.id == turn_id and turn.conversation.user_id == user.pk
+    assert turn.id == turn_id and turn.user_id == user.pk
 
 
 def test_another_users_answer_is_not_found(user: User, other_user: User) -> None:

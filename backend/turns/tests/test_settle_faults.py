@@ -21,6 +21,7 @@ from django.conf import settings
 from django.db import OperationalError, connection
 
 from accounts.models import User
+from chat import sends
 from chat import turn_store as answer_store
 from chat.models import Conversation, Message
 from partners.models import Completion
@@ -93,7 +94,7 @@ def user(transactional_db: Any) -> User:
 
 def _finished_app_turn(user: User) -> str:
     conversation = Conversation.objects.create(user=user)
-    created = services.turn_send(user=user, conversation_id=conversation.id, content="Why?", deepthink=True)
+    created = sends.turn_send(user=user, conversation_id=conversation.id, content="Why?", deepthink=True)
     turn_id = str(created.assistant_message.id)
     run_turn(turn_id, ["Let me think."], ["Blue."])
     return turn_id

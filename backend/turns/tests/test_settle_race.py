@@ -9,6 +9,7 @@ from django.conf import settings
 from django.db import transaction
 
 from accounts.models import User
+from chat import sends
 from chat.models import Conversation, Message
 from config.celery import app as backend_celery
 from inference import protocol
@@ -29,7 +30,7 @@ def test_notices_that_arrive_before_the_send_commits_are_applied_once_it_has(
 ) -> None:
     with backend_worker():
         with transaction.atomic():
-            created = services.turn_send(user=user, conversation_id=conversation.id, content="Hi", deepthink=True)
+            created = sends.turn_send(user=user, conversation_id=conversation.id, content="Hi", deepthink=True)
             turn_id = str(created.assistant_message.id)
             # The worker answers at once and tells the backend, while this transaction is still open.
             run_turn(turn_id, ["Hmm."], ["Hello."])

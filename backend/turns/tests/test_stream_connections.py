@@ -11,9 +11,9 @@ from asgiref.testing import ApplicationCommunicator
 from django.conf import settings
 from django.db import connection
 
+from chat import sends
 from chat.models import Conversation
 from config.asgi import application
-from turns import services
 
 from .conftest import access_token
 
@@ -54,7 +54,7 @@ def connections_to_this_database() -> int:
 async def test_open_streams_do_not_hold_database_connections(user: Any) -> None:
     conversation = await Conversation.objects.acreate(user=user)
     # No worker serves this run's queue, so the turn stays queued and its stream stays open.
-    created = await sync_to_async(services.turn_send)(
+    created = await sync_to_async(sends.turn_send)(
         user=user, conversation_id=conversation.id, content="q", deepthink=True
     )
     token = await sync_to_async(access_token)(user)

@@ -16,10 +16,11 @@ from asgiref.sync import sync_to_async
 from channels.testing.websocket import WebsocketCommunicator
 from django.test import AsyncClient
 
+from chat import sends
 from chat.models import Conversation
 from common.redis import get_async_redis
 from config.asgi import application
-from turns import consumers, services, streams
+from turns import consumers, streams
 
 from .conftest import access_token
 from .test_streaming import parse_sse, text_of
@@ -47,7 +48,7 @@ class RedisThatGoesAway:
 
 def running_turn(user: Any) -> str:
     conversation = Conversation.objects.create(user=user)
-    created = services.turn_send(user=user, conversation_id=conversation.id, content="Why?", deepthink=True)
+    created = sends.turn_send(user=user, conversation_id=conversation.id, content="Why?", deepthink=True)
     turn_id = str(created.assistant_message.id)
     take_lease(turn_id)
     emit(turn_id, "started", {"model": "whale-r1", "started_at": now_iso()})

@@ -9,6 +9,7 @@ from asgiref.sync import sync_to_async
 from channels.testing.websocket import WebsocketCommunicator
 from django.test import AsyncClient
 
+from chat import sends
 from chat.models import Conversation, Message
 from common.redis import get_redis
 from config.asgi import application
@@ -48,7 +49,7 @@ async def read_sse(client: AsyncClient, url: str, **headers: str) -> tuple[int, 
 
 def finished_turn(user: Any) -> str:
     conversation = Conversation.objects.create(user=user)
-    created = services.turn_send(user=user, conversation_id=conversation.id, content="Why?", deepthink=True)
+    created = sends.turn_send(user=user, conversation_id=conversation.id, content="Why?", deepthink=True)
     turn_id = str(created.assistant_message.id)
     run_turn(turn_id, ["Let me ", "think."], ["Because ", "of ", "light."])
     return turn_id
@@ -236,7 +237,7 @@ async def receive_until_closed(communicator: WebsocketCommunicator, timeout: flo
 
 async def test_websocket_streams_a_live_turn_and_closes_when_it_ends(user) -> None:
     conversation = await sync_to_async(Conversation.objects.create)(user=user)
-    created = await sync_to_async(services.turn_send)(
+    created = await sync_to_async(sends.turn_send)(
         user=user, conversation_id=conversation.id, content="q", deepthink=True
     )
     turn_id = str(created.assistant_message.id)
@@ -293,7 +294,7 @@ async def test_user_events_reach_every_open_socket_of_that_user(user) -> None:
         assert (await socket.receive_json_from(5))["type"] == "ready"
 
     conversation = await sync_to_async(Conversation.objects.create)(user=user)
-    await sync_to_async(services.turn_send)(user=user, conversation_id=conversation.id, content="q", deepthink=False)
+    await sync_to_async(sends.turn_send)(user=user, conversation_id=conversation.id, content="q", deepthink=False)
 
     for socket in (phone, laptop):
         seen = [await socket.receive_json_from(5) for _ in range(2)]

@@ -15,10 +15,6 @@ ID = uuid.uuid4()
 
 ROUTES = [
     ("models", {}, "/api/v1/models", api.ModelListView),
-    ("messages-send-first", {}, "/api/v1/messages", api.FirstMessageView),
-    ("messages-send", {"conversation_id": ID}, f"/api/v1/conversations/{ID}/messages", api.SendMessageView),
-    ("messages-regenerate", {"message_id": ID}, f"/api/v1/messages/{ID}/regenerate", api.RegenerateView),
-    ("turns-cancel", {"turn_id": ID}, f"/api/v1/turns/{ID}/cancel", api.CancelView),
     ("turns-events", {"turn_id": ID}, f"/api/v1/turns/{ID}/events", sse.TurnEventsView),
     ("user-events", {}, "/api/v1/events", sse.UserEventsView),
 ]

@@ -13,6 +13,7 @@ from typing import Any
 
 from django.conf import settings
 from rest_framework import exceptions as drf
+from turns import preparing
 
 from accounts.authentication import raise_if_suspended
 from accounts.models import User
@@ -20,8 +21,9 @@ from accounts.permissions import EMAIL_NOT_VERIFIED
 from accounts.selectors import user_get, user_may_authenticate
 from common.exceptions import exception_handler
 
-from . import preparing, serializers, services
-from .api import created_body
+from . import send_serializers as serializers
+from . import sends
+from .send_api import created_body
 
 REQUEST_ID_MAX_CHARS = 64
 FRAME_TYPES = ("send", "regenerate")
@@ -49,23 +51,23 @@ def _as_uuid(frame: dict[str, Any], name: str) -> Any:
         raise drf.ValidationError({name: exc.detail}) from exc
 
 
-def _created(user: User, frame: dict[str, Any]) -> services.TurnCreated:
+def _created(user: User, frame: dict[str, Any]) -> sends.TurnCreated:
     body = {key: value for key, value in frame.items() if key not in ("type", "request_id", "conversation_id")}
     if frame["type"] == "regenerate":
         data = _valid(serializers.RegenerateRequest(data=body))
         options = preparing.turn_options_check(user=user, search=data.get("search"), file_ids=[])
         with preparing.turn_options(replace(options, regenerate=True)):
-            return services.turn_regenerate(
+            return sends.turn_regenerate(
                 user=user, message_id=_as_uuid(frame, "message_id"), deepthink=data.get("deepthink")
             )
     if frame.get("conversation_id") is None:
         data = _valid(serializers.FirstMessageRequest(data=body))
         with preparing.turn_options(_options(user, data)):
-            return services.turn_send_first(user=user, content=data["content"], deepthink=data["deepthink"])
+            return sends.turn_send_first(user=user, content=data["content"], deepthink=data["deepthink"])
     data = _valid(serializers.SendMessageRequest(data=body))
     kwargs = {"parent_id": data["parent_id"]} if "parent_id" in data else {}
     with preparing.turn_options(_options(user, data)):
-        return services.turn_send(
+        return sends.turn_send(
             user=user,
             conversation_id=_as_uuid(frame, "conversation_id"),
             content=data["content"],

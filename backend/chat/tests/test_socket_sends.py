@@ -1,4 +1,4 @@
-"""turns.socket_sends: a `send` or `regenerate` frame on the user's socket answers `sent` with the HTTP send's
+"""chat.socket_sends: a `send` or `regenerate` frame on the user's socket answers `sent` with the HTTP send's
 202 body, or `refused` with the status and the one error shape the HTTP endpoint would answer with."""
 
 from __future__ import annotations
@@ -7,16 +7,16 @@ import time
 from typing import Any
 
 import pytest
+from turns import services
+from turns.tests.conftest import make_user
+from turns.tests.send_helpers import send
+from turns.tests.worker_double import run_turn
 
 from accounts.models import User
+from chat import sends
 from chat.models import Conversation, Message
+from chat.socket_sends import REQUEST_ID_MAX_CHARS, socket_send
 from ratelimits.tests.factories import set_limits
-from turns import services
-from turns.socket_sends import REQUEST_ID_MAX_CHARS, socket_send
-
-from .conftest import make_user
-from .send_helpers import send
-from .worker_double import run_turn
 
 pytestmark = pytest.mark.django_db
 
@@ -62,7 +62,7 @@ def test_a_send_frame_without_a_conversation_starts_one(user: User) -> None:
 
 
 def test_a_regenerate_frame_answers_sent_with_the_new_sibling(user: User, conversation: Conversation) -> None:
-    created = services.turn_send(user=user, conversation_id=conversation.id, content="Why?", deepthink=False)
+    created = sends.turn_send(user=user, conversation_id=conversation.id, content="Why?", deepthink=False)
     run_turn(created.assistant_message.id, [], ["Because."])
     services.turn_settle(turn_id=created.assistant_message.id)
 
