@@ -19,9 +19,9 @@ from rest_framework.views import APIView
 from accounts.permissions import CanChat
 from chat.serializers import ConversationSerializer, MessageSerializer
 from common.schema import error_responses
+from serving.workers import model_infos
 
 from . import preparing, serializers, services, sse
-from .selectors import model_infos
 
 
 def _created_body(request: Request, created: services.TurnCreated) -> dict[str, Any]:

@@ -27,10 +27,10 @@ from inference import logs, protocol
 from ratelimits import admission
 from ratelimits.selectors import limits_for_user
 from ratelimits.services import Admitted, message_too_long, turn_admit, turn_release
+from serving.registry import ModelSpec, model_for_turn
 
 from .. import preparing, streams
 from ..models import Turn
-from ..registry import ModelSpec, model_for_turn
 from ..stores import Id
 from .settle import turn_settle
 
