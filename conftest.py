@@ -11,9 +11,8 @@ import pytest
 @pytest.fixture(autouse=True)
 def _private_gpu_queue(settings: Any) -> Iterator[str]:
     """Each test run queues turns to its own Redis list, so concurrent runs and workers never share one."""
-    from turns.registry import forget_staff_overrides
-
     from ratelimits.admission import forget_learned_capacity
+    from serving.registry import forget_staff_overrides
 
     queue = f"{settings.WHALE_REDIS_PREFIX}:gpu"
     settings.WHALE_MODELS = {

@@ -15,7 +15,6 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from turns.models import Turn
-from turns.registry import ModelSpec, model_for_turn
 from turns.services import turn_enqueue, turn_settle
 from turns.stores import Id
 
@@ -25,6 +24,7 @@ from common.errors import Conflict, NotFound, ValidationFailed
 from inference import protocol
 from ratelimits.selectors import limits_for_user
 from ratelimits.services import Admitted, message_too_long, turn_admit, turn_release
+from serving.registry import ModelSpec, model_for_turn
 
 from .models import Conversation, Message
 from .selectors import MessageTree, message_tree

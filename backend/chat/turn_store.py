@@ -18,12 +18,12 @@ from kombu.exceptions import KombuError
 from redis.exceptions import RedisError
 from turns import streams
 from turns.models import Turn
-from turns.registry import model_get
 from turns.stores import ActiveTurn, Id, SettledTurn
 
 from common import events
 from config.celery import app as celery_app
 from inference import protocol
+from serving.registry import model_get
 
 from .models import Conversation, Message
 

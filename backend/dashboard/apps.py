@@ -14,7 +14,8 @@ class DashboardConfig(AppConfig):
         admin.site.index_template = "dashboard/index.html"
 
         from django.db.models.signals import post_delete, post_save
-        from turns.registry import staff_overrides_reader_set
+
+        from serving.registry import staff_overrides_reader_set
 
         from .models import ModelSetting
         from .selectors import model_setting_overrides
@@ -34,7 +35,8 @@ class DashboardConfig(AppConfig):
 def _forget_model_settings(**_kwargs: object) -> None:
     """The model registry caches staff's settings for a moment: a change here takes effect at once."""
     from django.db import transaction
-    from turns.registry import forget_staff_overrides
+
+    from serving.registry import forget_staff_overrides
 
     forget_staff_overrides()
     transaction.on_commit(forget_staff_overrides)

@@ -43,7 +43,7 @@ class AuditEvent(models.Model):
 
 
 class ModelSetting(models.Model):
-    """Staff's overrides of one entry of the model registry (settings.WHALE_MODELS), read by turns.registry."""
+    """Staff's overrides of one entry of the model registry (settings.WHALE_MODELS), read by serving.registry."""
 
     name = models.CharField(max_length=100, unique=True, editable=False)
     enabled = models.BooleanField(default=True, help_text="Off: clients cannot pick it and new turns are refused.")

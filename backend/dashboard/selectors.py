@@ -296,8 +296,9 @@ def rejections(window: Window) -> dict[str, Any]:
 def queues() -> list[dict[str, Any]]:
     """Each model's GPU queue right now: waiting turns and live workers serving it."""
     from turns.metrics import queue_depth
-    from turns.registry import model_list
-    from turns.selectors import workers_alive
+
+    from serving.registry import model_list
+    from serving.workers import workers_alive
 
     workers = workers_alive()
     rows = []
@@ -315,7 +316,7 @@ def queues() -> list[dict[str, Any]]:
 
 def workers() -> list[dict[str, Any]]:
     """Live GPU workers from their heartbeats: model, turns in flight of capacity, seconds since last seen."""
-    from turns.selectors import workers_alive
+    from serving.workers import workers_alive
 
     now = timezone.now().timestamp()
     rows = []
@@ -390,7 +391,7 @@ def dashboard(window: Window) -> dict[str, Any]:
 
 
 def model_setting_overrides() -> dict[str, dict[str, Any]]:
-    """Staff's switches over the model registry by model name (read through turns.registry, set in apps.py)."""
+    """Staff's switches over the model registry by model name (read through serving.registry, set in apps.py)."""
     from .models import ModelSetting
 
     rows = ModelSetting.objects.values("name", "enabled", "display_name", "description")

@@ -18,12 +18,12 @@ from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest
 from turns import streams
 from turns.prepare_stream import EVENT_NOTICE, EVENT_SEARCH
-from turns.registry import model_list
 
 from common.db import release_connection
 from common.errors import ApplicationError, NotAuthenticated, RequestTooLarge, ServiceUnavailable
 from inference import protocol
 from inference.protocol import Cursor
+from serving.registry import model_list
 
 from .models import ApiKey
 from .selectors import api_key_authenticate

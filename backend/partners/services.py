@@ -18,12 +18,12 @@ from django.utils import timezone
 from redis.exceptions import RedisError
 from turns import preparing
 from turns.models import Turn
-from turns.registry import ModelSpec, model_get
 
 from common.errors import NotFound, ValidationFailed
 from inference import protocol
 from ratelimits.selectors import limits_for_api_key, usage_days
 from ratelimits.services import Admitted, turn_admit, turn_release
+from serving.registry import ModelSpec, model_get
 
 from . import turn_options
 from .end_users import END_USER_LIMIT_FIELDS, end_user_admit, end_user_settle

@@ -12,11 +12,11 @@ from typing import Any
 from django.utils import timezone
 from turns import streams
 from turns.models import Turn
-from turns.registry import model_get
 from turns.stores import ActiveTurn, Id, SettledTurn
 
 from common.errors import ValidationFailed
 from inference import protocol
+from serving.registry import model_get
 
 from .end_users import end_user_settle
 from .models import Completion

@@ -19,6 +19,7 @@ from django.conf import settings
 
 from common.errors import ServiceUnavailable
 from common.redis import get_redis
+from serving.workers import workers_alive
 
 # kombu's Redis transport defaults (kombu.transport.redis.PRIORITY_STEPS and Channel.sep).
 PRIORITY_STEPS = (0, 3, 6, 9)
@@ -62,8 +63,6 @@ def _capacity_from_heartbeats(queue: str) -> int:
     cached = _learned_capacity.get(queue)
     if cached is not None and time.monotonic() - cached[0] < LEARNED_CAPACITY_TTL_SECONDS:
         return cached[1]
-    from turns.selectors import workers_alive
-
     learned = 0
     for beat in workers_alive():
         if queue in str(beat.get("queues", "")).split(","):

@@ -12,9 +12,9 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from redis.exceptions import RedisError
-from turns.registry import ModelSpec, model_get
 
 from common.errors import RateLimited, ServiceUnavailable, ValidationFailed
+from serving.registry import ModelSpec, model_get
 
 from . import admission, store
 from .headers import rate_limit_headers

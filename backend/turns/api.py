@@ -14,9 +14,9 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from common.schema import error_responses
+from serving.workers import model_infos
 
 from . import serializers
-from .selectors import model_infos
 
 
 def file_capabilities() -> dict[str, Any]:

@@ -8,10 +8,10 @@ from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
 from ratelimits.admission import waiting_total
+from serving.registry import model_list
+from serving.workers import workers_alive
 
 from .models import Turn
-from .registry import model_list
-from .selectors import workers_alive
 
 
 def queue_depth(queue: str) -> int:

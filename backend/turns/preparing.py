@@ -45,6 +45,8 @@ from ratelimits.search import search_turn_give_back, search_turn_take
 from ratelimits.selectors import limits_for_user
 from ratelimits.services import Admitted, LimitExceeded, usage_record
 from ratelimits.store import Counters
+from serving.registry import model_get
+from serving.workers import workers_alive
 
 from . import streams
 from .earlier_files import (
@@ -57,8 +59,6 @@ from .earlier_files import (
     user_turn_budget,
 )
 from .prepare_stream import EVENT_NOTICE, EVENT_SEARCH, PrepareLease, already_prepared
-from .registry import model_get
-from .selectors import workers_alive
 from .stores import turn_sources_save
 
 logger = logging.getLogger(__name__)

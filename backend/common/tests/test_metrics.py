@@ -11,7 +11,6 @@ from channels.testing.websocket import WebsocketCommunicator
 from django.test import Client
 from prometheus_client import REGISTRY
 from turns import services
-from turns.registry import model_for_turn
 from turns.tests.conftest import access_token, make_user
 from turns.tests.worker_double import run_turn
 
@@ -24,6 +23,7 @@ from common.exceptions import exception_handler
 from common.redis import get_redis
 from config.asgi import application
 from inference import protocol
+from serving.registry import model_for_turn
 
 TOKEN = "metrics-token-for-tests-0123456789"
 

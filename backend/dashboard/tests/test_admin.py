@@ -10,11 +10,11 @@ from django.contrib.admin.models import LogEntry
 from django.test import Client
 from django.utils import timezone
 from rest_framework.test import APIClient
-from turns.registry import model_list
 from turns.tests.conftest import access_token
 
 from accounts.models import User
 from dashboard.models import AuditEvent, ModelSetting
+from serving.registry import model_list
 
 from .factories import at, turn, user
 

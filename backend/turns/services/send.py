@@ -17,9 +17,9 @@ from config.celery import app as celery_app
 from inference import logs, protocol
 from ratelimits import admission
 from ratelimits.services import Admitted
+from serving.registry import ModelSpec
 
 from .. import streams
-from ..registry import ModelSpec
 from ..stores import Id
 
 logger = logging.getLogger(__name__)

@@ -1,4 +1,4 @@
-"""turns.registry: the models clients may pick, with staff's switches read through the reader dashboard sets."""
+"""serving.registry: the models clients may pick, with staff's switches read through the reader dashboard sets."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from dashboard.selectors import model_setting_overrides
 from django.db import ProgrammingError
 
 from common.errors import ValidationFailed
-from turns import registry
+from serving import registry
 
 
 @pytest.fixture

@@ -25,7 +25,7 @@ class ModelSpec:
 
 
 # Staff's switches (enabled, display name, description) live in the dashboard's ModelSetting table. The
-# dashboard hands its reader over when it starts (dashboard/apps.py), so turns imports nothing of it.
+# dashboard hands its reader over when it starts (dashboard/apps.py), so serving imports nothing of it.
 # Every turn looks the registry up and staff change it rarely: a process keeps what it read for this
 # long, and forgets it at once when a ModelSetting is saved or deleted in this process (dashboard/apps.py).
 OverridesReader = Callable[[], dict[str, dict[str, Any]]]
