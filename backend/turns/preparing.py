@@ -201,22 +201,10 @@ def prepare_step_queue(
     return admitted.position
 
 
-def _queued_data(admitted_position: int, fallback: dict[str, str] | None) -> dict[str, Any]:
-    queued: dict[str, Any] = {"position": admitted_position}
-    if fallback:
-        queued["fallback"] = fallback
-    return queued
-
-
 def _queue_prepare(turn_id: uuid.UUID, payload: dict[str, Any], admitted: Admitted) -> None:
     """The `queued` event and the prepare task, inside the send's transaction (a failure is a clean 503)."""
-    keys = streams.keys_for(turn_id)
     try:
-        pipe = streams.get_redis().pipeline(transaction=False)
-        queued = protocol.encode_event("queued", _queued_data(admitted.position, admitted.fallback))
-        pipe.xadd(keys.events, queued)  # type: ignore[arg-type]
-        pipe.expire(keys.events, settings.WHALE_TURN_DEADLINE_SECONDS + protocol.STREAM_TTL_SECONDS)
-        pipe.execute()
+        streams.queued_write(turn_id, admitted.position, admitted.fallback, on_gpu_queue=False)
         with logs.log_context(turn_id=str(turn_id)):
             celery_app.send_task(
                 TASK_PREPARE_TURN,
@@ -350,7 +338,7 @@ def _prepare(lease: PrepareLease, payload: dict[str, Any]) -> Prepared:
     # A partner's completion (no conversation) has no message to save them on: its stream carries them.
     if payload.get("conversation_id") and not turn_sources_save(turn_id, sources=sources, notices=notices):
         return _end_cancelled(lease, payload)  # its conversation was deleted meanwhile
-    if not lease.hand_over(_queued_data(int(payload["position"]), payload.get("fallback"))):
+    if not lease.hand_over(streams.queued_data(int(payload["position"]), payload.get("fallback"))):
         return Prepared(skipped=True)  # the lease lapsed (Redis away too long): the reaper has it
     return Prepared(messages=[*history, {"role": "user", "content": text}])
 

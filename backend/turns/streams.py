@@ -190,6 +190,28 @@ return 1
 """
 
 
+def queued_data(position: int, fallback: dict[str, str] | None = None) -> dict[str, Any]:
+    """A `queued` event's data: the place in the queue and, when DeepThink fell back, to which model."""
+    queued: dict[str, Any] = {"position": position}
+    if fallback:
+        queued["fallback"] = fallback
+    return queued
+
+
+def queued_write(turn_id: object, position: int, fallback: dict[str, str] | None, *, on_gpu_queue: bool) -> None:
+    """A new turn's first event, `queued`, and its stream's expiry, in one round trip; on the GPU queue also
+    the position the beat task compares with (queue_position_publish). Raises RedisError."""
+    from ratelimits.admission import position_key
+
+    keys = keys_for(turn_id)
+    pipe = get_redis().pipeline(transaction=False)
+    pipe.xadd(keys.events, protocol.encode_event(protocol.EVENT_QUEUED, queued_data(position, fallback)))  # type: ignore[arg-type]
+    pipe.expire(keys.events, settings.WHALE_TURN_DEADLINE_SECONDS + protocol.STREAM_TTL_SECONDS)
+    if on_gpu_queue:
+        pipe.set(position_key(turn_id), position, ex=settings.WHALE_TURN_DEADLINE_SECONDS)
+    pipe.execute()
+
+
 def queue_position_publish(turn_id: str, position: int) -> bool:
     """Adds a `queued` event with the turn's position, if it changed; True when one was added."""
     from ratelimits.admission import position_key

@@ -15,7 +15,6 @@ from redis.exceptions import RedisError
 from common.errors import ServiceUnavailable
 from config.celery import app as celery_app
 from inference import logs, protocol
-from ratelimits import admission
 from ratelimits.services import Admitted
 from serving.registry import ModelSpec
 
@@ -59,14 +58,7 @@ def turn_enqueue(
     try:
         # Counted at admission, a moment ago; the beat task corrects it while the turn waits.
         position = admitted.position
-        queued: dict[str, Any] = {"position": position}
-        if admitted.fallback:
-            queued["fallback"] = admitted.fallback
-        pipe = streams.get_redis().pipeline(transaction=False)
-        pipe.xadd(keys.events, protocol.encode_event(protocol.EVENT_QUEUED, queued))  # type: ignore[arg-type]
-        pipe.expire(keys.events, settings.WHALE_TURN_DEADLINE_SECONDS + protocol.STREAM_TTL_SECONDS)
-        pipe.set(admission.position_key(turn_id), position, ex=settings.WHALE_TURN_DEADLINE_SECONDS)
-        pipe.execute()
+        streams.queued_write(turn_id, position, admitted.fallback, on_gpu_queue=True)
         with logs.log_context(turn_id=task.turn_id):
             celery_app.send_task(
                 protocol.TASK_GENERATE_TURN,

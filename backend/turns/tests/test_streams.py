@@ -28,6 +28,25 @@ def test_keys_are_under_this_deployments_prefix() -> None:
     assert turn_id in keys.events and turn_id in keys.cancel and turn_id in keys.lease
 
 
+def test_a_new_turns_queued_event_expires_with_its_stream_and_says_its_fallback() -> None:
+    turn_id = str(uuid.uuid4())
+    fallback = {"from": "whale-r1", "to": "whale-chat", "reason": "reasoning_turns_per_day_exceeded"}
+    streams.queued_write(turn_id, 4, fallback, on_gpu_queue=True)
+    assert _events(turn_id) == [("queued", {"position": 4, "fallback": fallback})]
+    ttl = get_redis().ttl(streams.keys_for(turn_id).events)
+    assert (
+        settings.WHALE_TURN_DEADLINE_SECONDS < ttl <= settings.WHALE_TURN_DEADLINE_SECONDS + protocol.STREAM_TTL_SECONDS
+    )
+    assert get_redis().get(position_key(turn_id)) == "4"  # the beat task publishes only a changed position
+
+
+def test_a_turn_queued_for_its_prepare_step_has_no_gpu_queue_position_yet() -> None:
+    turn_id = str(uuid.uuid4())
+    streams.queued_write(turn_id, 0, None, on_gpu_queue=False)
+    assert _events(turn_id) == [("queued", {"position": 0})]
+    assert get_redis().get(position_key(turn_id)) is None
+
+
 def test_a_new_position_is_published_once() -> None:
     turn_id = str(uuid.uuid4())
     _queued(turn_id)
