@@ -78,13 +78,21 @@ def run_all(args: argparse.Namespace) -> dict[str, Any]:
             "gpu_worker_concurrency": max(levels),
         }
     }
+    quiet: dict[str, float] = {}
+    results["meta"]["quiet_wait_seconds"] = quiet  # before each case, until the CPU went quiet
+
+    def go_quiet(case: str) -> None:
+        quiet[case] = round(processes.wait_for_quiet(case), 1)
+
     for engine in engines:
         section: dict[str, Any] = {}
         results[engine] = section
         if "engine" in cases:
+            go_quiet(f"{engine}/engine")
             logger.info("== %s: the engine alone", engine)
             section["engine"] = _engine_alone(engine, levels, args, log_dir)
         if "server" in cases and engine == "vllm":
+            go_quiet(f"{engine}/server")
             logger.info("== %s: vLLM's OpenAI server", engine)
             section["server"] = asyncio.run(
                 vllm_server.measure(
@@ -97,6 +105,7 @@ def run_all(args: argparse.Namespace) -> dict[str, Any]:
                 )
             )
         if "stack" in cases:
+            go_quiet(f"{engine}/stack")
             logger.info("== %s: our stack (SSE and WebSocket)", engine)
             settings = _stack_settings(args, engine, max(levels), log_dir, args.arrivals)
             section["stack"] = asyncio.run(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import signal
 import socket
@@ -20,6 +21,29 @@ DEMO_MODEL = REPO_ROOT / "inference" / "demo_model" / "whale-tiny-r1"
 DEMO_MODEL_NAME = "whale-tiny-r1"
 # vLLM on two shared CPU cores starts in 30-60 s; allow for a busy machine.
 START_TIMEOUT_SECONDS = 300.0
+
+
+logger = logging.getLogger(__name__)
+
+QUIET_CPU_PERCENT = 15.0  # all cores together: what an idle machine with Postgres and Redis shows here
+QUIET_TIMEOUT_SECONDS = 90.0
+
+
+def wait_for_quiet(what: str, *, timeout: float = QUIET_TIMEOUT_SECONDS) -> float:
+    """Waits until the machine's CPU is quiet for 3 s in a row (an engine still spinning from the last case
+    starves the next one, and its first-token times then read 10x worse); returns the seconds waited."""
+    import psutil
+
+    started = time.monotonic()
+    quiet_for = 0
+    psutil.cpu_percent(interval=None)
+    while quiet_for < 3 and time.monotonic() - started < timeout:
+        busy = psutil.cpu_percent(interval=1.0)
+        quiet_for = quiet_for + 1 if busy < QUIET_CPU_PERCENT else 0
+    waited = time.monotonic() - started
+    if quiet_for < 3:
+        logger.warning("the machine did not go quiet within %.0f s before %s: results will be noisy", timeout, what)
+    return waited
 
 
 class Process:

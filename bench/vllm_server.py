@@ -6,6 +6,8 @@ import logging
 import time
 from pathlib import Path
 
+from inference.engines.vllm import _engine_core_nice, lower_engine_core_priority
+
 from . import processes
 from .clients import new_session, openai_chat_turn
 from .measure import LevelResult, TurnSample, arrival_spread, run_level, turns_per_client
@@ -45,6 +47,10 @@ async def measure(
         processes.wait_until(lambda: processes.http_ok(f"{base_url}/health"), processes=[server], what="vLLM's server")
         start_seconds = time.perf_counter() - started
         logger.info("vLLM's server is up in %.0f s", start_seconds)
+        # At the niceness our GPU worker gives its engine core (WHALE_ENGINE_NICE), so neither side of the
+        # comparison has the CPU on better terms; the server's own API process stays as it is, like ours.
+        niced = lower_engine_core_priority(_engine_core_nice(), root_pid=server.popen.pid)
+        logger.info("vLLM server's engine core %s niced like ours", niced)
         async with new_session(max(levels)) as session:
 
             async def run_turn(index: int, sequence: int) -> TurnSample:

@@ -318,14 +318,15 @@ def _engine_core_nice() -> int:
         return 0
 
 
-def lower_engine_core_priority(increment: int) -> list[int]:
-    """Nices this process's vLLM engine core children by `increment`; returns their pids."""
+def lower_engine_core_priority(increment: int, *, root_pid: int | None = None) -> list[int]:
+    """Nices the vLLM engine core children of this process (or of `root_pid`: the bench gives vLLM's own
+    server the same treatment) by `increment`; returns their pids."""
     if increment <= 0:
         return []
     import psutil
 
     reniced = []
-    for child in psutil.Process().children(recursive=True):
+    for child in psutil.Process(root_pid).children(recursive=True):
         try:
             if "EngineCore" in child.name() or "EngineCore" in " ".join(child.cmdline()):
                 child.nice(min(19, child.nice() + increment))

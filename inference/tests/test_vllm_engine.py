@@ -222,3 +222,35 @@ def test_a_required_tool_call_is_guided_into_a_valid_call(vllm_engine: Any, loop
         assert json.loads(call["function"]["arguments"])["unit"] in {"c", "f"}
     assert chunks[-1].finish_reason == "tool_calls"
     assert "".join(c.content for c in chunks) == ""
+
+
+def test_the_engine_cores_under_another_process_are_niced_and_nothing_else() -> None:
+    """As the bench does for vLLM's own server: its EngineCore child is niced like ours, its API process not."""
+    import subprocess
+    import sys
+
+    import psutil
+
+    from inference.engines.vllm import lower_engine_core_priority
+
+    script = (
+        "import subprocess, sys, time; "
+        "subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(30)', 'EngineCore_DP0']); "
+        "time.sleep(30)"
+    )
+    parent = subprocess.Popen([sys.executable, "-c", script])  # noqa: S603 (our own script)
+    try:
+        deadline = time.monotonic() + 10
+        while not psutil.Process(parent.pid).children() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        (core,) = psutil.Process(parent.pid).children()
+        before = core.nice()
+        assert lower_engine_core_priority(5, root_pid=parent.pid) == [core.pid]
+        assert core.nice() == min(19, before + 5)
+        assert psutil.Process(parent.pid).nice() == before
+        assert lower_engine_core_priority(0, root_pid=parent.pid) == []
+    finally:
+        for child in psutil.Process(parent.pid).children():
+            child.kill()
+        parent.kill()
+        parent.wait()
