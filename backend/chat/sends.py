@@ -15,7 +15,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from turns.models import Turn
-from turns.services import turn_enqueue, turn_settle
+from turns.services import turn_create, turn_enqueue, turn_settle
 from turns.stores import Id
 
 from accounts.models import User
@@ -130,13 +130,8 @@ def _create_assistant(
     """The queued answer under `parent` and its Turn; `parent` too when it is a question not saved yet
     (one insert for both)."""
     now = timezone.now()
-    turn = Turn.objects.create(
-        id=turn_id,
-        source=Turn.Source.APP,
-        user_id=conversation.user_id,
-        model=spec.name,
-        status=Turn.Status.QUEUED,
-        queued_at=now,
+    turn = turn_create(
+        turn_id=turn_id, source=Turn.Source.APP, user_id=conversation.user_id, model=spec.name, queued_at=now
     )
     assistant = Message(
         id=turn_id,

@@ -126,7 +126,7 @@ class StartedCompletion:
 
 def completion_start(*, api_key: ApiKey, params: CompletionParams) -> StartedCompletion:
     """Admits and queues one completion on the turn pipeline: the same task, stream and GPU worker."""
-    from turns.services import turn_enqueue
+    from turns.services import turn_create, turn_enqueue
 
     spec = _model_for(params)
     limits = limits_for_api_key(api_key=api_key)
@@ -143,8 +143,8 @@ def completion_start(*, api_key: ApiKey, params: CompletionParams) -> StartedCom
         end_user_admit(api_key=api_key, end_user=params.end_user, turn_id=turn_id, admitted=admitted)
         with transaction.atomic():
             now = timezone.now()
-            turn = Turn.objects.create(
-                id=turn_id,
+            turn = turn_create(
+                turn_id=turn_id,
                 source=Turn.Source.PARTNER,
                 user_id=api_key.user_id,
                 api_key_id=api_key.id,

@@ -1,4 +1,4 @@
-"""Queueing any turn's generation: the app's sends (chat/sends.py) and the partner API's completions come here
+"""Creating and queueing any turn's generation: the app's sends (chat/sends.py) and the partner API's completions come here
 once their turn is admitted and written."""
 
 from __future__ import annotations
@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
 from django.conf import settings
@@ -19,9 +20,26 @@ from ratelimits.services import Admitted
 from serving.registry import ModelSpec
 
 from .. import streams
+from ..models import Turn
 from ..stores import Id
 
 logger = logging.getLogger(__name__)
+
+
+def turn_create(
+    *, turn_id: Id, source: str, user_id: Id, model: str, queued_at: datetime, api_key_id: Id | None = None
+) -> Turn:
+    """A new turn's record, `queued`, inside the send's transaction: the app's answer and a partner's completion
+    then point to it (same id)."""
+    return Turn.objects.create(
+        id=turn_id,
+        source=source,
+        user_id=user_id,
+        api_key_id=api_key_id,
+        model=model,
+        status=Turn.Status.QUEUED,
+        queued_at=queued_at,
+    )
 
 
 def turn_enqueue(
