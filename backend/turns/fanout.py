@@ -110,8 +110,9 @@ class StreamReader:
         me = asyncio.current_task()
         while self.subscriptions and self.task is me:
             self.blocked = me
+            positions = self._positions()
             try:
-                response = await client.xread(self._positions(), count=READ_COUNT, block=BLOCK_MS)
+                response = await client.xread(positions, count=READ_COUNT, block=BLOCK_MS)
             except RedisError as exc:
                 if self.task is me:
                     self._fail(exc)
@@ -126,7 +127,7 @@ class StreamReader:
                 if key == self.wake_key:
                     self.wake_id = entries[-1][0]
                     continue
-                self._deliver(key, entries)
+                self._deliver(key, entries, positions[key])
                 delivered = True
             if delivered:
                 await self._gather()
@@ -136,9 +137,15 @@ class StreamReader:
         if streams >= GATHER_MIN_STREAMS:
             await asyncio.sleep(min(GATHER_SECONDS_MAX, streams * GATHER_SECONDS_PER_STREAM))
 
-    def _deliver(self, key: str, entries: list[Entry]) -> None:
+    def _deliver(self, key: str, entries: list[Entry], read_after: str) -> None:
+        after = stream_id_position(read_after)
         for subscription in self.subscriptions.get(key, ()):
             seen = stream_id_position(subscription.last_id)
+            if seen < after:
+                # It joined behind this read (a client resuming from an earlier event while the server's
+                # reader of its dropped connection is still subscribed): these entries start past a gap.
+                # The next read starts at its position, and brings it everything in order.
+                continue
             new = [entry for entry in entries if stream_id_position(entry[0]) > seen]
             if new:
                 subscription.last_id = new[-1][0]

@@ -130,3 +130,45 @@ async def test_with_many_streams_open_one_read_gathers_the_writes_of_many_turns(
     assert all(s.queue.empty() for s in subscriptions)
     assert reads <= len(keys) // 3, f"{reads} reads for {len(keys)} writes"  # without the wait: about one each
     await writer.delete(*keys)
+
+
+class HeldRedis:
+    """The real client, whose XREAD answer is held back until the test lets it through."""
+
+    def __init__(self, client: Any) -> None:
+        self.client = client
+        self.answered = asyncio.Event()
+        self.release = asyncio.Event()
+
+    async def xread(self, *args: Any, **kwargs: Any) -> Any:
+        response = await self.client.xread(*args, **kwargs)
+        if response and not self.release.is_set():
+            self.answered.set()
+            await self.release.wait()
+        return response
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.client, name)
+
+
+async def test_a_subscriber_that_joins_behind_a_read_in_flight_gets_every_entry_after_its_own_position() -> None:
+    # A client resuming a turn joins with an earlier position than the server's reader of its dropped
+    # connection, which is still subscribed. The read in flight started after the later position; what it
+    # brings back must not reach the resumer as if nothing lay between.
+    held = HeldRedis(get_async_redis())
+    writer = get_async_redis()
+    key = stream_key()
+    ids = [await writer.xadd(key, {"n": str(n)}) for n in range(1, 6)]
+    async with fanout.subscribed(client_factory=lambda: held, prefix="t", key=key, last_id=ids[-1]) as ahead:
+        await asyncio.sleep(0.2)  # the reader is in its blocking read after entry 5
+        await writer.xadd(key, {"n": "6"})
+        await asyncio.wait_for(held.answered.wait(), 5)  # entry 6 is read, not yet delivered
+        async with fanout.subscribed(client_factory=lambda: held, prefix="t", key=key, last_id=ids[0]) as behind:
+            held.release.set()
+            got: list[str] = []
+            while "6" not in got:
+                got += [fields["n"] for _, fields in await asyncio.wait_for(behind.get(), 5)]
+        assert [fields["n"] for _, fields in await asyncio.wait_for(ahead.get(), 5)] == ["6"]
+    assert got == ["2", "3", "4", "5", "6"]
+    assert behind.queue.empty() and ahead.queue.empty()
+    await writer.delete(key)
