@@ -3,6 +3,9 @@ this run's queue, and the backend's Celery worker settling completions. Nothing 
 
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
+import contextlib
 import socket
 import threading
 import time
@@ -216,13 +219,32 @@ def test_a_partner_that_hangs_up_mid_stream_has_its_generation_aborted(stack) ->
 
 
 def test_a_partner_that_gives_up_waiting_for_a_whole_answer_has_it_aborted(stack) -> None:
+    # The partner hangs up once its request has reached us: the async SDK's call, cancelled from outside.
+    # (A timer could fire before the request arrives on a loaded machine, and then nothing was started.)
     user = make_user()
-    client = openai.OpenAI(base_url=stack, api_key=make_key(user).secret, max_retries=0, timeout=1.0)
+    secret = make_key(user).secret
+    reached_us = threading.Event()
 
-    with pytest.raises(openai.APITimeoutError):
-        client.chat.completions.create(model="whale-chat", messages=[{"role": "user", "content": "A long story."}])
+    async def ask_then_hang_up() -> bool:
+        async with openai.AsyncOpenAI(base_url=stack, api_key=secret, max_retries=0) as client:
+            request = asyncio.ensure_future(
+                client.chat.completions.create(
+                    model="whale-chat", messages=[{"role": "user", "content": "A long story."}]
+                )
+            )
+            await asyncio.get_running_loop().run_in_executor(None, reached_us.wait, 20)
+            request.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await request  # the SDK closes its connection as it unwinds
+            return request.cancelled()
 
-    completion = wait_for(lambda: Completion.objects.filter(user=user).exclude(status="queued").first())
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        hung_up = pool.submit(asyncio.run, ask_then_hang_up())
+        started = wait_for(lambda: Completion.objects.filter(user=user).first())
+        reached_us.set()
+        assert hung_up.result(timeout=20), "the whole answer came back before the partner hung up"
+
+    completion = wait_for(lambda: Completion.objects.filter(pk=started.pk).exclude(status="queued").first())
     assert completion.status == "cancelled"
     assert completion.completion_tokens < 200
 
