@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import os
@@ -319,8 +320,13 @@ def _engine_core_nice() -> int:
 
 
 def lower_engine_core_priority(increment: int, *, root_pid: int | None = None) -> list[int]:
-    """Nices the vLLM engine core children of this process (or of `root_pid`: the bench gives vLLM's own
-    server the same treatment) by `increment`; returns their pids."""
+    """Nices vLLM's engine processes under this process (or under `root_pid`: the bench gives vLLM's own
+    server the same treatment) by `increment`, every thread of them; returns their pids.
+
+    Those are the engine core and, on CPU builds, the worker process that runs the model on its OpenMP
+    threads. Linux keeps a nice value per thread, and a process's threads already running keep theirs
+    when only its main thread is reniced: every thread is, and threads started later inherit it.
+    """
     if increment <= 0:
         return []
     import psutil
@@ -328,11 +334,23 @@ def lower_engine_core_priority(increment: int, *, root_pid: int | None = None) -
     reniced = []
     for child in psutil.Process(root_pid).children(recursive=True):
         try:
-            if "EngineCore" in child.name() or "EngineCore" in " ".join(child.cmdline()):
-                child.nice(min(19, child.nice() + increment))
-                reniced.append(child.pid)
+            if not _is_engine_process(child.name(), child.cmdline()):
+                continue
+            for thread in child.threads():
+                with contextlib.suppress(OSError):  # a thread that has just ended
+                    nice = os.getpriority(os.PRIO_PROCESS, thread.id)
+                    os.setpriority(os.PRIO_PROCESS, thread.id, min(19, nice + increment))
+            reniced.append(child.pid)
         except psutil.Error:
             continue
     if reniced:
-        logger.info("engine core %s niced by %d so the backend's work comes first on shared CPUs", reniced, increment)
+        logger.info(
+            "engine processes %s niced by %d so the backend's work comes first on shared CPUs", reniced, increment
+        )
     return reniced
+
+
+def _is_engine_process(name: str, cmdline: list[str]) -> bool:
+    """vLLM titles its processes VLLM::EngineCore and VLLM::Worker (EngineCore_DP0 without setproctitle)."""
+    title = " ".join([name, *cmdline])
+    return "EngineCore" in title or "VLLM::" in title

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import datetime as dt
+import os
 import re
 import time
 import uuid
@@ -139,17 +140,20 @@ def test_concurrent_requests_are_batched(vllm_engine: Any, loop_thread: Any) -> 
     assert concurrent_seconds < 0.5 * sequential_seconds
 
 
-def test_on_a_cpu_build_the_engine_core_yields_to_the_backend(vllm_engine: Any) -> None:
-    """vLLM's CPU engine core keeps every core busy while it works; niced, sends and streams come first."""
+def thread_nices(process: Any) -> list[int]:
+    return [os.getpriority(os.PRIO_PROCESS, thread.id) for thread in process.threads()]
+
+
+def test_on_a_cpu_build_the_engine_yields_to_the_backend_on_every_thread(vllm_engine: Any) -> None:
+    """vLLM's CPU engine keeps every core busy while it works; niced, sends and streams come first. The
+    model runs in its worker process on OpenMP threads, and Linux nices each thread on its own."""
     import psutil
 
-    cores = [
-        child
-        for child in psutil.Process().children(recursive=True)
-        if "EngineCore" in child.name() or "EngineCore" in " ".join(child.cmdline())
-    ]
-    assert cores, "vLLM runs its engine core in a child process"
-    assert all(core.nice() >= psutil.Process().nice() + 10 for core in cores)
+    engine = [child for child in psutil.Process().children(recursive=True) if child.name().startswith("VLLM::")]
+    assert {child.name() for child in engine} >= {"VLLM::EngineCore", "VLLM::Worker"}
+    ours = psutil.Process().nice()
+    for child in engine:
+        assert all(nice >= ours + 10 for nice in thread_nices(child)), (child.name(), thread_nices(child))
 
 
 def test_a_repeated_long_prompt_is_served_from_the_prefix_cache(vllm_engine: Any, loop_thread: Any) -> None:
@@ -224,8 +228,9 @@ def test_a_required_tool_call_is_guided_into_a_valid_call(vllm_engine: Any, loop
     assert "".join(c.content for c in chunks) == ""
 
 
-def test_the_engine_cores_under_another_process_are_niced_and_nothing_else() -> None:
-    """As the bench does for vLLM's own server: its EngineCore child is niced like ours, its API process not."""
+def test_the_engine_processes_under_another_process_are_niced_on_every_thread_and_nothing_else() -> None:
+    """As the bench does for vLLM's own server: its engine core and worker are niced like ours, each of their
+    threads (a thread that was running before keeps its own nice value otherwise), its API process not."""
     import subprocess
     import sys
 
@@ -233,20 +238,29 @@ def test_the_engine_cores_under_another_process_are_niced_and_nothing_else() -> 
 
     from inference.engines.vllm import lower_engine_core_priority
 
+    threaded = "import threading, time; threading.Thread(target=time.sleep, args=(30,)).start(); time.sleep(30)"
     script = (
         "import subprocess, sys, time; "
-        "subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(30)', 'EngineCore_DP0']); "
+        f"subprocess.Popen([sys.executable, '-c', {threaded!r}, 'EngineCore_DP0']); "
+        f"subprocess.Popen([sys.executable, '-c', {threaded!r}, 'VLLM::Worker']); "
+        "subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(30)', 'resource_tracker']); "
         "time.sleep(30)"
     )
     parent = subprocess.Popen([sys.executable, "-c", script])  # noqa: S603 (our own script)
     try:
         deadline = time.monotonic() + 10
-        while not psutil.Process(parent.pid).children() and time.monotonic() < deadline:
+        while time.monotonic() < deadline:
+            children = psutil.Process(parent.pid).children()
+            if len(children) == 3 and all(child.num_threads() >= 2 for child in children[:2]):
+                break
             time.sleep(0.05)
-        (core,) = psutil.Process(parent.pid).children()
+        core, worker, other = sorted(psutil.Process(parent.pid).children(), key=lambda child: child.create_time())
         before = core.nice()
-        assert lower_engine_core_priority(5, root_pid=parent.pid) == [core.pid]
-        assert core.nice() == min(19, before + 5)
+        assert sorted(lower_engine_core_priority(5, root_pid=parent.pid)) == sorted([core.pid, worker.pid])
+        for engine_process in (core, worker):
+            assert len(thread_nices(engine_process)) == 2
+            assert thread_nices(engine_process) == [min(19, before + 5)] * 2
+        assert thread_nices(other) == [before]
         assert psutil.Process(parent.pid).nice() == before
         assert lower_engine_core_priority(0, root_pid=parent.pid) == []
     finally:
