@@ -15,7 +15,8 @@ from typing import Any, Literal, NotRequired, TypedDict
 import orjson
 
 # 2: tools, guided decoding, reasoning effort, raw prompts, prefix completion, cached tokens. Every
-# addition is optional with a default, so a version-1 payload still decodes.
+# addition is optional with a default, so a version-1 payload still decodes. Added since, as optional:
+# notify_started.
 PROTOCOL_VERSION = 2
 
 # Celery task names (the GPU worker and the backend each register their own side).
@@ -188,6 +189,9 @@ class TurnTask:
     # A raw text prompt (the legacy completions API): no chat template, no think block, `reasoning`
     # ignored, content events only. `messages` is then empty.
     prompt: str | None = None
+    # False: the backend keeps no started state for this turn (a partner completion stays `queued` until it is
+    # settled), so the worker sends no turn_started task for it: one Celery task and its queries fewer.
+    notify_started: bool = True
     version: int = PROTOCOL_VERSION
 
     def to_payload(self) -> dict[str, Any]:

@@ -195,8 +195,12 @@ class TurnRunner:
 
         timings["started_at"] = iso_now()
         # The backend marks the turn started meanwhile: the answer does not wait for the broker.
-        notice = asyncio.create_task(
-            self._send(protocol.TASK_TURN_STARTED, [task.turn_id, timings["started_at"]], task.finalize_queue)
+        notice = (
+            asyncio.create_task(
+                self._send(protocol.TASK_TURN_STARTED, [task.turn_id, timings["started_at"]], task.finalize_queue)
+            )
+            if task.notify_started
+            else None
         )
         started = {"model": task.model, "served_model": self.engine.info.model, "started_at": timings["started_at"]}
         try:
@@ -205,7 +209,8 @@ class TurnRunner:
             logger.warning("turn %s: Redis was unreachable past the lease; leaving it to the reaper", task.turn_id)
             return "lease_lost"
         finally:
-            await notice  # never raises: _send logs what it could not send
+            if notice is not None:
+                await notice  # never raises: _send logs what it could not send
 
     async def _generate(self, task: TurnTask, lease: _Lease, timings: dict[str, Any], started: dict[str, Any]) -> str:
         keys = task.keys
