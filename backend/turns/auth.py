@@ -13,11 +13,13 @@ from accounts.models import User
 from accounts.selectors import user_may_authenticate
 
 _jwt = JWTAuthentication()
+# Our access tokens are a few hundred characters: a longer one is refused before it is decoded.
+ACCESS_TOKEN_MAX_CHARS = 4096
 
 
 def user_from_access_token(raw: str | None) -> User | None:
     """The active user a raw access token belongs to, or None for a missing, bad or revoked one."""
-    if not raw or len(raw) > 4096:
+    if not raw or len(raw) > ACCESS_TOKEN_MAX_CHARS:
         return None
     try:
         validated = _jwt.get_validated_token(raw.encode())
@@ -31,7 +33,7 @@ def user_from_access_token(raw: str | None) -> User | None:
 
 def access_token_expiry(raw: str | None) -> float | None:
     """When a valid access token expires (epoch seconds), or None if it cannot be read."""
-    if not raw or len(raw) > 4096:
+    if not raw or len(raw) > ACCESS_TOKEN_MAX_CHARS:
         return None
     try:
         exp = _jwt.get_validated_token(raw.encode()).get("exp")
@@ -54,6 +56,8 @@ class QueryTokenAuthentication(WhaleJWTAuthentication):
         raw = request.query_params.get("token") if hasattr(request, "query_params") else None
         if not raw:
             return None
+        if len(raw) > ACCESS_TOKEN_MAX_CHARS:
+            raise AuthenticationFailed("Given token not valid for any token type", code="token_not_valid")
         validated = self.get_validated_token(raw.encode())
         return self.get_user(validated), validated
 

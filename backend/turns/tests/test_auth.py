@@ -31,6 +31,10 @@ def _expired_token(user: User) -> str:
     return str(token)
 
 
+def _oversized_token(user: User) -> str:
+    return access_token(user) + "A" * 5000
+
+
 def _token_signed_elsewhere(user: User) -> str:
     """A well-formed token for this user, signed with a key that is not the server's."""
     return jwt.encode(
@@ -113,7 +117,7 @@ def test_the_events_endpoint_takes_the_token_from_the_query(user: User) -> None:
 
 
 @pytest.mark.parametrize("path", ["/api/v1/turns/{turn}/events", "/api/v1/events"])
-@pytest.mark.parametrize("token", [_expired_token, _token_signed_elsewhere])
+@pytest.mark.parametrize("token", [_expired_token, _token_signed_elsewhere, _oversized_token])
 def test_a_bad_query_token_on_a_stream_endpoint_is_a_401_in_the_error_shape(user: User, path: str, token: Any) -> None:
     turn = _queued_answer(user)
 
