@@ -581,9 +581,10 @@ def write(results: dict[str, Any], *, doc_path: Path, results_path: Path) -> Non
         "scheduling; a real model's slower tokens make a fixed per-turn overhead matter less.",
         "- vLLM's CPU build runs its engine core on OpenMP threads over all cores while requests are in "
         "flight, even for this tiny model, so next to it every other process (our backend, vLLM's own API "
-        "server) runs on what is left: see the GPU worker's share of the cores above. Our GPU worker runs that "
-        "engine core niced (`WHALE_ENGINE_NICE`, 10 on CPU builds) so the backend's sends and streams go first "
-        "(the engine-alone case uses the same adapter, with nothing to yield to; vLLM's server runs it as is). "
+        "server) runs on what is left: see the GPU worker's share of the cores above. Our GPU worker nices "
+        "every thread of vLLM's engine processes, the engine core and the worker that runs the model "
+        "(`WHALE_ENGINE_NICE`, 10 on CPU builds), so the backend's sends and streams go first; the bench "
+        "nices vLLM's server's the same way (the engine-alone case has nothing to yield to). "
         "The simulated engine sleeps instead, which is why its rows show our own costs.",
         f"- Load average when the run started: {', '.join(str(x) for x in meta['load_average_at_start'])} "
         "(1, 5, 15 minutes). Other work on the machine moves every number; compare runs made on a quiet machine.",
