@@ -266,11 +266,14 @@ def _thinking(raw: Any) -> bool | None:
 
 
 def _reasoning_effort(raw: Any) -> str | None:
+    """One of our three efforts, `none`, or None when unset; `minimal`, `xhigh` and `max` as their nearest."""
     if raw is None:
         return None
-    if not p.one_of(raw, p.REASONING_EFFORTS):
-        raise InvalidRequest("`reasoning_effort` must be low, medium or high.", param="reasoning_effort")
-    return str(raw)
+    if not p.one_of(raw, {*p.REASONING_EFFORTS, *p.REASONING_EFFORT_ALIASES, p.REASONING_EFFORT_NONE}):
+        raise InvalidRequest(
+            "`reasoning_effort` must be none, minimal, low, medium, high, xhigh or max.", param="reasoning_effort"
+        )
+    return p.REASONING_EFFORT_ALIASES.get(str(raw), str(raw))
 
 
 def parse_chat_request(raw_body: bytes) -> WireRequest:
@@ -290,7 +293,15 @@ def parse_chat_request(raw_body: bytes) -> WireRequest:
     params.parallel_tool_calls = parallel is not False
     params.guided = _guided(body.get("response_format"))
     params.thinking = _thinking(body.get("thinking"))
-    params.reasoning_effort = _reasoning_effort(body.get("reasoning_effort"))
+    effort = _reasoning_effort(body.get("reasoning_effort"))
+    if effort == p.REASONING_EFFORT_NONE:
+        if params.thinking:
+            raise InvalidRequest(
+                '`reasoning_effort` none asks for no thinking, and `thinking` {"type": "enabled"} for thinking.',
+                param="reasoning_effort",
+            )
+        params.thinking, effort = False, None
+    params.reasoning_effort = effort
     params.web_search = turn_options.web_search_value(body.get("web_search")) or search_tool
     file_parts: list[Any] = []
     params.messages = chat_messages(body.get("messages"), file_parts)

@@ -24,6 +24,10 @@ MAX_PROMPT_CHARS = 200_000
 TOOL_NAME_RE = re.compile(r"[A-Za-z0-9_-]{1,64}", re.ASCII)
 TOOL_CHOICES = {"none", "auto", "required"}
 REASONING_EFFORTS = {"low", "medium", "high"}
+# OpenAI's and DeepSeek's other efforts, on those three budgets: minimal thinks as little as low, xhigh and
+# DeepSeek's max as much as high. "none" is no thinking at all, as `thinking: {"type": "disabled"}`.
+REASONING_EFFORT_ALIASES = {"minimal": "low", "xhigh": "high", "max": "high"}
+REASONING_EFFORT_NONE = "none"
 SEED_MAX = 2**63 - 1
 
 

@@ -168,6 +168,23 @@ def test_thinking_enabled_picks_the_reasoning_model_which_ignores_temperature(us
     assert plain.task["sampling"]["temperature"] == 1.5
 
 
+def test_openais_and_deepseeks_other_efforts_take_the_nearest_budget_and_none_does_not_think(user, gpu_queue) -> None:
+    script = [("reasoning", {"delta": "Hmm."}), ("content", {"delta": "Hello."}), done()]
+    reasoner = {"model": "deepseek-reasoner"}
+
+    minimal = ask(user, gpu_queue, {**reasoner, "reasoning_effort": "minimal"}, script)
+    xhigh = ask(user, gpu_queue, {**reasoner, "reasoning_effort": "xhigh"}, script)
+    deepseek_max = ask(user, gpu_queue, {**reasoner, "reasoning_effort": "max"}, script)
+    none = ask(user, gpu_queue, {**reasoner, "reasoning_effort": "none"}, [("content", {"delta": "Hi."}), done()])
+
+    assert minimal.task["model"] == "whale-r1" and minimal.task["sampling"]["reasoning_effort"] == "low"
+    assert xhigh.task["model"] == "whale-r1" and xhigh.task["sampling"]["reasoning_effort"] == "high"
+    assert deepseek_max.task["sampling"]["reasoning_effort"] == "high"
+    assert none.task["model"] == "whale-chat" and none.task["reasoning"] is False
+    assert none.task["sampling"]["reasoning_effort"] is None
+    assert none.json()["choices"][0]["message"]["content"] == "Hi."
+
+
 def test_stop_seed_and_penalties_reach_the_sampler(user, gpu_queue) -> None:
     body = {"stop": "END", "seed": 7, "presence_penalty": 0.5, "frequency_penalty": -0.5}
 
