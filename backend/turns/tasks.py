@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from typing import Any
 
 from celery import Task, shared_task
@@ -72,10 +73,28 @@ def reap_turns() -> int:
     return services.turns_reap()
 
 
+# The send publishes the prepare task inside its transaction too, and a step with its files read already
+# reaches the turn's row in milliseconds: it waits for the commit (the row), polling, at most this long. Past
+# that the send was rolled back or the conversation deleted, and the step ends the turn as for a deletion.
+PREPARE_COMMIT_WAIT_SECONDS = 5.0
+PREPARE_COMMIT_POLL_SECONDS = 0.05
+
+
+def _wait_for_commit(turn_id: str) -> bool:
+    deadline = time.monotonic() + PREPARE_COMMIT_WAIT_SECONDS
+    while not services.turn_exists(turn_id=turn_id):
+        if time.monotonic() >= deadline:
+            logger.warning("prepare step of turn %s: no such turn after %.0f s", turn_id, PREPARE_COMMIT_WAIT_SECONDS)
+            return False
+        time.sleep(PREPARE_COMMIT_POLL_SECONDS)
+    return True
+
+
 @shared_task(name=preparing.TASK_PREPARE_TURN, ignore_result=True)
 def prepare_turn(payload: dict[str, Any]) -> None:
     """The prepare step of a turn with Search, a URL or files (research queue), then its GPU task."""
     with logs.log_context(turn_id=str(payload.get("turn_id", ""))):
+        _wait_for_commit(str(payload["turn_id"]))
         prepared = preparing.turn_prepare(payload)
         if prepared.ended:
             services.turn_settle(turn_id=payload["turn_id"])

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import threading
+import time
 import uuid
 
 import pytest
+from django.db import connections, transaction
+from files.tests.samples import text_pdf
 
 from chat.models import Conversation, Message
 from turns import tasks
 
 from .conftest import make_user
+from .prepare_helpers import ready_file
 
 pytestmark = pytest.mark.django_db
 
@@ -47,3 +52,45 @@ def test_reap_with_nothing_to_reap_ends_nothing() -> None:
     assert tasks.reap_turns.apply().get() == 0
     turn.refresh_from_db()
     assert turn.status == Message.Status.QUEUED
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("prepare_settings")
+def test_a_prepare_step_that_runs_before_its_send_commits_waits_for_it_and_answers(
+    api, conversation, published
+) -> None:
+    # The send publishes the step inside its transaction; with its files read already, the step reached the
+    # answer's row before the commit, found none, and ended the turn as if its conversation had been deleted.
+    file = ready_file(api, text_pdf(["Revenue grew by 41 percent."]), "report.pdf")
+    step_done = threading.Event()
+
+    def research_worker(payload: dict) -> None:
+        try:
+            tasks.prepare_turn(payload)
+        finally:
+            step_done.set()
+            connections.close_all()  # this thread's own connection
+
+    with transaction.atomic():  # the send's transaction, still open while the step runs
+        response = api.post(
+            f"/api/v1/conversations/{conversation.id}/messages",
+            {"content": "What does it say?", "file_ids": [str(file.id)]},
+            format="json",
+        )
+        assert response.status_code == 202, response.content
+        (payload,) = published.prepare_tasks
+        threading.Thread(target=research_worker, args=(payload,), daemon=True).start()
+        assert not step_done.wait(0.5), "the step ran before the send committed"
+
+    assert step_done.wait(10)
+    (task,) = published.gpu_tasks
+    assert "Revenue grew by 41 percent." in task["messages"][-1]["content"]
+    answer = Message.objects.get(id=payload["turn_id"])
+    assert answer.status == Message.Status.QUEUED  # handed to the GPU queue, not ended
+
+
+def test_a_prepare_step_whose_turn_never_commits_ends_it_after_waiting(monkeypatch) -> None:
+    monkeypatch.setattr(tasks, "PREPARE_COMMIT_WAIT_SECONDS", 0.2)
+    started = time.monotonic()
+    assert tasks._wait_for_commit(str(uuid.uuid4())) is False
+    assert time.monotonic() - started >= 0.2
