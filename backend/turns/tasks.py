@@ -7,7 +7,7 @@ import time
 from typing import Any
 
 from celery import Task, shared_task
-from django.db import InterfaceError, OperationalError
+from django.db import DatabaseError, InterfaceError, OperationalError
 from redis.exceptions import RedisError
 
 from inference import logs, protocol
@@ -82,12 +82,19 @@ PREPARE_COMMIT_POLL_SECONDS = 0.05
 
 def _wait_for_commit(turn_id: str) -> bool:
     deadline = time.monotonic() + PREPARE_COMMIT_WAIT_SECONDS
-    while not services.turn_exists(turn_id=turn_id):
+    while not _turn_visible(turn_id):
         if time.monotonic() >= deadline:
             logger.warning("prepare step of turn %s: no such turn after %.0f s", turn_id, PREPARE_COMMIT_WAIT_SECONDS)
             return False
         time.sleep(PREPARE_COMMIT_POLL_SECONDS)
     return True
+
+
+def _turn_visible(turn_id: str) -> bool:
+    try:
+        return services.turn_exists(turn_id=turn_id)
+    except DatabaseError:
+        return True  # Postgres away: the step's own queries fail too, and it ends the turn with an error
 
 
 @shared_task(name=preparing.TASK_PREPARE_TURN, ignore_result=True)
