@@ -303,7 +303,9 @@ def usage_record(*, user_id: str, api_key_id: str | None, date: Any, **counts: i
     filters: dict[str, Any] = {"user_id": user_id, "date": date, "api_key_id": api_key_id}
     increments = {name: F(name) + value for name, value in counts.items()}
     try:
-        with transaction.atomic():
+        # No savepoint of its own (inside a settle's transaction that was two round trips of three): only the
+        # create can fail, in its own savepoint, and a deleted user's row fails at the outermost commit.
+        with transaction.atomic(savepoint=False):
             if UsageDay.objects.filter(**filters).update(**increments):
                 return
             try:

@@ -276,3 +276,34 @@ def test_me_usage_needs_a_signed_in_user(db) -> None:
 
     response = APIClient().get("/api/v1/me/usage")
     assert response.status_code == 401
+
+
+def test_usage_of_a_day_already_begun_is_added_in_one_query_inside_the_settles_transaction(user) -> None:
+    from django.db import connection, transaction
+    from django.test.utils import CaptureQueriesContext
+    from django.utils import timezone
+
+    from ratelimits.services import usage_record
+
+    today = timezone.now().date()
+    usage_record(user_id=str(user.id), api_key_id=None, date=today, turns=1, prompt_tokens=10)
+    with transaction.atomic(), CaptureQueriesContext(connection) as queries:
+        usage_record(user_id=str(user.id), api_key_id=None, date=today, turns=1, prompt_tokens=5)
+
+    assert [q["sql"].split()[0] for q in queries.captured_queries] == ["UPDATE"]  # no savepoint around it
+    row = UsageDay.objects.get(user=user, date=today, api_key_id=None)
+    assert (row.turns, row.prompt_tokens) == (2, 15)
+
+
+@pytest.mark.django_db(transaction=True)  # its foreign key is checked at the commit
+def test_usage_of_a_user_deleted_meanwhile_is_dropped_with_a_warning(caplog) -> None:
+    import uuid
+
+    from django.utils import timezone
+
+    from ratelimits.services import usage_record
+
+    usage_record(user_id=str(uuid.uuid4()), api_key_id=None, date=timezone.now().date(), turns=1)
+
+    assert not UsageDay.objects.exists()
+    assert "not recorded" in caplog.text
