@@ -16,7 +16,7 @@ import orjson
 
 # 2: tools, guided decoding, reasoning effort, raw prompts, prefix completion, cached tokens. Every
 # addition is optional with a default, so a version-1 payload still decodes. Added since, as optional:
-# notify_started.
+# notify_started, origin.
 PROTOCOL_VERSION = 2
 
 # Celery task names (the GPU worker and the backend each register their own side).
@@ -192,6 +192,9 @@ class TurnTask:
     # False: the backend keeps no started state for this turn (a partner completion stays `queued` until it is
     # settled), so the worker sends no turn_started task for it: one Celery task and its queries fewer.
     notify_started: bool = True
+    # The backend's store of the turn's row ("app", "partner"): the worker's finalize notice names it, so the
+    # settle goes to that store first instead of asking each in turn. Empty: the notice names none.
+    origin: str = ""
     version: int = PROTOCOL_VERSION
 
     def to_payload(self) -> dict[str, Any]:

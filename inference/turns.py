@@ -419,7 +419,8 @@ class TurnRunner:
         if not written:
             logger.warning("turn %s: its lease was gone at the end (the reaper ended it); not writing", task.turn_id)
             raise LeaseLapsed("the lease was gone at the end")
-        await self._send(protocol.TASK_FINALIZE_TURN, [task.turn_id], task.finalize_queue)
+        notice = [task.turn_id, task.origin] if task.origin else [task.turn_id]
+        await self._send(protocol.TASK_FINALIZE_TURN, notice, task.finalize_queue)
 
     async def _send(self, name: str, args: list[Any], queue: str) -> None:
         try:

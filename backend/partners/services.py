@@ -218,7 +218,8 @@ def _sampling(params: CompletionParams, *, reasoning: bool) -> protocol.Sampling
 
 
 def _task_fields(params: CompletionParams) -> dict[str, Any]:
-    fields: dict[str, Any] = {"notify_started": False}  # a completion stays `queued` until it is settled
+    # A completion stays `queued` until it is settled; its settle goes to the partners' store first.
+    fields: dict[str, Any] = {"notify_started": False, "origin": "partner"}
     if params.tools:
         fields.update(
             tools=params.tools, tool_choice=params.tool_choice, parallel_tool_calls=params.parallel_tool_calls

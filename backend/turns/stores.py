@@ -115,8 +115,10 @@ def store_register(store: TurnStore) -> None:
     _stores[store.origin] = store
 
 
-def turn_stores() -> list[TurnStore]:
-    return list(_stores.values())
+def turn_stores(*, first: str = "") -> list[TurnStore]:
+    """Every registered store; the one of origin `first`, when given, ahead of the others."""
+    stores = list(_stores.values())
+    return sorted(stores, key=lambda store: store.origin != first) if first else stores
 
 
 def turn_exists(*, turn_id: Id) -> bool:

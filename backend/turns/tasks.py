@@ -65,8 +65,8 @@ def turn_started(self: Task[Any, Any], turn_id: str, started_at: str | None = No
     retry_jitter=False,
     max_retries=OUTAGE_MAX_RETRIES,
 )
-def settle_turn(self: Task[Any, Any], turn_id: str) -> None:
-    if not services.turn_settle(turn_id=turn_id):
+def settle_turn(self: Task[Any, Any], turn_id: str, origin: str = "") -> None:
+    if not services.turn_settle(turn_id=turn_id, origin=origin):
         _again_if_not_committed(self, turn_id, "settle")
 
 

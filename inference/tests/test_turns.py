@@ -171,12 +171,13 @@ async def test_a_turn_cancelled_before_it_starts_ends_at_once(
 async def test_a_turn_the_backend_keeps_no_started_state_for_sends_only_its_settle(
     redis_client: Redis, sync_redis: Any, sender: RecordingSender
 ) -> None:
-    task = dataclasses.replace(make_turn(), notify_started=False)  # a partner completion
+    task = dataclasses.replace(make_turn(), notify_started=False, origin="partner")  # a partner completion
     queue_turn(sync_redis, task)
     engine = SimulatedEngine(first_token_delay=0.0, inter_token_delay=0.0, tokens=5)
     assert await runner(engine, redis_client, sender).run_turn(task) == "done"
     assert [t for t, _ in read_events(sync_redis, task)][:2] == ["queued", "started"]  # the stream still says it
-    assert sender.names() == [protocol.TASK_FINALIZE_TURN]
+    # Its settle notice names the store of its row, so the backend asks that one first.
+    assert sender.sent == [(protocol.TASK_FINALIZE_TURN, [task.turn_id, "partner"], task.finalize_queue)]
 
 
 async def test_a_turn_past_its_deadline_fails_without_starting(

@@ -75,6 +75,7 @@ def test_json_object_and_json_schema_become_guided_decoding_of_the_answer(user, 
     assert as_text.task["sampling"]["guided"] is None
     # A completion stays `queued` until it is settled: the worker sends no turn_started task for it.
     assert as_text.task["notify_started"] is False
+    assert as_text.task["origin"] == "partner"  # its settle asks the partners' store first
     assert json.loads(as_schema.json()["choices"][0]["message"]["content"]) == {"ok": True}
 
 

@@ -29,8 +29,9 @@ def turn_mark_started(*, turn_id: Id, started_at: str | None) -> bool:
     return any(store.mark_started(turn_id, started) for store in turn_stores())
 
 
-def turn_settle(*, turn_id: Id) -> bool:
-    """Saves a finished turn from its stream and settles its limits; True when this call saved it.
+def turn_settle(*, turn_id: Id, origin: str = "") -> bool:
+    """Saves a finished turn from its stream and settles its limits; True when this call saved it. `origin`
+    names the store that holds the turn's row when the caller knows it (the worker's notice): it is asked first.
 
     In this order, each step safe to repeat, so a retry after a failure at any step (Postgres or
     Redis gone for a moment) reaches the same end state:
@@ -47,7 +48,7 @@ def turn_settle(*, turn_id: Id) -> bool:
     reservation = limits.turn_reservation(turn_id=turn_id)
     with transaction.atomic():
         saved: SettledTurn | bool | None = None
-        for store in turn_stores():
+        for store in turn_stores(first=origin):
             saved = store.settle(turn_id, outcome)
             if saved is not None:
                 break

@@ -81,3 +81,22 @@ def test_a_started_turn_is_marked_streaming_once_and_announced_to_the_users_devi
     assert published == [
         (conversation.user_id, "turn.started", {"conversation_id": str(conversation.id), "turn_id": turn_id})
     ]
+
+
+def test_a_completion_settled_on_its_workers_notice_goes_to_its_own_store_first(user: User) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    unnamed, named = partner_turn(user), partner_turn(user)
+    for completion in (unnamed, named):
+        run_turn(completion, [], ["Hello."])
+
+    with CaptureQueriesContext(connection) as asked_each:
+        assert services.turn_settle(turn_id=unnamed) is True
+    with CaptureQueriesContext(connection) as asked_first:
+        assert services.turn_settle(turn_id=named, origin="partner") is True
+
+    # The app's store is not asked: its update that matches nothing and its existence check are gone.
+    assert len(asked_first.captured_queries) == len(asked_each.captured_queries) - 2
+    assert not [q["sql"] for q in asked_first.captured_queries if "chat_message" in q["sql"]]
+    assert Completion.objects.get(id=named).status == "done"

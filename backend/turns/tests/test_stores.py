@@ -18,6 +18,12 @@ def test_chat_and_partners_register_their_turn_stores_when_they_start() -> None:
     assert {store.origin for store in stores.turn_stores()} == {"app", "partner"}
 
 
+def test_a_named_origin_puts_its_store_ahead_of_the_others() -> None:
+    assert stores.turn_stores(first="partner")[0].origin == "partner"
+    assert stores.turn_stores(first="app")[0].origin == "app"
+    assert {store.origin for store in stores.turn_stores(first="elsewhere")} == {"app", "partner"}
+
+
 def test_a_turn_exists_whether_it_is_an_answer_or_a_completion(user: User) -> None:
     assert stores.turn_exists(turn_id=app_turn(user))
     assert stores.turn_exists(turn_id=partner_turn(user))
