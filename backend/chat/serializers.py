@@ -133,6 +133,29 @@ def message_files(message: Message) -> list[dict[str, Any]]:
     return list(AttachmentSerializer(files, many=True).data)
 
 
+# Unbound DRF fields for MessageSerializer's conversions (none of them reads its parent or the context).
+_UUID = serializers.UUIDField()
+_TEXT = serializers.CharField()
+_BOOLEAN = serializers.BooleanField()
+_INTEGER = serializers.IntegerField()
+_DATETIME = serializers.DateTimeField()
+_NOTICES = serializers.ListField(child=serializers.DictField())
+_ROLE = serializers.ChoiceField(choices=Message.Role.choices)
+_STATUS = serializers.ChoiceField(choices=Message.Status.choices)
+_FEEDBACK = serializers.ChoiceField(choices=Message.Feedback.choices)
+
+
+def _or_none(field: serializers.Field, value: Any) -> Any:
+    return None if value is None else field.to_representation(value)
+
+
+def _source(source: Any) -> dict[str, Any]:
+    return {
+        "n": _or_none(_INTEGER, source["n"]),
+        **{name: _or_none(_TEXT, source[name]) for name in ("title", "url", "site", "snippet")},
+    }
+
+
 class MessageSerializer(BuiltFieldsOnce, serializers.ModelSerializer):
     """A message of the tree; `sibling_index` is 0-based among messages with the same parent, oldest first."""
 
@@ -185,6 +208,44 @@ class MessageSerializer(BuiltFieldsOnce, serializers.ModelSerializer):
             "sibling_ids",
         ]
         read_only_fields = fields
+
+    def to_representation(self, instance: Message) -> dict[str, Any]:
+        """The fields above, written out: DRF's generic walk copied and bound every field of every message (a
+        send's answer body, each message of a conversation's tree), about a millisecond a message. The values
+        go through the same DRF field conversions; test_serializers keeps this equal to the generic walk
+        (`serializers.ModelSerializer.to_representation`) for each kind of message."""
+        message = instance
+        siblings = self._siblings(message)
+        return {
+            "id": _UUID.to_representation(message.id),
+            "parent_id": _or_none(_UUID, message.parent_id),
+            "role": _or_none(_ROLE, message.role),
+            "content": _or_none(_TEXT, message.content),
+            "reasoning_content": _or_none(_TEXT, message.reasoning_content),
+            "model": _or_none(_TEXT, message.model),
+            "deepthink": _or_none(_BOOLEAN, message.deepthink),
+            "search": _or_none(_BOOLEAN, message.search),
+            "sources": None if message.sources is None else [_source(source) for source in message.sources],
+            "notices": _or_none(_NOTICES, message.notices),
+            "files": message_files(message),
+            "status": _or_none(_STATUS, message.status),
+            "error": _or_none(_TEXT, message.error),
+            "finish_reason": _or_none(_TEXT, message.finish_reason),
+            "usage": {
+                "prompt_tokens": _or_none(_INTEGER, message.prompt_tokens),
+                "completion_tokens": _or_none(_INTEGER, message.completion_tokens),
+                "reasoning_tokens": _or_none(_INTEGER, message.reasoning_tokens),
+            },
+            "feedback": _or_none(_FEEDBACK, message.feedback),
+            "created_at": _DATETIME.to_representation(message.created_at),
+            "queued_at": _DATETIME.to_representation(message.queued_at),
+            "started_at": _DATETIME.to_representation(message.started_at),
+            "first_token_at": _DATETIME.to_representation(message.first_token_at),
+            "finished_at": _DATETIME.to_representation(message.finished_at),
+            "sibling_count": len(siblings),
+            "sibling_index": siblings.index(message.id) if message.id in siblings else 0,
+            "sibling_ids": siblings,
+        }
 
     def _siblings(self, message: Message) -> list[uuid.UUID]:
         known: dict[uuid.UUID, list[uuid.UUID]] = self.context.setdefault("sibling_ids", {})
