@@ -24,6 +24,8 @@ TASK_GENERATE_TURN = "whale.generate_turn"  # backend -> GPU queue of the model
 TASK_GENERATE_TITLE = "whale.generate_title"  # backend -> GPU queue of the model
 TASK_TURN_STARTED = "whale.turn_started"  # worker -> backend queue
 TASK_FINALIZE_TURN = "whale.finalize_turn"  # worker -> backend queue
+# worker -> backend queue: several of the two above as one task, [[name, args], ...] (inference/notices.py)
+TASK_TURN_NOTICES = "whale.turn_notices"
 TASK_SAVE_TITLE = "whale.save_title"  # worker -> backend queue
 
 BACKEND_QUEUE = "backend"

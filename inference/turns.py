@@ -19,6 +19,7 @@ from redis.exceptions import RedisError
 from inference import protocol
 from inference.engines.base import Engine, EngineError, GenerationChunk, GenerationRequest
 from inference.grouped import GroupedPipeline
+from inference.notices import NoticeSender, TaskSender
 from inference.prompting import title_messages
 from inference.protocol import TitleTask, ToolCallDelta, TurnKeys, TurnTask
 from inference.tools import assemble_tool_calls
@@ -26,9 +27,6 @@ from inference.tools import assemble_tool_calls
 logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
-
-# (task name, args, queue): sends a Celery task by name to the backend. Blocking; called off the loop.
-TaskSender = Callable[[str, list[Any], str], None]
 
 TITLE_MAX_CHARS = 60
 TITLE_MAX_TOKENS = 16
@@ -141,13 +139,13 @@ class TurnRunner:
     ) -> None:
         self.engine = engine
         self.redis = redis
-        self.send_task = send_task
         self.worker_id = worker_id
         self.flush_interval = flush_interval
         self.flush_interval_max = max(flush_interval, flush_interval_max)
         self.lease_renew_interval = lease_renew_interval
         self.in_flight = 0
         self.flushes = GroupedPipeline(redis)  # the running turns' flushes, grouped into shared pipelines
+        self.notices = NoticeSender(send_task, running=lambda: self.in_flight)  # grouped when many turns run
         self._release_lease = redis.register_script(_RELEASE_LEASE)
         self._settle_script = redis.register_script(_SETTLE)
 
@@ -424,7 +422,7 @@ class TurnRunner:
 
     async def _send(self, name: str, args: list[Any], queue: str) -> None:
         try:
-            await asyncio.to_thread(self.send_task, name, args, queue)
+            await self.notices.send(name, args, queue)
         except Exception:  # the backend's reaper settles a turn whose message was lost
             logger.warning("could not send %s%s to %s", name, args, queue, exc_info=True)
 

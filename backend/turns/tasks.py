@@ -70,6 +70,55 @@ def settle_turn(self: Task[Any, Any], turn_id: str, origin: str = "") -> None:
         _again_if_not_committed(self, turn_id, "settle")
 
 
+@shared_task(
+    bind=True,
+    name=protocol.TASK_TURN_NOTICES,
+    ignore_result=True,
+    autoretry_for=OUTAGE_ERRORS,
+    retry_backoff=1,
+    retry_backoff_max=10,
+    retry_jitter=False,
+    max_retries=OUTAGE_MAX_RETRIES,
+)
+def turn_notices(self: Task[Any, Any], notices: list[list[Any]]) -> None:
+    """Several of the two notices above in one task (a GPU worker running many turns groups them,
+    inference/notices.py), each handled as its own task would be. The ones whose turn is not committed
+    yet come back together; after an outage all of them do, and the ones handled already change nothing."""
+    pending = [notice for notice in notices if not _notice_handled(notice)]
+    if not pending:
+        return
+    if self.request.retries >= NOT_YET_COMMITTED_MAX_RETRIES:
+        logger.warning(
+            "%d notices for turns not found after %d tries; leaving them", len(pending), self.request.retries
+        )
+        return
+    self.retry(
+        args=(pending,),
+        countdown=NOT_YET_COMMITTED_RETRY_SECONDS,
+        max_retries=NOT_YET_COMMITTED_MAX_RETRIES,
+        throw=False,
+    )
+
+
+def _notice_handled(notice: list[Any]) -> bool:
+    """One grouped notice: False while its turn is not visible yet (its send not committed)."""
+    try:
+        name, args = notice
+        turn_id = str(args[0])
+    except (TypeError, ValueError, IndexError, KeyError):
+        logger.warning("a malformed notice %r; leaving it", notice)
+        return True
+    with logs.log_context(turn_id=turn_id):
+        if name == protocol.TASK_TURN_STARTED:
+            done = services.turn_mark_started(turn_id=turn_id, started_at=args[1] if len(args) > 1 else None)
+        elif name == protocol.TASK_FINALIZE_TURN:
+            done = services.turn_settle(turn_id=turn_id, origin=str(args[1]) if len(args) > 1 else "")
+        else:
+            logger.warning("unknown notice %s for turn %s; leaving it", name, turn_id)
+            return True
+        return done or services.turn_exists(turn_id=turn_id)
+
+
 @shared_task(name="whale.reap_turns", ignore_result=True)
 def reap_turns() -> int:
     return services.turns_reap()

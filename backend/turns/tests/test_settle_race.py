@@ -45,3 +45,30 @@ def test_notices_that_arrive_before_the_send_commits_are_applied_once_it_has(
     message = Message.objects.get(id=turn_id)
     assert (message.status, message.reasoning_content, message.content) == ("done", "Hmm.", "Hello.")
     assert message.started_at is not None
+
+
+def test_grouped_notices_that_arrive_before_the_send_commits_are_applied_once_it_has(
+    user: User, conversation: Conversation
+) -> None:
+    with backend_worker():
+        with transaction.atomic():
+            created = sends.turn_send(user=user, conversation_id=conversation.id, content="Hi", deepthink=True)
+            turn_id = str(created.assistant_message.id)
+            run_turn(turn_id, ["Hmm."], ["Hello."])
+            # A worker running many turns sends both notices (and another turn's) as one task.
+            gone = "00000000-0000-0000-0000-000000000000"
+            notices = [
+                [protocol.TASK_TURN_STARTED, [turn_id, None]],
+                [protocol.TASK_FINALIZE_TURN, [turn_id, "app"]],
+                [protocol.TASK_FINALIZE_TURN, [gone]],
+            ]
+            _notify(protocol.TASK_TURN_NOTICES, notices)
+            time.sleep(1.0)  # the backend worker takes them and finds no such turn yet
+        deadline = time.monotonic() + 20
+        while Message.objects.get(id=turn_id).status in services.ACTIVE_STATUSES:
+            assert time.monotonic() < deadline, "the answer was never saved"
+            time.sleep(0.1)
+
+    message = Message.objects.get(id=turn_id)
+    assert (message.status, message.reasoning_content, message.content) == ("done", "Hmm.", "Hello.")
+    assert message.started_at is not None

@@ -11,10 +11,12 @@ from django.db import connections, transaction
 from files.tests.samples import text_pdf
 
 from chat.models import Conversation, Message
+from inference import protocol
 from turns import tasks
 
 from .conftest import make_user
 from .prepare_helpers import ready_file
+from .worker_double import run_turn
 
 pytestmark = pytest.mark.django_db
 
@@ -45,6 +47,30 @@ def test_started_leaves_a_turn_that_already_ended_alone() -> None:
 def test_started_for_a_turn_that_never_commits_gives_up_without_failing() -> None:
     result = tasks.turn_started.apply(args=[str(uuid.uuid4())])
     assert result.successful()
+
+
+def test_grouped_notices_are_each_applied_as_their_own_task_would_be() -> None:
+    queued, ended = _answer(), _answer(Message.Status.STREAMING)
+    run_turn(str(ended.id), ["Hmm."], ["Hello."])
+    notices = [
+        [protocol.TASK_TURN_STARTED, [str(queued.id), "2026-01-02T03:04:05+00:00"]],
+        [protocol.TASK_FINALIZE_TURN, [str(ended.id), "app"]],
+        [protocol.TASK_FINALIZE_TURN, [str(ended.id)]],  # again: changes nothing
+        ["whale.not_a_notice", [str(queued.id)]],
+        ["malformed"],
+    ]
+
+    assert tasks.turn_notices.apply(args=[notices]).successful()
+
+    queued.refresh_from_db()
+    ended.refresh_from_db()
+    assert (queued.status, queued.started_at.isoformat()) == (Message.Status.STREAMING, "2026-01-02T03:04:05+00:00")
+    assert (ended.status, ended.reasoning_content, ended.content) == (Message.Status.DONE, "Hmm.", "Hello.")
+
+
+def test_grouped_notices_for_turns_that_never_commit_give_up_without_failing() -> None:
+    notices = [[protocol.TASK_FINALIZE_TURN, [str(uuid.uuid4())]], [protocol.TASK_TURN_STARTED, [str(uuid.uuid4())]]]
+    assert tasks.turn_notices.apply(args=[notices]).successful()
 
 
 def test_reap_with_nothing_to_reap_ends_nothing() -> None:
