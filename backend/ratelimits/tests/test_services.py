@@ -290,7 +290,8 @@ def test_usage_of_a_day_already_begun_is_added_in_one_query_inside_the_settles_t
     with transaction.atomic(), CaptureQueriesContext(connection) as queries:
         usage_record(user_id=str(user.id), api_key_id=None, date=today, turns=1, prompt_tokens=5)
 
-    assert [q["sql"].split()[0] for q in queries.captured_queries] == ["UPDATE"]  # no savepoint around it
+    # One upsert, no savepoint around it.
+    assert [q["sql"].split()[0] for q in queries.captured_queries] == ["INSERT"]
     row = UsageDay.objects.get(user=user, date=today, api_key_id=None)
     assert (row.turns, row.prompt_tokens) == (2, 15)
 
