@@ -91,15 +91,20 @@ def test_a_turn_left_behind_by_its_deleted_answer_is_not_this_stores() -> None:
     assert AnswerStore().settle(answer.id, _done()) is None
 
 
-def test_settling_writes_the_answers_turn_by_its_id_with_no_join_and_reads_it_once() -> None:
+def test_settling_writes_the_answers_turn_its_text_and_its_conversations_touch_in_one_statement() -> None:
     answer = _answer()
+    touched_before = Conversation.objects.get(id=answer.conversation_id).updated_at
     with CaptureQueriesContext(connection) as queries:
         settled = AnswerStore().settle(answer.id, _done("Hello."))
 
-    # the turn's conditional update, the answer's text, the answer with its turn, the conversation's touch
+    # the turn's conditional update by its id (no join to chat_message), the answer's text, the conversation's
+    # touch, and what the settle needs back: one round trip
     statements = [query["sql"] for query in queries.captured_queries]
-    assert len(statements) == 4
-    assert not [sql for sql in statements if sql.startswith("UPDATE") and ("JOIN" in sql or "SELECT" in sql)]
+    assert len(statements) == 1 and "JOIN chat_message" not in statements[0].replace('"', "")
     assert isinstance(settled, SettledTurn) and settled.model == "whale-r1"
     assert settled.user_id == str(answer.conversation.user_id)
-    assert Message.objects.get(id=answer.id).content == "Hello."
+    assert (settled.status, settled.completion_tokens) == ("done", 5)
+    assert settled.admitted_on == answer.queued_at.astimezone(dt.UTC).date()
+    saved = Message.objects.select_related("turn").get(id=answer.id)
+    assert (saved.content, saved.status) == ("Hello.", "done")
+    assert Conversation.objects.get(id=answer.conversation_id).updated_at > touched_before
