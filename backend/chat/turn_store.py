@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import connection, models, transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from kombu.exceptions import KombuError
@@ -119,9 +119,8 @@ class AnswerStore:
     def settle(self, turn_id: Id, outcome: streams.TurnOutcome) -> SettledTurn | bool | None:
         fields = _message_fields(outcome)
         names = tuple(sorted(fields))
-        turn_fields = [Turn._meta.get_field(name) for name in names]
         values = [
-            *(field.get_db_prep_save(fields[field.name], connection) for field in turn_fields),
+            *(_turn_field(name).get_db_prep_save(fields[name], connection) for name in names),
             str(turn_id),
             Turn.Source.APP,
             *ACTIVE_STATUSES,
@@ -180,6 +179,12 @@ _SETTLED_ANSWER_COLUMNS = ("conversation_id", "parent_id", "deepthink", "created
 _SETTLED_COLUMNS = (*_SETTLED_TURN_COLUMNS, *_SETTLED_ANSWER_COLUMNS)
 
 
+def _turn_field(name: str) -> models.Field[Any, Any]:
+    field = Turn._meta.get_field(name)
+    assert isinstance(field, models.Field)
+    return field
+
+
 @functools.cache
 def _settle_sql(names: tuple[str, ...]) -> str:
     """One statement for an answer's settle: its Turn's columns `names` (only while the turn is unsettled), its
@@ -194,9 +199,7 @@ def _settle_sql(names: tuple[str, ...]) -> str:
     conversation_table = quote(Conversation._meta.db_table)
     turn_id, message_id = column(Turn, "id"), column(Message, "id")
     assigned = ", ".join(f"{column(Turn, name)} = %s" for name in names)
-    turn_columns = ", ".join(
-        quote(Turn._meta.get_field(name.removesuffix("_id")).column) for name in _SETTLED_TURN_COLUMNS
-    )
+    turn_columns = ", ".join(column(Turn, name.removesuffix("_id")) for name in _SETTLED_TURN_COLUMNS)
     answer_columns = ", ".join(column(Message, name.removesuffix("_id")) for name in _SETTLED_ANSWER_COLUMNS)
     statuses = ", ".join(["%s"] * len(ACTIVE_STATUSES))
     # Only the models' own table and column names go into the text; every value is a parameter.

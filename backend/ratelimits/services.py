@@ -12,6 +12,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
+from django.db.models import Field
 from redis.exceptions import RedisError
 
 from common.errors import RateLimited, ServiceUnavailable, ValidationFailed
@@ -330,7 +331,9 @@ def _usage_upsert_sql(names: tuple[str, ...]) -> str:
     table = connection.ops.quote_name(meta.db_table)
 
     def column(name: str) -> str:
-        return connection.ops.quote_name(meta.get_field(name).column)
+        field = meta.get_field(name)
+        assert isinstance(field, Field) and field.column
+        return connection.ops.quote_name(field.column)
 
     inserted = [column(name) for name in (*_USAGE_KEYS, *_USAGE_COUNTERS)]
     added = ", ".join(f"{column(name)} = {table}.{column(name)} + EXCLUDED.{column(name)}" for name in names)
