@@ -100,15 +100,17 @@ class AnswerStore:
     # join to chat_message (the stack bench pays each statement's planning in the backend worker).
 
     def mark_started(self, turn_id: Id, started_at: datetime) -> bool:
-        updated = Turn.objects.filter(id=turn_id, source=Turn.Source.APP, status=Turn.Status.QUEUED).update(
-            status=Turn.Status.STREAMING, started_at=started_at
-        )
-        if not updated:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                _started_sql(),
+                [Turn.Status.STREAMING, started_at, str(turn_id), Turn.Source.APP, Turn.Status.QUEUED],
+            )
+            row = cursor.fetchone()
+        if row is None:
             return False
-        answer = Message.objects.filter(id=turn_id).values_list("conversation_id", "conversation__user_id").first()
-        if answer is None:  # a turn left behind by its deleted answer: not one of this store's
+        conversation_id, user_id = row
+        if conversation_id is None:  # a turn left behind by its deleted answer: not one of this store's
             return False
-        conversation_id, user_id = answer
         events.user_event_publish(
             user_id=user_id,
             event_type=events.TURN_STARTED,
@@ -179,6 +181,27 @@ _SETTLED_ANSWER_COLUMNS = ("conversation_id", "parent_id", "deepthink", "created
 _SETTLED_COLUMNS = (*_SETTLED_TURN_COLUMNS, *_SETTLED_ANSWER_COLUMNS)
 
 
+@functools.cache
+def _started_sql() -> str:
+    """A queued answer's turn marked streaming, and whose it is, in one statement (as two ORM statements it was
+    most of a started notice's CPU in the backend worker)."""
+    quote = connection.ops.quote_name
+    turn_table, message_table = quote(Turn._meta.db_table), quote(Message._meta.db_table)
+    turn_id, message_id = _column(Turn, "id"), _column(Message, "id")
+    # Only the models' own table and column names go into the text; every value is a parameter.
+    return (
+        f"WITH started AS (UPDATE {turn_table} SET {_column(Turn, 'status')} = %s, {_column(Turn, 'started_at')} = %s"  # noqa: S608
+        f" WHERE {turn_id} = %s AND {_column(Turn, 'source')} = %s AND {_column(Turn, 'status')} = %s"
+        f" RETURNING {turn_id}, {_column(Turn, 'user')})"
+        f" SELECT answer.{_column(Message, 'conversation')}, started.{_column(Turn, 'user')}"
+        f" FROM started LEFT JOIN {message_table} answer ON answer.{message_id} = started.{turn_id}"
+    )
+
+
+def _column(model: type[Any], name: str) -> str:
+    return connection.ops.quote_name(model._meta.get_field(name).column)
+
+
 def _turn_field(name: str) -> models.Field[Any, Any]:
     field = Turn._meta.get_field(name)
     assert isinstance(field, models.Field)
@@ -192,25 +215,22 @@ def _settle_sql(names: tuple[str, ...]) -> str:
     (three updates and a read) it was the larger part of a settle's CPU in the backend worker."""
     quote = connection.ops.quote_name
 
-    def column(model: type[Any], name: str) -> str:
-        return quote(model._meta.get_field(name).column)
-
     turn_table, message_table = quote(Turn._meta.db_table), quote(Message._meta.db_table)
     conversation_table = quote(Conversation._meta.db_table)
-    turn_id, message_id = column(Turn, "id"), column(Message, "id")
-    assigned = ", ".join(f"{column(Turn, name)} = %s" for name in names)
-    turn_columns = ", ".join(column(Turn, name.removesuffix("_id")) for name in _SETTLED_TURN_COLUMNS)
-    answer_columns = ", ".join(column(Message, name.removesuffix("_id")) for name in _SETTLED_ANSWER_COLUMNS)
+    turn_id, message_id = _column(Turn, "id"), _column(Message, "id")
+    assigned = ", ".join(f"{_column(Turn, name)} = %s" for name in names)
+    turn_columns = ", ".join(_column(Turn, name.removesuffix("_id")) for name in _SETTLED_TURN_COLUMNS)
+    answer_columns = ", ".join(_column(Message, name.removesuffix("_id")) for name in _SETTLED_ANSWER_COLUMNS)
     statuses = ", ".join(["%s"] * len(ACTIVE_STATUSES))
     # Only the models' own table and column names go into the text; every value is a parameter.
     return (
-        f"WITH settled AS (UPDATE {turn_table} SET {assigned} WHERE {turn_id} = %s AND {column(Turn, 'source')} = %s"  # noqa: S608
-        f" AND {column(Turn, 'status')} IN ({statuses}) RETURNING {turn_columns}),"
-        f" answer AS (UPDATE {message_table} SET {column(Message, 'content')} = %s,"
-        f" {column(Message, 'reasoning_content')} = %s WHERE {message_id} IN (SELECT {turn_id} FROM settled)"
+        f"WITH settled AS (UPDATE {turn_table} SET {assigned} WHERE {turn_id} = %s AND {_column(Turn, 'source')} = %s"  # noqa: S608
+        f" AND {_column(Turn, 'status')} IN ({statuses}) RETURNING {turn_columns}),"
+        f" answer AS (UPDATE {message_table} SET {_column(Message, 'content')} = %s,"
+        f" {_column(Message, 'reasoning_content')} = %s WHERE {message_id} IN (SELECT {turn_id} FROM settled)"
         f" RETURNING {message_id}, {answer_columns}),"
-        f" touched AS (UPDATE {conversation_table} SET {column(Conversation, 'updated_at')} = %s"
-        f" WHERE {column(Conversation, 'id')} IN (SELECT {column(Message, 'conversation')} FROM answer))"
+        f" touched AS (UPDATE {conversation_table} SET {_column(Conversation, 'updated_at')} = %s"
+        f" WHERE {_column(Conversation, 'id')} IN (SELECT {_column(Message, 'conversation')} FROM answer))"
         f" SELECT {', '.join(f'settled.{c}' for c in turn_columns.split(', '))},"
         f" {', '.join(f'answer.{c}' for c in answer_columns.split(', '))}"
         f" FROM settled LEFT JOIN answer ON answer.{message_id} = settled.{turn_id}"

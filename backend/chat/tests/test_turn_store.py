@@ -66,6 +66,34 @@ def test_only_queued_and_streaming_answers_are_active_and_only_a_queued_one_star
     assert turn.streaming and turn.started_at == started_at
 
 
+def test_a_started_answer_is_marked_in_one_statement_and_announced_to_its_user(
+    monkeypatch, django_capture_on_commit_callbacks
+) -> None:
+    from common import events
+
+    answer = _answer()
+    announced: list[tuple[str, dict[str, object]]] = []
+    monkeypatch.setattr(events.publisher, "publish", lambda group, message: announced.append((group, message)))
+
+    with CaptureQueriesContext(connection) as queries, django_capture_on_commit_callbacks(execute=True):
+        assert AnswerStore().mark_started(answer.id, timezone.now()) is True
+
+    assert len(queries.captured_queries) == 1
+    assert announced == [
+        (
+            f"user.{answer.conversation.user_id}",
+            {
+                "type": "user.event",
+                "event": {
+                    "type": "turn.started",
+                    "conversation_id": str(answer.conversation_id),
+                    "turn_id": str(answer.id),
+                },
+            },
+        )
+    ]
+
+
 def test_a_settled_answer_records_how_much_of_its_prompt_came_from_the_prefix_cache() -> None:
     answer = _answer()
     usage = {"prompt_tokens": 40, "completion_tokens": 5, "reasoning_tokens": 1, "cached_tokens": 32}
