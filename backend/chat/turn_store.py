@@ -22,6 +22,7 @@ from turns.models import Turn
 from turns.stores import ActiveTurn, Id, SettledTurn
 
 from common import events
+from common.db import quoted_column
 from config.celery import app as celery_app
 from inference import protocol
 from serving.registry import model_get
@@ -187,19 +188,15 @@ def _started_sql() -> str:
     most of a started notice's CPU in the backend worker)."""
     quote = connection.ops.quote_name
     turn_table, message_table = quote(Turn._meta.db_table), quote(Message._meta.db_table)
-    turn_id, message_id = _column(Turn, "id"), _column(Message, "id")
+    turn_id, message_id = quoted_column(Turn, "id"), quoted_column(Message, "id")
     # Only the models' own table and column names go into the text; every value is a parameter.
     return (
-        f"WITH started AS (UPDATE {turn_table} SET {_column(Turn, 'status')} = %s, {_column(Turn, 'started_at')} = %s"  # noqa: S608
-        f" WHERE {turn_id} = %s AND {_column(Turn, 'source')} = %s AND {_column(Turn, 'status')} = %s"
-        f" RETURNING {turn_id}, {_column(Turn, 'user')})"
-        f" SELECT answer.{_column(Message, 'conversation')}, started.{_column(Turn, 'user')}"
+        f"WITH started AS (UPDATE {turn_table} SET {quoted_column(Turn, 'status')} = %s, {quoted_column(Turn, 'started_at')} = %s"  # noqa: S608
+        f" WHERE {turn_id} = %s AND {quoted_column(Turn, 'source')} = %s AND {quoted_column(Turn, 'status')} = %s"
+        f" RETURNING {turn_id}, {quoted_column(Turn, 'user')})"
+        f" SELECT answer.{quoted_column(Message, 'conversation')}, started.{quoted_column(Turn, 'user')}"
         f" FROM started LEFT JOIN {message_table} answer ON answer.{message_id} = started.{turn_id}"
     )
-
-
-def _column(model: type[Any], name: str) -> str:
-    return connection.ops.quote_name(model._meta.get_field(name).column)
 
 
 def _turn_field(name: str) -> models.Field[Any, Any]:
@@ -217,20 +214,20 @@ def _settle_sql(names: tuple[str, ...]) -> str:
 
     turn_table, message_table = quote(Turn._meta.db_table), quote(Message._meta.db_table)
     conversation_table = quote(Conversation._meta.db_table)
-    turn_id, message_id = _column(Turn, "id"), _column(Message, "id")
-    assigned = ", ".join(f"{_column(Turn, name)} = %s" for name in names)
-    turn_columns = ", ".join(_column(Turn, name.removesuffix("_id")) for name in _SETTLED_TURN_COLUMNS)
-    answer_columns = ", ".join(_column(Message, name.removesuffix("_id")) for name in _SETTLED_ANSWER_COLUMNS)
+    turn_id, message_id = quoted_column(Turn, "id"), quoted_column(Message, "id")
+    assigned = ", ".join(f"{quoted_column(Turn, name)} = %s" for name in names)
+    turn_columns = ", ".join(quoted_column(Turn, name.removesuffix("_id")) for name in _SETTLED_TURN_COLUMNS)
+    answer_columns = ", ".join(quoted_column(Message, name.removesuffix("_id")) for name in _SETTLED_ANSWER_COLUMNS)
     statuses = ", ".join(["%s"] * len(ACTIVE_STATUSES))
     # Only the models' own table and column names go into the text; every value is a parameter.
     return (
-        f"WITH settled AS (UPDATE {turn_table} SET {assigned} WHERE {turn_id} = %s AND {_column(Turn, 'source')} = %s"  # noqa: S608
-        f" AND {_column(Turn, 'status')} IN ({statuses}) RETURNING {turn_columns}),"
-        f" answer AS (UPDATE {message_table} SET {_column(Message, 'content')} = %s,"
-        f" {_column(Message, 'reasoning_content')} = %s WHERE {message_id} IN (SELECT {turn_id} FROM settled)"
+        f"WITH settled AS (UPDATE {turn_table} SET {assigned} WHERE {turn_id} = %s AND {quoted_column(Turn, 'source')} = %s"  # noqa: S608
+        f" AND {quoted_column(Turn, 'status')} IN ({statuses}) RETURNING {turn_columns}),"
+        f" answer AS (UPDATE {message_table} SET {quoted_column(Message, 'content')} = %s,"
+        f" {quoted_column(Message, 'reasoning_content')} = %s WHERE {message_id} IN (SELECT {turn_id} FROM settled)"
         f" RETURNING {message_id}, {answer_columns}),"
-        f" touched AS (UPDATE {conversation_table} SET {_column(Conversation, 'updated_at')} = %s"
-        f" WHERE {_column(Conversation, 'id')} IN (SELECT {_column(Message, 'conversation')} FROM answer))"
+        f" touched AS (UPDATE {conversation_table} SET {quoted_column(Conversation, 'updated_at')} = %s"
+        f" WHERE {quoted_column(Conversation, 'id')} IN (SELECT {quoted_column(Message, 'conversation')} FROM answer))"
         f" SELECT {', '.join(f'settled.{c}' for c in turn_columns.split(', '))},"
         f" {', '.join(f'answer.{c}' for c in answer_columns.split(', '))}"
         f" FROM settled LEFT JOIN answer ON answer.{message_id} = settled.{turn_id}"

@@ -1,8 +1,11 @@
-"""Database connection hygiene for long responses under ASGI, and the readiness probe's ping."""
+"""Database connection hygiene for long responses under ASGI, the readiness probe's ping, and the quoted column
+names the few hand-written hot-path statements are built from."""
 
 from __future__ import annotations
 
-from django.db import connection, connections
+from typing import Any
+
+from django.db import connection, connections, models
 
 
 def release_connection() -> None:
@@ -30,3 +33,10 @@ def database_ping(*, timeout: float) -> None:
             cursor.execute("SELECT 1")
     finally:
         conn.close()
+
+
+def quoted_column(model: type[models.Model], name: str) -> str:
+    """The quoted database column of `model`'s field `name` (a foreign key's `..._id` column for its name)."""
+    field: Any = model._meta.get_field(name)
+    assert isinstance(field, models.Field) and field.column
+    return connection.ops.quote_name(field.column)

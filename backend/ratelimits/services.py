@@ -12,9 +12,9 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Field
 from redis.exceptions import RedisError
 
+from common.db import quoted_column
 from common.errors import RateLimited, ServiceUnavailable, ValidationFailed
 from serving.registry import ModelSpec, model_get
 
@@ -329,11 +329,7 @@ def _usage_upsert_sql(names: tuple[str, ...]) -> str:
     subject, NULLS NOT DISTINCT)."""
     meta = UsageDay._meta
     table = connection.ops.quote_name(meta.db_table)
-
-    def column(name: str) -> str:
-        field = meta.get_field(name)
-        assert isinstance(field, Field) and field.column
-        return connection.ops.quote_name(field.column)
+    column = functools.partial(quoted_column, UsageDay)
 
     inserted = [column(name) for name in (*_USAGE_KEYS, *_USAGE_COUNTERS)]
     added = ", ".join(f"{column(name)} = {table}.{column(name)} + EXCLUDED.{column(name)}" for name in names)
