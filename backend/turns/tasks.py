@@ -40,46 +40,32 @@ def _again_if_not_committed(task: Task[Any, Any], turn_id: str, what: str) -> No
     task.retry(countdown=NOT_YET_COMMITTED_RETRY_SECONDS, max_retries=NOT_YET_COMMITTED_MAX_RETRIES, throw=False)
 
 
-@shared_task(
-    bind=True,
-    name=protocol.TASK_TURN_STARTED,
-    ignore_result=True,
-    autoretry_for=OUTAGE_ERRORS,
-    retry_backoff=1,
-    retry_backoff_max=10,
-    retry_jitter=False,
-    max_retries=OUTAGE_MAX_RETRIES,
-)
+# The three notice tasks: bound (they send themselves again), and retried with backoff through an outage.
+_NOTICE_TASK_OPTIONS: dict[str, Any] = {
+    "bind": True,
+    "ignore_result": True,
+    "autoretry_for": OUTAGE_ERRORS,
+    "retry_backoff": 1,
+    "retry_backoff_max": 10,
+    "retry_jitter": False,
+    "max_retries": OUTAGE_MAX_RETRIES,
+}
+
+
+@shared_task(name=protocol.TASK_TURN_STARTED, **_NOTICE_TASK_OPTIONS)
 def turn_started(self: Task[Any, Any], turn_id: str, started_at: str | None = None) -> None:
-    if not services.turn_mark_started(turn_id=turn_id, started_at=started_at):
+    if not _notice_applied(protocol.TASK_TURN_STARTED, [turn_id, started_at]):
         _again_if_not_committed(self, turn_id, "started")
 
 
-@shared_task(
-    bind=True,
-    name=protocol.TASK_FINALIZE_TURN,  # the wire name (whale.finalize_turn) stays: GPU workers send it
-    ignore_result=True,
-    autoretry_for=OUTAGE_ERRORS,
-    retry_backoff=1,
-    retry_backoff_max=10,
-    retry_jitter=False,
-    max_retries=OUTAGE_MAX_RETRIES,
-)
+# The wire name (whale.finalize_turn) stays: GPU workers send it.
+@shared_task(name=protocol.TASK_FINALIZE_TURN, **_NOTICE_TASK_OPTIONS)
 def settle_turn(self: Task[Any, Any], turn_id: str, origin: str = "") -> None:
-    if not services.turn_settle(turn_id=turn_id, origin=origin):
+    if not _notice_applied(protocol.TASK_FINALIZE_TURN, [turn_id, origin]):
         _again_if_not_committed(self, turn_id, "settle")
 
 
-@shared_task(
-    bind=True,
-    name=protocol.TASK_TURN_NOTICES,
-    ignore_result=True,
-    autoretry_for=OUTAGE_ERRORS,
-    retry_backoff=1,
-    retry_backoff_max=10,
-    retry_jitter=False,
-    max_retries=OUTAGE_MAX_RETRIES,
-)
+@shared_task(name=protocol.TASK_TURN_NOTICES, **_NOTICE_TASK_OPTIONS)
 def turn_notices(self: Task[Any, Any], notices: list[list[Any]]) -> None:
     """Several of the two notices above in one task (a GPU worker running many turns groups them,
     inference/notices.py), each handled as its own task would be. The ones whose turn is not committed
@@ -108,15 +94,22 @@ def _notice_handled(notice: list[Any]) -> bool:
     except (TypeError, ValueError, IndexError, KeyError):
         logger.warning("a malformed notice %r; leaving it", notice)
         return True
+    if name not in _NOTICE_NAMES:
+        logger.warning("unknown notice %s for turn %s; leaving it", name, turn_id)
+        return True
     with logs.log_context(turn_id=turn_id):
-        if name == protocol.TASK_TURN_STARTED:
-            done = services.turn_mark_started(turn_id=turn_id, started_at=args[1] if len(args) > 1 else None)
-        elif name == protocol.TASK_FINALIZE_TURN:
-            done = services.turn_settle(turn_id=turn_id, origin=str(args[1]) if len(args) > 1 else "")
-        else:
-            logger.warning("unknown notice %s for turn %s; leaving it", name, turn_id)
-            return True
-        return done or services.turn_exists(turn_id=turn_id)
+        return _notice_applied(name, args) or services.turn_exists(turn_id=turn_id)
+
+
+_NOTICE_NAMES = (protocol.TASK_TURN_STARTED, protocol.TASK_FINALIZE_TURN)
+
+
+def _notice_applied(name: str, args: list[Any]) -> bool:
+    """What a started or an ended notice does, alone or grouped: False when its turn has no row yet."""
+    turn_id = str(args[0])
+    if name == protocol.TASK_TURN_STARTED:
+        return services.turn_mark_started(turn_id=turn_id, started_at=args[1] if len(args) > 1 else None)
+    return services.turn_settle(turn_id=turn_id, origin=str(args[1]) if len(args) > 1 and args[1] else "")
 
 
 @shared_task(name="whale.reap_turns", ignore_result=True)
