@@ -94,11 +94,17 @@ def file_notices(
 
 
 def earlier_file_ids(*, questions: Sequence[Any], user_id: Any) -> list[list[str]]:
-    """For each earlier question of the branch (oldest first), its files' ids: the owner's only, read."""
+    """For each earlier question of the branch (oldest first), its files' ids: the owner's only, read.
+
+    A question read with the message tree says whether it has files (`has_files`): a branch with none
+    (most follow-ups) costs no query."""
     ids = [question.id for question in questions]
     by_question: dict[Any, list[str]] = {question_id: [] for question_id in ids}
+    with_files = [question.id for question in questions if getattr(question, "has_files", True)]
+    if not with_files:
+        return [[] for _ in ids]
     rows = (
-        UploadedFile.objects.filter(attached_to__in=ids, owner_id=user_id, status=UploadedFile.Status.READY)
+        UploadedFile.objects.filter(attached_to__in=with_files, owner_id=user_id, status=UploadedFile.Status.READY)
         .order_by("created_at", "id")
         .values_list("attached_to", "id")
     )

@@ -8,6 +8,8 @@ import json
 from typing import Any
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from files.models import UploadedFile
 from files.prompting import count_tokens, model_tokenizer
 from files.tests.samples import text_pdf
@@ -18,7 +20,7 @@ from chat.models import Conversation, Message
 from common.redis import get_redis
 from inference import protocol
 from turns import services, streams
-from turns.earlier_files import MESSAGE_FRAME_TOKENS, PROMPT_FRAME_TOKENS, search_answer_room
+from turns.earlier_files import MESSAGE_FRAME_TOKENS, PROMPT_FRAME_TOKENS, earlier_file_ids, search_answer_room
 from turns.tasks import prepare_turn
 
 from .conftest import make_user
@@ -147,6 +149,32 @@ def test_a_branch_whose_only_earlier_file_is_another_users_goes_straight_to_the_
     assert not published.prepare_tasks
     (task,) = published.gpu_tasks
     assert "secret" not in json.dumps(task["messages"])
+
+
+def test_a_follow_up_in_a_branch_without_files_asks_for_no_files(api, conversation, user, published) -> None:
+    send(api, conversation, "Hello?")
+    (task,) = published.gpu_tasks
+    services.turn_cancel(user=user, turn_id=task["turn_id"])
+    published.tasks.clear()
+
+    with CaptureQueriesContext(connection) as queries:
+        send(api, conversation, FOLLOW_UP)
+
+    assert not published.prepare_tasks and len(published.gpu_tasks) == 1
+    assert not [query for query in queries if UploadedFile._meta.db_table in query["sql"]]
+
+
+def test_earlier_questions_read_without_the_tree_are_asked_for_their_files(api, conversation, user) -> None:
+    """Without the tree's `has_files` (a question read on its own), the files are asked for, not assumed away."""
+    report = ready_file(api, text_pdf([REPORT]), "report.pdf")
+    question = Message.objects.create(conversation=conversation, role=Message.Role.USER, content="Q")
+    question.attachments.add(report)
+    bare = Message.objects.create(conversation=conversation, role=Message.Role.USER, content="Q2")
+
+    assert earlier_file_ids(questions=[Message.objects.get(id=question.id), bare], user_id=user.id) == [
+        [str(report.id)],
+        [],
+    ]
 
 
 def test_a_file_sent_again_with_the_follow_up_is_in_the_prompt_once_with_the_follow_up(
