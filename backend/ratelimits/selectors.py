@@ -6,7 +6,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Sum
+from django.db.models import F, FilteredRelation, Q, Sum
 from django.utils import timezone
 
 from .defaults import DEFAULT_TIER_BY_SLUG
@@ -40,10 +40,11 @@ class Limits:
 
 def tier_get(slug: str) -> Tier:
     """The tier row, or an unsaved one with the built-in defaults when the row is missing."""
-    tier = Tier.objects.filter(slug=slug).first()
-    if tier is None:
-        tier = Tier(**DEFAULT_TIER_BY_SLUG.get(slug, DEFAULT_TIER_BY_SLUG["free"]))
-    return tier
+    return Tier.objects.filter(slug=slug).first() or _built_in_tier(slug)
+
+
+def _built_in_tier(slug: str) -> Tier:
+    return Tier(**DEFAULT_TIER_BY_SLUG.get(slug, DEFAULT_TIER_BY_SLUG["free"]))
 
 
 def default_tier_slug(user: Any) -> str:
@@ -63,11 +64,24 @@ def _merge(tier: Tier, *overrides: Any) -> dict[str, int | None]:
     return values
 
 
+_OVERRIDE_FIELDS = ("id", *LIMIT_FIELDS, *FILE_LIMIT_FIELDS)
+
+
 def _user_tier_and_override(user: Any) -> tuple[Tier, UserLimit | None]:
-    assignment = UserLimit.objects.select_related("tier").filter(user_id=user.pk).first()
-    if assignment is not None:
-        return assignment.tier, assignment
-    return tier_get(default_tier_slug(user)), None
+    """The user's assigned tier and overrides, else the default tier: one query either way (it runs on every
+    send). Its rows are the default tier and the assigned one, the user's assignment joined to the latter."""
+    default = default_tier_slug(user)
+    mine = FilteredRelation("user_limits", condition=Q(user_limits__user_id=user.pk))
+    rows = list(
+        Tier.objects.annotate(mine=mine)
+        .filter(Q(mine__isnull=False) | Q(slug=default))
+        .annotate(**{f"mine_{name}": F(f"mine__{name}") for name in _OVERRIDE_FIELDS})
+    )
+    for tier in rows:
+        if tier.mine_id is not None:  # type: ignore[attr-defined]
+            values = {name: getattr(tier, f"mine_{name}") for name in _OVERRIDE_FIELDS}
+            return tier, UserLimit(user_id=user.pk, tier=tier, **values)
+    return (rows[0] if rows else _built_in_tier(default)), None
 
 
 def limits_for_user(*, user: Any) -> Limits:
