@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import uuid
 from dataclasses import dataclass
 from typing import Any
 
@@ -71,17 +73,28 @@ def _user_tier_and_override(user: Any) -> tuple[Tier, UserLimit | None]:
     """The user's assigned tier and overrides, else the default tier: one query either way (it runs on every
     send). Its rows are the default tier and the assigned one, the user's assignment joined to the latter."""
     default = default_tier_slug(user)
-    mine = FilteredRelation("user_limits", condition=Q(user_limits__user_id=user.pk))
-    rows = list(
-        Tier.objects.annotate(mine=mine)
-        .filter(Q(mine__isnull=False) | Q(slug=default))
-        .annotate(**{f"mine_{name}": F(f"mine__{name}") for name in _OVERRIDE_FIELDS})
-    )
+    rows = list(Tier.objects.raw(_tier_and_override_sql(), [user.pk, default]))
     for tier in rows:
         if tier.mine_id is not None:  # type: ignore[attr-defined]
             values = {name: getattr(tier, f"mine_{name}") for name in _OVERRIDE_FIELDS}
             return tier, UserLimit(user_id=user.pk, tier=tier, **values)
     return (rows[0] if rows else _built_in_tier(default)), None
+
+
+@functools.cache
+def _tier_and_override_sql() -> str:
+    """The ORM's SQL for that read, compiled once: compiling its join and 17 columns cost more CPU than the two
+    simple queries it replaces. Its two parameters are the user's id and the default tier's slug."""
+    user_id, slug = uuid.UUID(int=0), "\x00slug"
+    mine = FilteredRelation("user_limits", condition=Q(user_limits__user_id=user_id))
+    query = (
+        Tier.objects.annotate(mine=mine)
+        .filter(Q(mine__isnull=False) | Q(slug=slug))
+        .annotate(**{f"mine_{name}": F(f"mine__{name}") for name in _OVERRIDE_FIELDS})
+    ).query
+    sql, params = query.sql_with_params()
+    assert list(params) == [user_id, slug], params
+    return sql
 
 
 def limits_for_user(*, user: Any) -> Limits:
