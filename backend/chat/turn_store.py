@@ -22,7 +22,7 @@ from turns.models import Turn
 from turns.stores import ActiveTurn, Id, SettledTurn
 
 from common import events
-from common.db import quoted_column
+from common.db import quoted_column, writes_in_one_statement
 from config.celery import app as celery_app
 from inference import protocol
 from serving.registry import model_get
@@ -101,12 +101,7 @@ class AnswerStore:
     # join to chat_message (the stack bench pays each statement's planning in the backend worker).
 
     def mark_started(self, turn_id: Id, started_at: datetime) -> bool:
-        with connection.cursor() as cursor:
-            cursor.execute(
-                _started_sql(),
-                [Turn.Status.STREAMING, started_at, str(turn_id), Turn.Source.APP, Turn.Status.QUEUED],
-            )
-            row = cursor.fetchone()
+        row = _started_row(turn_id, started_at)
         if row is None:
             return False
         conversation_id, user_id = row
@@ -120,20 +115,7 @@ class AnswerStore:
         return True
 
     def settle(self, turn_id: Id, outcome: streams.TurnOutcome) -> SettledTurn | bool | None:
-        fields = _message_fields(outcome)
-        names = tuple(sorted(fields))
-        values = [
-            *(_turn_field(name).get_db_prep_save(fields[name], connection) for name in names),
-            str(turn_id),
-            Turn.Source.APP,
-            *ACTIVE_STATUSES,
-            outcome.content,
-            outcome.reasoning,
-            timezone.now(),
-        ]
-        with connection.cursor() as cursor:
-            cursor.execute(_settle_sql(names), values)
-            row = cursor.fetchone()
+        row = _settled_row(turn_id, outcome)
         if row is None:  # settled already, or not an answer's turn
             return False if Message.objects.filter(id=turn_id).exists() else None
         settled = dict(zip(_SETTLED_COLUMNS, row, strict=True))
@@ -180,6 +162,55 @@ _SETTLED_TURN_COLUMNS = (
 )
 _SETTLED_ANSWER_COLUMNS = ("conversation_id", "parent_id", "deepthink", "created_at")
 _SETTLED_COLUMNS = (*_SETTLED_TURN_COLUMNS, *_SETTLED_ANSWER_COLUMNS)
+
+
+def _started_row(turn_id: Id, started_at: datetime) -> tuple[Any, Any] | None:
+    """Marks a queued answer's turn streaming; its answer's conversation (None when the answer is gone) and its
+    user, or None when it was not queued."""
+    if writes_in_one_statement():
+        with connection.cursor() as cursor:
+            cursor.execute(
+                _started_sql(),
+                [Turn.Status.STREAMING, started_at, str(turn_id), Turn.Source.APP, Turn.Status.QUEUED],
+            )
+            return cursor.fetchone()
+    turns = Turn.objects.filter(id=turn_id, source=Turn.Source.APP)
+    if not turns.filter(status=Turn.Status.QUEUED).update(status=Turn.Status.STREAMING, started_at=started_at):
+        return None
+    conversation_id = Message.objects.filter(id=turn_id).values_list("conversation_id", flat=True).first()
+    return conversation_id, turns.values_list("user_id", flat=True).first()
+
+
+def _settled_row(turn_id: Id, outcome: streams.TurnOutcome) -> tuple[Any, ...] | None:
+    """Settles an unsettled answer's turn, saves its text and touches its conversation: the _SETTLED_COLUMNS
+    (the answer's null when it is gone), or None when the turn was settled already or is not an answer's."""
+    fields = _message_fields(outcome)
+    now = timezone.now()
+    if writes_in_one_statement():
+        names = tuple(sorted(fields))
+        values = [
+            *(_turn_field(name).get_db_prep_save(fields[name], connection) for name in names),
+            str(turn_id),
+            Turn.Source.APP,
+            *ACTIVE_STATUSES,
+            outcome.content,
+            outcome.reasoning,
+            now,
+        ]
+        with connection.cursor() as cursor:
+            cursor.execute(_settle_sql(names), values)
+            return cursor.fetchone()
+    turns = Turn.objects.filter(id=turn_id, source=Turn.Source.APP)
+    if not turns.filter(status__in=ACTIVE_STATUSES).update(**fields):
+        return None
+    answers = Message.objects.filter(id=turn_id)
+    answers.update(content=outcome.content, reasoning_content=outcome.reasoning)
+    answer = answers.values_list(*_SETTLED_ANSWER_COLUMNS).first()
+    if answer is not None:
+        Conversation.objects.filter(id=answer[0]).update(updated_at=now)
+    turn = turns.values_list(*_SETTLED_TURN_COLUMNS).first()
+    assert turn is not None  # updated a moment ago, in this transaction
+    return (*turn, *(answer or (None,) * len(_SETTLED_ANSWER_COLUMNS)))
 
 
 @functools.cache

@@ -40,3 +40,10 @@ def quoted_column(model: type[models.Model], name: str) -> str:
     field: Any = model._meta.get_field(name)
     assert isinstance(field, models.Field) and field.column
     return connection.ops.quote_name(field.column)
+
+
+def writes_in_one_statement() -> bool:
+    """Whether the database runs data-modifying CTEs (`WITH a AS (UPDATE ...) ...`), which the hot paths use to
+    write several tables in one statement: Postgres does; SQLite, the embedded database of `make run`, does
+    not, and gets the same writes as separate statements."""
+    return connection.vendor == "postgresql"

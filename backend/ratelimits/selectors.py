@@ -8,6 +8,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
+from django.db import connection
 from django.db.models import F, FilteredRelation, Q, Sum
 from django.utils import timezone
 
@@ -73,7 +74,7 @@ def _user_tier_and_override(user: Any) -> tuple[Tier, UserLimit | None]:
     """The user's assigned tier and overrides, else the default tier: one query either way (it runs on every
     send). Its rows are the default tier and the assigned one, the user's assignment joined to the latter."""
     default = default_tier_slug(user)
-    rows = list(Tier.objects.raw(_tier_and_override_sql(), [user.pk, default]))
+    rows = list(Tier.objects.raw(_tier_and_override_sql(), [_user_id_param(user.pk), default]))
     for tier in rows:
         if tier.mine_id is not None:  # type: ignore[attr-defined]
             values = {name: getattr(tier, f"mine_{name}") for name in _OVERRIDE_FIELDS}
@@ -93,8 +94,13 @@ def _tier_and_override_sql() -> str:
         .annotate(**{f"mine_{name}": F(f"mine__{name}") for name in _OVERRIDE_FIELDS})
     ).query
     sql, params = query.sql_with_params()
-    assert list(params) == [user_id, slug], params
+    assert list(params) == [_user_id_param(user_id), slug], params
     return sql
+
+
+def _user_id_param(user_id: Any) -> Any:
+    """A user id as the compiled query carries it (a UUID on Postgres, its hex on SQLite)."""
+    return UserLimit._meta.get_field("user").get_db_prep_value(user_id, connection)
 
 
 def limits_for_user(*, user: Any) -> Limits:

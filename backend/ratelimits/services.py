@@ -12,6 +12,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
+from django.db.models import F
 from redis.exceptions import RedisError
 
 from common.db import quoted_column
@@ -311,12 +312,29 @@ def usage_record(*, user_id: str, api_key_id: str | None, date: Any, **counts: i
     unknown = set(names) - set(_USAGE_COUNTERS)
     if unknown:
         raise TypeError(f"not usage counters: {sorted(unknown)}")
+    if not connection.features.supports_nulls_distinct_unique_constraints:
+        _usage_record_in_steps(user_id=user_id, api_key_id=api_key_id, date=date, counts=counts)
+        return
     values = [uuid.uuid4(), user_id, api_key_id, date, *(counts.get(name, 0) for name in _USAGE_COUNTERS)]
     try:
         with transaction.atomic(savepoint=False), connection.cursor() as cursor:
             cursor.execute(_usage_upsert_sql(names), values)
     except IntegrityError:
         logger.warning("usage of a deleted user %s not recorded", user_id)
+
+
+def _usage_record_in_steps(*, user_id: str, api_key_id: str | None, date: Any, counts: dict[str, int]) -> None:
+    """The same on SQLite (the embedded database of `make run`), which has no unique constraint for the upsert
+    to meet (it cannot treat a null key as one subject): update, else create. Its writers take turns (the
+    write lock is taken when a transaction begins), so two settles do not race here."""
+    subject = {"user_id": user_id, "api_key_id": api_key_id, "date": date}
+    with transaction.atomic():
+        if not UsageDay.objects.filter(**subject).update(**{name: F(name) + value for name, value in counts.items()}):
+            try:
+                with transaction.atomic():
+                    UsageDay.objects.create(**subject, **counts)
+            except IntegrityError:
+                logger.warning("usage of a deleted user %s not recorded", user_id)
 
 
 _USAGE_KEYS = ("id", "user", "api_key_id", "date")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 import pytest
 from django.db import connection
@@ -13,6 +14,7 @@ from turns.stores import SettledTurn
 from turns.streams import TurnOutcome
 from turns.tests.conftest import make_user
 from turns.tests.factories import partner_turn
+from turns.tests.sqlite_stack import run_python, sqlite_env
 
 from chat.models import Conversation, Message
 from chat.turn_store import AnswerStore
@@ -136,3 +138,47 @@ def test_settling_writes_the_answers_turn_its_text_and_its_conversations_touch_i
     saved = Message.objects.select_related("turn").get(id=answer.id)
     assert (saved.content, saved.status) == ("Hello.", "done")
     assert Conversation.objects.get(id=answer.conversation_id).updated_at > touched_before
+
+
+# On the embedded database of `make run` (SQLite, which has no data-modifying CTEs and no unique constraint with
+# a null key as one subject), in a process of its own on a SQLite file: sends, started and ended notices and the
+# day's usage, as the backend worker applies them.
+ANSWERED_ON_SQLITE = """
+import json
+from accounts.models import User
+from chat import sends
+from chat.models import Conversation, Message
+from ratelimits.models import UsageDay
+from turns import services
+from turns.tests.worker_double import run_turn
+
+user = User.objects.create_user(email="ada@example.com", password="correct horse battery staple")
+conversation = Conversation.objects.create(user=user)
+for question, answer in (("Hi", "Hello."), ("Again?", "Hello again.")):
+    created = sends.turn_send(user=user, conversation_id=conversation.id, content=question, deepthink=True)
+    turn_id = str(created.assistant_message.id)
+    started = services.turn_mark_started(turn_id=turn_id, started_at=None)
+    run_turn(turn_id, ["Hmm."], [answer])
+    print("SETTLED=" + json.dumps([started, services.turn_settle(turn_id=turn_id), services.turn_settle(turn_id=turn_id)]))
+answers = Message.objects.filter(role="assistant").order_by("created_at")
+print("ANSWERS=" + json.dumps([[a.status, a.content, a.started_at is not None] for a in answers]))
+print("USAGE=" + json.dumps(list(UsageDay.objects.values_list("turns", "reasoning_turns"))))
+"""
+
+
+@pytest.mark.stack
+def test_on_sqlite_answers_are_started_settled_once_and_counted(tmp_path, _private_gpu_queue) -> None:
+    env = sqlite_env(tmp_path / "whale.sqlite3", _private_gpu_queue)
+    run_python(["manage.py", "migrate", "--no-input", "-v", "0"], env)
+
+    out = run_python(["manage.py", "shell", "-c", ANSWERED_ON_SQLITE], env)
+
+    said = {
+        key: json.loads(value) for key, _, value in (line.partition("=") for line in out.splitlines() if "=" in line)
+    }
+    assert [json.loads(line.partition("=")[2]) for line in out.splitlines() if line.startswith("SETTLED=")] == [
+        [True, True, False],
+        [True, True, False],
+    ]
+    assert said["ANSWERS"] == [["done", "Hello.", True], ["done", "Hello again.", True]]
+    assert said["USAGE"] == [[2, 2]]  # one row for the day, both turns in it

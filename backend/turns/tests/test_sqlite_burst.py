@@ -23,9 +23,10 @@ import httpx
 import pytest
 from django.conf import settings
 
+from .sqlite_stack import BACKEND_DIR, run_python, sqlite_env
+
 pytestmark = [pytest.mark.stack]
 
-BACKEND_DIR = Path(__file__).resolve().parents[2]
 BURST = 200
 PER_MINUTE = 20  # the free tier's requests per minute
 
@@ -49,38 +50,6 @@ def _free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
-
-
-def _env(database: Path, queue: str) -> dict[str, str]:
-    env = {key: value for key, value in os.environ.items() if not key.startswith("WHALE_TEST_")}
-    env.update(
-        DJANGO_SETTINGS_MODULE="config.settings",
-        DATABASE_URL=f"sqlite:///{database}",
-        DEBUG="true",
-        WHALE_ENV="development",
-        WHALE_VAR_DIR=str(database.parent),
-        REDIS_URL=settings.REDIS_URL,
-        WHALE_REDIS_PREFIX=settings.WHALE_REDIS_PREFIX,
-        WHALE_BACKEND_QUEUE=settings.WHALE_BACKEND_QUEUE,
-        CHANNELS_PREFIX=f"{settings.WHALE_REDIS_PREFIX}:asgi",
-        WHALE_MODELS_JSON=json.dumps(
-            {
-                "whale-r1": {"display_name": "DeepThink (R1)", "queue": queue, "reasoning": True},
-                "whale-chat": {"display_name": "Chat", "queue": queue, "reasoning": False},
-            }
-        ),
-        LOG_LEVEL="WARNING",
-        PYTHONUNBUFFERED="1",
-    )
-    return env
-
-
-def _run(args: list[str], env: dict[str, str]) -> str:
-    done = subprocess.run(  # noqa: S603 - our own manage.py
-        [sys.executable, *args], cwd=BACKEND_DIR, env=env, capture_output=True, text=True, timeout=300, check=False
-    )
-    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-4000:]
-    return done.stdout
 
 
 @contextlib.contextmanager
@@ -109,9 +78,9 @@ def _process(args: list[str], env: dict[str, str], log: Path) -> Iterator[subpro
 @pytest.fixture
 def sqlite_stack(tmp_path: Path, _private_gpu_queue: str) -> Iterator[tuple[str, dict[str, str], Path]]:
     database = tmp_path / "whale.sqlite3"
-    env = _env(database, _private_gpu_queue)
-    _run(["manage.py", "migrate", "--no-input", "-v", "0"], env)
-    out = _run(["manage.py", "shell", "-c", MAKE_USERS], env)
+    env = sqlite_env(database, _private_gpu_queue)
+    run_python(["manage.py", "migrate", "--no-input", "-v", "0"], env)
+    out = run_python(["manage.py", "shell", "-c", MAKE_USERS], env)
     tokens = json.loads(next(line for line in out.splitlines() if line.startswith("TOKENS="))[len("TOKENS=") :])
     port = _free_port()
     server_log, worker_log = tmp_path / "asgi.log", tmp_path / "backend-worker.log"
