@@ -121,6 +121,8 @@ def requested_options() -> TurnOptions:
 
 def ready_files(*, user_id: Any, file_ids: Sequence[uuid.UUID], lock: bool = False) -> list[UploadedFile]:
     """The user's files in the order given, each read: another user's is a 404, one not read yet a 409."""
+    if not file_ids:
+        return []  # most sends: building the query alone was 0.5 ms of a send's CPU
     rows = UploadedFile.objects.filter(id__in=file_ids, owner_id=user_id)
     if lock:
         rows = rows.select_for_update()
