@@ -15,11 +15,12 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from turns.models import Turn
-from turns.services import turn_create, turn_enqueue, turn_settle
+from turns.services import turn_enqueue, turn_new, turn_settle
 from turns.stores import Id
 
 from accounts.models import User
 from common import events
+from common.db import execute_together, insert_rows, update_row
 from common.errors import Conflict, NotFound, ValidationFailed
 from inference import protocol
 from ratelimits.selectors import limits_for_user
@@ -118,22 +119,20 @@ def _enqueue(
     )
 
 
-def _create_assistant(
+def _new_assistant(
     *,
     conversation: Conversation,
     parent: Message,
     spec: ModelSpec,
     deepthink: bool,
     turn_id: uuid.UUID,
-    new_question: bool,
 ) -> Message:
-    """The queued answer under `parent` and its Turn; `parent` too when it is a question not saved yet
-    (one insert for both)."""
+    """The queued answer under `parent`, with its Turn, not written yet."""
     now = timezone.now()
-    turn = turn_create(
+    turn = turn_new(
         turn_id=turn_id, source=Turn.Source.APP, user_id=conversation.user_id, model=spec.name, queued_at=now
     )
-    assistant = Message(
+    return Message(
         id=turn_id,
         turn=turn,
         conversation=conversation,
@@ -142,8 +141,6 @@ def _create_assistant(
         deepthink=deepthink,
         created_at=now,
     )
-    Message.objects.bulk_create([parent, assistant] if new_question else [assistant])
-    return assistant
 
 
 def _provisional_title(content: str) -> str:
@@ -298,13 +295,12 @@ def _queue_answer(
 ) -> tuple[Message, int]:
     """Saves the admitted answer to `question` (the last of `branch`) queued, as the conversation's current
     message (with `title`, when given), and queues its generation. A `new_question` is saved with it."""
-    assistant = _create_assistant(
+    assistant = _new_assistant(
         conversation=conversation,
         parent=question,
         spec=admission.spec,
         deepthink=admission.deepthink,
         turn_id=admission.turn_id,
-        new_question=new_question,
     )
     update_fields = ["current_message", "updated_at"]
     if title is not None:
@@ -312,7 +308,16 @@ def _queue_answer(
         update_fields.append("title")
     conversation.current_message = assistant
     conversation.updated_at = assistant.created_at
-    conversation.save(update_fields=update_fields)
+    # The answer's Turn, the new messages and the conversation's current message: one statement (as three
+    # ORM statements they were a sixth of a send's CPU).
+    assert assistant.turn is not None
+    execute_together(
+        [
+            insert_rows([assistant.turn]),
+            insert_rows([question, assistant] if new_question else [assistant]),
+            update_row(conversation, update_fields),
+        ]
+    )
     position = _enqueue(
         conversation=conversation, assistant=assistant, spec=admission.spec, branch=branch, admitted=admission.admitted
     )

@@ -165,9 +165,9 @@ def test_a_follow_up_costs_a_fixed_number_of_queries_however_long_the_conversati
         run_turn(sent["assistant_message"]["id"], [], [f"Answer {n}."])
         services.turn_settle(turn_id=sent["assistant_message"]["id"])
 
-    # user, lock, tree, two inserts, the tier (two reads without an assignment), conversation update,
-    # the earlier questions' files (one read, turns/earlier_files.py), begin and commit
-    with django_assert_max_num_queries(11):
+    # user, begin, lock, tree, the tier and its overrides (one read), one write (the turn, both messages and the
+    # conversation's current message), commit; no files read for a branch without any (turns/earlier_files.py)
+    with django_assert_max_num_queries(7):
         response = send(api, conversation, content="And one more?")
 
     assert response.status_code == 202, response.content

@@ -15,7 +15,7 @@ from ..selectors import turn_get
 from ..stores import Id, TurnUsage, turn_exists
 from .cancel import turn_cancel, turn_cancel_request, turns_cancel, user_turns_cancel
 from .reap import REAP_BATCH, turns_reap
-from .send import turn_create, turn_enqueue
+from .send import turn_create, turn_enqueue, turn_new
 from .settle import turn_mark_started, turn_settle
 
 ACTIVE_STATUSES = Turn.ACTIVE_STATUSES
@@ -32,6 +32,7 @@ __all__ = [
     "turn_exists",
     "turn_get",
     "turn_mark_started",
+    "turn_new",
     "turn_settle",
     "turns_cancel",
     "turns_reap",

@@ -31,7 +31,18 @@ def turn_create(
 ) -> Turn:
     """A new turn's record, `queued`, inside the send's transaction: the app's answer and a partner's completion
     then point to it (same id)."""
-    return Turn.objects.create(
+    turn = turn_new(
+        turn_id=turn_id, source=source, user_id=user_id, model=model, queued_at=queued_at, api_key_id=api_key_id
+    )
+    turn.save(force_insert=True)
+    return turn
+
+
+def turn_new(
+    *, turn_id: Id, source: str, user_id: Id, model: str, queued_at: datetime, api_key_id: Id | None = None
+) -> Turn:
+    """That record not written yet, for a caller that writes it together with its own rows."""
+    return Turn(
         id=turn_id,
         source=source,
         user_id=user_id,
