@@ -122,12 +122,15 @@ class MessageTree:
         return self.newest_leaf_under(roots[-1]) if roots else None
 
 
-def message_tree(*, conversation: Conversation) -> MessageTree:
-    """Every message of the conversation in one query."""
+def message_tree(*, conversation: Conversation, for_prompt: bool = False) -> MessageTree:
+    """Every message of the conversation in one query. `for_prompt` (a send) leaves out the answers' reasoning,
+    which the model is never sent back and which is most of a long conversation's text."""
     attached = Message.attachments.through.objects.filter(message_id=OuterRef("pk"))
     messages = (
         Message.objects.filter(conversation=conversation).select_related("turn").annotate(has_files=Exists(attached))
     )
+    if for_prompt:
+        messages = messages.defer("reasoning_content")
     return MessageTree.build(messages.order_by("created_at", "id"))
 
 

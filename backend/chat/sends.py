@@ -70,7 +70,7 @@ def _tree_without_running_turn(conversation: Conversation) -> MessageTree:
     """The conversation's messages (one query), once no answer is being generated in it; 409 otherwise.
 
     Call it with the conversation row locked, so no other turn can start meanwhile."""
-    tree = message_tree(conversation=conversation)
+    tree = message_tree(conversation=conversation, for_prompt=True)
     running = [message.id for message in tree.by_id.values() if message.status in ACTIVE_STATUSES]
     if not running:
         return tree
@@ -78,7 +78,7 @@ def _tree_without_running_turn(conversation: Conversation) -> MessageTree:
         # Its stream may have ended a moment before the backend worker saved it (a quick "regenerate"
         # right after the answer): save it now rather than refuse the new turn.
         turn_settle(turn_id=turn_id)
-    tree = message_tree(conversation=conversation)
+    tree = message_tree(conversation=conversation, for_prompt=True)
     if any(message.status in ACTIVE_STATUSES for message in tree.by_id.values()):
         raise Conflict("An answer is still being generated in this conversation.", code="turn_in_progress")
     return tree

@@ -15,6 +15,7 @@ from chat.selectors import (
     message_branch,
     message_get,
     message_sibling_ids,
+    message_tree,
     share_link_get,
     share_link_get_public,
 )
@@ -101,6 +102,23 @@ def test_message_branch_reads_the_tree_in_one_query(user):
         branch = message_branch(conversation=conversation)
     assert len(branch) == 20
     assert len(queries) == 1
+
+
+def test_a_sends_tree_reads_every_message_but_not_the_reasoning(user):
+    conversation = ConversationFactory.create(user=user)
+    question, answer = add_turn(conversation)
+    Message.objects.filter(id=answer.id).update(reasoning_content="A long think. " * 1000)
+
+    with CaptureQueriesContext(connection) as queries:
+        tree = message_tree(conversation=conversation, for_prompt=True)
+    read = tree.by_id[answer.id]
+    assert (read.content, read.status, tree.by_id[question.id].content) == (
+        answer.content,
+        answer.status,
+        question.content,
+    )
+    assert len(queries) == 1 and "reasoning_content" not in queries[0]["sql"]
+    assert "reasoning_content" in message_tree(conversation=conversation).by_id[answer.id].__dict__
 
 
 def test_conversation_thread_gives_each_message_its_siblings_oldest_first(user):
