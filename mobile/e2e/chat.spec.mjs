@@ -114,21 +114,46 @@ class GpuStepper {
     }
   }
 
+  /** Nanoseconds of CPU the engine's processes have had so far, all their threads (schedstat). */
+  engineCpuNs() {
+    let total = 0;
+    for (const pid of this.engine()) {
+      let tasks = [];
+      try {
+        tasks = readdirSync(`/proc/${pid}/task`);
+      } catch {
+        continue; // the process ended
+      }
+      for (const task of tasks) {
+        try {
+          total += Number(readFileSync(`/proc/${pid}/task/${task}/schedstat`, 'utf8').split(' ')[0]);
+        } catch {
+          // The thread ended while we looked.
+        }
+      }
+    }
+    return total;
+  }
+
   /**
    * Lets the held engine run a moment at a time until `done()`; after each step the worker's main
    * process gets to write out what the engine made before the next. The engine makes dozens of
-   * tokens in a few milliseconds, so the steps start at half a millisecond; a loaded machine may
-   * not schedule it that briefly, so each step is a little longer than the one before, up to 10 ms.
+   * tokens in a few milliseconds, so the steps are a quarter of a millisecond. A loaded machine may not
+   * schedule it that briefly: a step in which the engine got no CPU at all makes the next one a
+   * little longer, up to 10 ms. A step in which it ran does not, so the steps that waited for the
+   * prompt's prefill cannot add up to one long step that makes the whole answer at once.
    */
   async stepEngine(done, what, timeout = ANSWER_TIMEOUT) {
     if (!this.pgid) return;
     const deadline = Date.now() + timeout;
-    for (let runMs = 0.5; !done(); runMs = Math.min(runMs * 1.2, 10)) {
+    for (let runMs = 0.25; !done(); ) {
       if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+      const before = this.engineCpuNs();
       for (const pid of this.engine()) process.kill(pid, 'SIGCONT');
       // Busy-wait: a timer would let the engine run for as long as Node's event loop is busy.
       for (const until = performance.now() + runMs; performance.now() < until; );
       for (const pid of this.engine()) process.kill(pid, 'SIGSTOP');
+      if (this.engineCpuNs() === before) runMs = Math.min(runMs * 1.2, 10);
       await this.mainSettled();
       await sleep(150); // the backend relays what the worker wrote
     }
@@ -429,8 +454,8 @@ async function main() {
     step('the reasoning starts streaming into "Thinking…"; the engine stands still from the first text on');
     let attempt = await sendAndCatchFirstText();
     // Now and then the engine makes the whole answer in one step, before the worker writes a word
-    // of it: then there is no "Thinking…" to reload in. Try again in a new chat (at most 4 tries).
-    for (let tries = 1; gpu.pgid && tries < 4 && !(attempt.seen.thinking && attempt.seen.generating); tries += 1) {
+    // of it: then there is no "Thinking…" to reload in. Try again in a new chat (at most 6 tries).
+    for (let tries = 1; gpu.pgid && tries < 6 && !(attempt.seen.thinking && attempt.seen.generating); tries += 1) {
       console.log(`  (the first text already ended the reasoning: ${JSON.stringify(attempt.seen)}; trying again in a new chat)`);
       gpu.release();
       await waitForAnswerDone(page);
